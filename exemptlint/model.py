@@ -1,0 +1,320 @@
+"""The normalized model: one ``Exemption`` per exemption found, whatever the source format.
+
+Loaders build these objects; rules read them; reporters print findings. Nothing here knows
+about a file format or an output format.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Protocol
+
+EXEMPTION_TYPE = "Microsoft.Authorization/policyExemptions"
+ASSIGNMENT_TYPE = "Microsoft.Authorization/policyAssignments"
+
+# The properties of a policy exemption, in their canonical spelling (ARM matches names
+# case-insensitively, so loaders map ``ExemptionCategory`` to ``exemptionCategory``).
+PROPERTY_NAMES: tuple[str, ...] = (
+    "policyAssignmentId",
+    "policyDefinitionReferenceIds",
+    "exemptionCategory",
+    "expiresOn",
+    "displayName",
+    "description",
+    "metadata",
+    "assignmentScopeValidation",
+    "resourceSelectors",
+    "exemptionManagementMode",
+)
+CANONICAL_PROPERTY = {name.lower(): name for name in PROPERTY_NAMES}
+
+
+class Unresolved:
+    """A value that could not be evaluated statically.
+
+    ``expression`` is the text as written (an ARM expression, a placeholder such as
+    ``{subId}``); ``reason`` says why it could not be evaluated; ``partial`` is a best-effort
+    rendering in which only the unknown parts are replaced by ``{...}``. The partial form keeps
+    structure that rules may still rely on (``/subscriptions/{...}/resourceGroups/rg`` is still a
+    resource-group scope) but is never treated as the value itself.
+    """
+
+    __slots__ = ("expression", "partial", "reason")
+
+    def __init__(self, expression: str, reason: str, partial: str | None = None) -> None:
+        self.expression = expression
+        self.reason = reason
+        self.partial = partial
+
+    def __repr__(self) -> str:
+        return f"Unresolved({self.expression!r}, {self.reason!r}, partial={self.partial!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, Unresolved)
+            and other.expression == self.expression
+            and other.reason == self.reason
+            and other.partial == self.partial
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.expression, self.reason, self.partial))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"unresolved": self.expression, "reason": self.reason, "partial": self.partial}
+
+
+def contains_unresolved(value: Any) -> bool:
+    """True when the value is, or holds anywhere inside it, an ``Unresolved``."""
+    if isinstance(value, Unresolved):
+        return True
+    if isinstance(value, dict):
+        return any(contains_unresolved(v) for v in value.values())
+    if isinstance(value, list):
+        return any(contains_unresolved(v) for v in value)
+    return False
+
+
+def display_value(value: Any) -> str:
+    """A short human rendering of a value that may be unresolved."""
+    if isinstance(value, Unresolved):
+        return value.partial if value.partial is not None else value.expression
+    return str(value)
+
+
+def to_plain_json(value: Any) -> Any:
+    """The value with every ``Unresolved`` replaced by its JSON description."""
+    if isinstance(value, Unresolved):
+        return value.to_json()
+    if isinstance(value, dict):
+        return {k: to_plain_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [to_plain_json(v) for v in value]
+    return value
+
+
+class ScopeLevel(str, Enum):
+    TENANT = "tenant"
+    MANAGEMENT_GROUP = "managementGroup"
+    SUBSCRIPTION = "subscription"
+    RESOURCE_GROUP = "resourceGroup"
+    RESOURCE = "resource"
+    UNKNOWN = "unknown"
+
+
+class Level(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    NOTE = "note"
+
+    @property
+    def rank(self) -> int:
+        return {"error": 3, "warning": 2, "note": 1}[self.value]
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """A 1-based line and column (columns count characters)."""
+
+    line: int
+    column: int
+
+
+class Locator(Protocol):
+    """Finds where things are in the source file; called only for what findings point at."""
+
+    def exemption(self) -> Position: ...
+
+    def property(self, name: str) -> Position | None:
+        """Where property ``name`` (canonical spelling, or ``name``/``scope``) is written."""
+        ...
+
+
+class FixedLocator:
+    """A locator for sources whose positions are known up front."""
+
+    def __init__(self, exemption: Position, properties: dict[str, Position] | None = None) -> None:
+        self._exemption = exemption
+        self._properties = properties or {}
+
+    def exemption(self) -> Position:
+        return self._exemption
+
+    def property(self, name: str) -> Position | None:
+        return self._properties.get(name)
+
+
+@dataclass(slots=True)
+class Source:
+    """Where an exemption came from."""
+
+    file: str
+    format: str
+    locator: Locator
+    # Free text that tells several exemptions from one place apart ("copyIndex() = 2").
+    context: str | None = None
+
+
+@dataclass(slots=True)
+class Exemption:
+    """One policy exemption, normalized.
+
+    ``properties`` holds the exemption's properties as written, known names in canonical
+    spelling and unknown ones as they were spelled; values may be (or hold) ``Unresolved``.
+    A property that is absent is not a key; a property written as ``null`` maps to ``None``.
+    """
+
+    name: Any
+    scope: Any
+    scope_level: ScopeLevel
+    properties: dict[str, Any]
+    source: Source
+    # A PATCH body or other partial update: required properties are not expected.
+    partial_update: bool = False
+    api_version: str | None = None
+    # Keys next to ``properties`` that the source format does not define (for EL008).
+    unknown_envelope_keys: list[str] = field(default_factory=list)
+
+    def get(self, name: str) -> Any:
+        return self.properties.get(name)
+
+    def has(self, name: str) -> bool:
+        return name in self.properties
+
+    @property
+    def policy_assignment_id(self) -> Any:
+        return self.properties.get("policyAssignmentId")
+
+    @property
+    def policy_definition_reference_ids(self) -> Any:
+        return self.properties.get("policyDefinitionReferenceIds")
+
+    @property
+    def exemption_category(self) -> Any:
+        return self.properties.get("exemptionCategory")
+
+    @property
+    def expires_on(self) -> Any:
+        return self.properties.get("expiresOn")
+
+    @property
+    def display_name(self) -> Any:
+        return self.properties.get("displayName")
+
+    @property
+    def description(self) -> Any:
+        return self.properties.get("description")
+
+    @property
+    def metadata(self) -> Any:
+        return self.properties.get("metadata")
+
+    @property
+    def label(self) -> str:
+        """The name for messages, even when it is unresolved."""
+        if self.name is None:
+            return "(unnamed)"
+        return display_value(self.name)
+
+    def to_json(self) -> dict[str, Any]:
+        """The documented JSON shape of an exemption (see docs/json-output.md)."""
+        position = self.source.locator.exemption()
+        locations: dict[str, dict[str, int]] = {}
+        for key in ("name", "scope", *self.properties):
+            found = self.source.locator.property(key)
+            if found is not None:
+                locations[key] = {"line": found.line, "column": found.column}
+        return {
+            "name": to_plain_json(self.name),
+            "scope": to_plain_json(self.scope),
+            "scopeLevel": self.scope_level.value,
+            "properties": to_plain_json(self.properties),
+            "partialUpdate": self.partial_update,
+            "apiVersion": self.api_version,
+            "source": {
+                "file": self.source.file,
+                "format": self.source.format,
+                "line": position.line,
+                "column": position.column,
+                "context": self.source.context,
+                "properties": locations,
+            },
+        }
+
+
+@dataclass(slots=True)
+class PolicyAssignment:
+    """A policy assignment defined in a scanned file; it tells EL001 what an exemption exempts."""
+
+    id: Any
+    name: Any
+    policy_definition_id: Any
+    source: Source
+
+
+@dataclass(frozen=True, slots=True)
+class LoadError:
+    """A file that could not be read or parsed; reported with exit code 2."""
+
+    file: str
+    line: int
+    column: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}: {self.message}"
+
+
+@dataclass(slots=True)
+class LoadResult:
+    exemptions: list[Exemption] = field(default_factory=list)
+    assignments: list[PolicyAssignment] = field(default_factory=list)
+    errors: list[LoadError] = field(default_factory=list)
+
+    def extend(self, other: LoadResult) -> None:
+        self.exemptions.extend(other.exemptions)
+        self.assignments.extend(other.assignments)
+        self.errors.extend(other.errors)
+
+
+@dataclass(slots=True)
+class Finding:
+    rule_id: str
+    rule_name: str
+    level: Level
+    message: str
+    file: str
+    line: int
+    column: int
+    exemption_name: str | None = None
+    property: str | None = None
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (self.file, self.line, self.column, self.rule_id)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ruleId": self.rule_id,
+            "ruleName": self.rule_name,
+            "level": self.level.value,
+            "message": self.message,
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "exemption": self.exemption_name,
+            "property": self.property,
+        }
+
+
+def iter_strings(value: Any) -> Iterator[str]:
+    """Every plain string inside a JSON-like value."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from iter_strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from iter_strings(v)
