@@ -264,7 +264,7 @@ class LoadError:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}: {self.message}"
+        return f"{self.file}:{self.line}:{self.column}: error: {self.message}"
 
 
 @dataclass(slots=True)

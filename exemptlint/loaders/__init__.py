@@ -1,1 +1,160 @@
-"""Loaders: turn files into normalized exemptions."""
+"""Loaders: find the files that can hold exemptions and turn them into the normalized model.
+
+The format is detected from the content: a JSON file may be an ARM template, a REST spec
+example, or raw exemption JSON, whatever its name says.
+"""
+
+from __future__ import annotations
+
+import datetime
+import fnmatch
+import os
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from exemptlint.loaders.jsontext import JsonPositions, JsonSyntaxError, parse_json_text
+from exemptlint.model import LoadError, LoadResult
+
+JSON_SUFFIXES = frozenset({".json", ".jsonc"})
+SKIPPED_DIRECTORIES = frozenset({".git", "node_modules", ".venv", "__pycache__", ".terraform", ".tox"})
+
+# A file that mentions none of these cannot define an exemption or an assignment; skipping it
+# before parsing keeps large repositories fast.
+_RELEVANT = re.compile(
+    r"exemptionCategory|policyExemptions|policyAssignments|policyAssignmentId|policyDefinitionId",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    today: datetime.date
+    # Values from --parameters files, applied to every ARM template.
+    parameters: dict[str, Any] = field(default_factory=dict)
+    exclude: tuple[str, ...] = ()
+
+
+def discover(paths: Sequence[str], exclude: Sequence[str] = ()) -> tuple[list[Path], list[LoadError]]:
+    """The files to lint under ``paths`` (files named explicitly are always included)."""
+    found: list[Path] = []
+    errors: list[LoadError] = []
+    seen: set[Path] = set()
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            for file in _walk(path, exclude):
+                if file not in seen:
+                    seen.add(file)
+                    found.append(file)
+        elif path.exists():
+            if path not in seen:
+                seen.add(path)
+                found.append(path)
+        else:
+            errors.append(LoadError(raw, 1, 1, "no such file or directory"))
+    return found, errors
+
+
+def _walk(root: Path, exclude: Sequence[str]) -> Iterator[Path]:
+    # followlinks=False: a symlink loop cannot make the walk endless.
+    for directory, subdirs, files in os.walk(root):
+        subdirs[:] = sorted(
+            d for d in subdirs if d not in SKIPPED_DIRECTORIES and not _excluded(Path(directory, d), exclude)
+        )
+        for name in sorted(files):
+            file = Path(directory, name)
+            if file.suffix.lower() in JSON_SUFFIXES and not _excluded(file, exclude):
+                yield file
+
+
+def _excluded(path: Path, patterns: Sequence[str]) -> bool:
+    if not patterns:
+        return False
+    # Patterns match the path as findings show it (relative to the working directory), however
+    # the directory was named on the command line, or the bare file or directory name.
+    text = display_path(path)
+    return any(fnmatch.fnmatch(text, p) or fnmatch.fnmatch(path.name, p) for p in patterns)
+
+
+def display_path(path: Path) -> str:
+    """The path as shown in findings: relative to the working directory when below it."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def read_text(path: Path, display: str) -> tuple[str | None, LoadError | None]:
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        return None, LoadError(display, 1, 1, f"cannot read file: {error.strerror or error}")
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
+        return None, LoadError(display, line, column, "file is not valid UTF-8 text")
+
+
+def load_file(path: Path, options: LoadOptions, display: str | None = None) -> LoadResult:
+    display = display if display is not None else display_path(path)
+    text, error = read_text(path, display)
+    if error is not None or text is None:
+        return LoadResult(errors=[error] if error else [])
+    return load_json_text(text, display, options, path)
+
+
+def load_json_text(text: str, display: str, options: LoadOptions, path: Path | None = None) -> LoadResult:
+    if _RELEVANT.search(text) is None:
+        return LoadResult()
+    try:
+        doc = parse_json_text(text)
+    except JsonSyntaxError as error:
+        return LoadResult(
+            errors=[LoadError(display, error.line, error.column, f"invalid JSON: {error.message}")]
+        )
+    positions = JsonPositions(text)
+    # Imported here so that the layers stay one-way and start-up stays small.
+    from exemptlint.loaders import arm, raw
+
+    if arm.is_arm_template(doc):
+        supplied = dict(_sidecar_parameters(path)) if path is not None else {}
+        supplied.update(options.parameters)
+        return arm.load_arm(doc, display, positions, options.today, supplied)
+    if arm.is_parameters_file(doc):
+        return LoadResult()
+    if raw.is_rest_example(doc):
+        return raw.load_rest_example(doc, display, positions)
+    return raw.load_raw(doc, display, positions)
+
+
+def _sidecar_parameters(template: Path) -> dict[str, Any]:
+    """Values from ``NAME.parameters.json`` beside ``NAME.json``, as ARM tooling names them."""
+    from exemptlint.loaders.arm import parameter_values
+
+    for suffix in (".parameters.json", ".parameters.jsonc"):
+        candidate = template.with_name(template.name[: -len(template.suffix)] + suffix)
+        if candidate.is_file():
+            try:
+                return parameter_values(parse_json_text(candidate.read_text(encoding="utf-8")))
+            except (OSError, UnicodeDecodeError, JsonSyntaxError):
+                return {}
+    return {}
+
+
+def load_parameters_file(path: Path) -> tuple[dict[str, Any], LoadError | None]:
+    """Values of a --parameters file; errors name the file and line."""
+    from exemptlint.loaders.arm import parameter_values
+
+    display = display_path(path)
+    text, error = read_text(path, display)
+    if error is not None or text is None:
+        return {}, error
+    try:
+        return parameter_values(parse_json_text(text)), None
+    except JsonSyntaxError as syntax:
+        return {}, LoadError(display, syntax.line, syntax.column, f"invalid JSON: {syntax.message}")

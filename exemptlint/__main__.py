@@ -1,0 +1,5 @@
+import sys
+
+from exemptlint.cli import main
+
+sys.exit(main())

@@ -1,0 +1,212 @@
+"""Command line: ``exemptlint check [PATH ...]`` and ``exemptlint rules``."""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from exemptlint import __version__
+from exemptlint.model import Level, LoadError, LoadResult
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_ERROR = 2
+
+
+def _date(text: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date (YYYY-MM-DD)") from None
+
+
+def _rule_list(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="exemptlint",
+        description="Lint Azure Policy exemptions (Microsoft.Authorization/policyExemptions).",
+    )
+    parser.add_argument("--version", action="version", version=f"exemptlint {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    check = commands.add_parser("check", help="lint files and directories")
+    check.add_argument(
+        "paths", nargs="*", default=["."], metavar="PATH", help="files or directories (default: .)"
+    )
+    check.add_argument(
+        "--format", choices=("text", "json"), default="text", help="output format (default: text)"
+    )
+    check.add_argument("--output", metavar="FILE", help="write the report to FILE instead of standard output")
+    check.add_argument(
+        "--config", metavar="FILE", help="config file (default: .exemptlint.yaml found upwards)"
+    )
+    check.add_argument(
+        "--select", type=_rule_list, metavar="RULES", help="only these rules (ids or prefixes)"
+    )
+    check.add_argument(
+        "--ignore", type=_rule_list, metavar="RULES", help="skip these rules (ids or prefixes)"
+    )
+    check.add_argument(
+        "--fail-on",
+        choices=[level.value for level in Level],
+        help="lowest level that fails the run (default: error)",
+    )
+    check.add_argument("--today", type=_date, metavar="YYYY-MM-DD", help="the date rules compare against")
+    check.add_argument(
+        "--parameters",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="ARM parameters file whose values apply to the templates (repeatable)",
+    )
+    check.add_argument("--quiet", action="store_true", help="print findings and errors only, no summary")
+    check.add_argument("--no-color", action="store_true", help="never colour the text output")
+
+    rules = commands.add_parser("rules", help="list the rules")
+    rules.add_argument("--format", choices=("text", "json"), default="text")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        return int(exit_.code) if isinstance(exit_.code, int) else EXIT_ERROR
+    if args.command == "check":
+        return run_check(args)
+    if args.command == "rules":
+        return run_rules(args)
+    parser.print_help(sys.stderr)
+    return EXIT_ERROR
+
+
+def run_rules(args: argparse.Namespace) -> int:
+    from exemptlint.rules import BUILTIN_RULES
+
+    if args.format == "json":
+        import json
+
+        print(
+            json.dumps(
+                [
+                    {
+                        "id": r.id,
+                        "name": r.name,
+                        "level": r.level.value,
+                        "summary": r.summary,
+                        "helpUri": r.help_uri,
+                    }
+                    for r in BUILTIN_RULES
+                ],
+                indent=2,
+            )
+        )
+        return EXIT_OK
+    for rule in BUILTIN_RULES:
+        print(f"{rule.id}  {rule.name:<24} {rule.level.value:<8} {rule.summary}")
+    return EXIT_OK
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from exemptlint.config import Config, ConfigError, find_config, load_config
+    from exemptlint.dates import utc_today
+    from exemptlint.engine import LintSettings, lint
+    from exemptlint.loaders import LoadOptions, discover, display_path, load_file, load_parameters_file
+    from exemptlint.report import Report, renderer
+    from exemptlint.rules import BUILTIN_RULES, UNRESOLVED_RULE_ID
+
+    config_path = Path(args.config) if args.config else find_config(Path.cwd())
+    config = Config()
+    if config_path is not None:
+        if not config_path.is_file():
+            print(f"{args.config}:1:1: error: config file not found", file=sys.stderr)
+            return EXIT_ERROR
+        try:
+            config = load_config(config_path, BUILTIN_RULES)
+        except ConfigError as error:
+            print(error, file=sys.stderr)
+            return EXIT_ERROR
+
+    today = args.today or config.today or utc_today()
+    errors: list[LoadError] = []
+    parameters: dict[str, object] = {}
+    for file in args.parameters:
+        values, problem = load_parameters_file(Path(file))
+        if problem is not None:
+            errors.append(problem)
+        parameters.update(values)
+
+    files, missing = discover(args.paths, config.exclude)
+    errors.extend(missing)
+    options = LoadOptions(today=today, parameters=parameters, exclude=config.exclude)
+    loaded = LoadResult()
+    shown_files: list[str] = []
+    for file in files:
+        shown = display_path(file)
+        shown_files.append(shown)
+        loaded.extend(load_file(file, options, shown))
+    errors.extend(loaded.errors)
+
+    settings = LintSettings(
+        today=today,
+        select=tuple(args.select) if args.select is not None else config.select,
+        ignore=tuple(args.ignore) if args.ignore is not None else config.ignore,
+        levels=config.levels,
+        options=config.options,
+        assignment_map=config.assignments,
+    )
+    findings = lint(loaded.exemptions, loaded.assignments, settings, BUILTIN_RULES, UNRESOLVED_RULE_ID)
+    report = Report(
+        version=__version__,
+        today=today.isoformat(),
+        files=shown_files,
+        exemptions=loaded.exemptions,
+        findings=findings,
+        errors=errors,
+        rules=BUILTIN_RULES,
+    )
+    to_terminal = args.output is None and sys.stdout.isatty()
+    color = args.format == "text" and to_terminal and not args.no_color and "NO_COLOR" not in os.environ
+    text = renderer(args.format)(report, color)
+    if args.quiet and args.format == "text":
+        text = "".join(line for line in text.splitlines(keepends=True) if not line.startswith("Checked "))
+    if args.output:
+        write_atomically(Path(args.output), text)
+    else:
+        sys.stdout.write(text)
+    if args.output or args.format != "text":
+        for load_error in errors:
+            print(f"{load_error}", file=sys.stderr)
+
+    fail_on = Level(args.fail_on) if args.fail_on else (config.fail_on or Level.ERROR)
+    if errors:
+        return EXIT_ERROR
+    if any(f.level.rank >= fail_on.rank for f in findings):
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file, so a killed run leaves no half file."""
+    directory = path.parent if str(path.parent) else Path(".")
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,194 @@
+"""Configuration: ``.exemptlint.yaml`` (found from the working directory upwards) or
+``[tool.exemptlint]`` in ``pyproject.toml``, validated by pydantic.
+
+pydantic and ruamel.yaml are imported only when a configuration file exists.
+"""
+
+from __future__ import annotations
+
+import datetime
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields, is_dataclass
+from pathlib import Path
+from typing import Any
+
+from exemptlint.model import Level
+from exemptlint.rules.api import Rule
+
+CONFIG_NAMES = (".exemptlint.yaml", ".exemptlint.yml")
+
+
+class ConfigError(Exception):
+    """A configuration problem; ``str()`` is the one-line message (file, line, what is wrong)."""
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path | None = None
+    today: datetime.date | None = None
+    select: tuple[str, ...] | None = None
+    ignore: tuple[str, ...] = ()
+    fail_on: Level | None = None
+    exclude: tuple[str, ...] = ()
+    assignments: dict[str, str] = field(default_factory=dict)
+    levels: dict[str, Level] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def find_config(start: Path) -> Path | None:
+    """The nearest config file at or above ``start``."""
+    for directory in (start, *start.parents):
+        for name in CONFIG_NAMES:
+            candidate = directory / name
+            if candidate.is_file():
+                return candidate
+        pyproject = directory / "pyproject.toml"
+        if pyproject.is_file() and "[tool.exemptlint" in _read(pyproject):
+            return pyproject
+    return None
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def load_config(path: Path, rules: Sequence[Rule]) -> Config:
+    raw, lines = _load_raw(path)
+    return _validate(path, raw, lines, rules)
+
+
+def _load_raw(path: Path) -> tuple[dict[str, Any], Any]:
+    """The config mapping, and something that can tell the line of a key (YAML) or None."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}:1:1: error: cannot read config: {error}") from None
+    if path.suffix.lower() == ".toml":
+        if sys.version_info >= (3, 11):
+            import tomllib
+        else:  # pragma: no cover - Python 3.10
+            import tomli as tomllib  # type: ignore[import-not-found]
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"{path}:1:1: error: invalid TOML: {error}") from None
+        # pyproject.toml keeps it under [tool.exemptlint]; a dedicated .toml file at top level.
+        section = data.get("tool", {}).get("exemptlint", {}) if path.name == "pyproject.toml" else data
+        if not isinstance(section, dict):
+            raise ConfigError(f"{path}:1:1: error: [tool.exemptlint] must be a table")
+        return section, None
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    yaml = YAML(typ="rt")  # round-trip loader: safe (no tags construct objects) and keeps line numbers
+    try:
+        data = yaml.load(text)
+    except YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        column = mark.column + 1 if mark is not None else 1
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise ConfigError(f"{path}:{line}:{column}: error: invalid YAML: {problem}") from None
+    if data is None:
+        return {}, data
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}:1:1: error: the config must be a mapping of settings")
+    return data, data
+
+
+def _line_of(node: Any, loc: Sequence[Any]) -> int:
+    """The 1-based line of the key at ``loc`` in a ruamel mapping, or 1."""
+    line = 1
+    for key in loc:
+        lc = getattr(node, "lc", None)
+        if lc is None or not isinstance(node, dict) or key not in node:
+            break
+        try:
+            line = lc.key(key)[0] + 1
+        except (KeyError, TypeError):
+            break
+        node = node[key]
+    return line
+
+
+def _kebab_to_snake(mapping: dict[str, Any]) -> dict[str, Any]:
+    return {str(k).replace("-", "_"): v for k, v in mapping.items()}
+
+
+def _validate(path: Path, raw: dict[str, Any], lines: Any, rules: Sequence[Rule]) -> Config:
+    from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+
+    class RootModel(BaseModel):
+        model_config = ConfigDict(extra="forbid", strict=False)
+        today: datetime.date | None = None
+        select: list[str] | None = None
+        ignore: list[str] = []
+        fail_on: Level | None = None
+        exclude: list[str] = []
+        assignments: dict[str, str] = {}
+        rules: dict[str, dict[str, Any]] = {}
+
+    def fail(error: ValidationError, prefix: tuple[Any, ...], kebab: bool = True) -> ConfigError:
+        first = error.errors()[0]
+        loc = [*prefix, *first["loc"]]
+        shown = [str(p).replace("_", "-") if kebab and isinstance(p, str) else str(p) for p in loc]
+        raw_loc = [str(p).replace("_", "-") if isinstance(p, str) else p for p in loc]
+        line = _line_of(lines, raw_loc) if lines is not None else 1
+        message = first["msg"]
+        if first["type"] == "extra_forbidden":
+            message = "unknown setting"
+        return ConfigError(f"{path}:{line}:1: error: {'.'.join(shown) or 'config'}: {message}")
+
+    try:
+        root = RootModel.model_validate(_kebab_to_snake(dict(raw)))
+    except ValidationError as error:
+        raise fail(error, ()) from None
+
+    by_id = {rule.id.upper(): rule for rule in rules}
+    levels: dict[str, Level] = {}
+    options: dict[str, Any] = {}
+    for rule_id, settings in root.rules.items():
+        rule = by_id.get(rule_id.upper())
+        if rule is None:
+            line = _line_of(lines, ["rules", rule_id]) if lines is not None else 1
+            raise ConfigError(f"{path}:{line}:1: error: rules.{rule_id}: no such rule")
+        settings = dict(settings)
+        if "level" in settings:
+            try:
+                levels[rule.id] = TypeAdapter(Level).validate_python(settings.pop("level"))
+            except ValidationError as error:
+                raise fail(error, ("rules", rule_id, "level")) from None
+        if not settings:
+            continue
+        if rule.options is None or not is_dataclass(rule.options):
+            line = _line_of(lines, ["rules", rule_id, next(iter(settings))]) if lines is not None else 1
+            raise ConfigError(f"{path}:{line}:1: error: rules.{rule_id}: {rule.id} takes no options")
+        known = {f.name for f in fields(rule.options)}
+        snake = _kebab_to_snake(settings)
+        for key in snake:
+            if key not in known:
+                line = _line_of(lines, ["rules", rule_id, key.replace("_", "-")]) if lines is not None else 1
+                allowed = ", ".join(sorted(k.replace("_", "-") for k in known))
+                option = key.replace("_", "-")
+                raise ConfigError(
+                    f"{path}:{line}:1: error: rules.{rule_id}.{option}: unknown option (known: {allowed})"
+                )
+        try:
+            options[rule.id] = TypeAdapter(rule.options).validate_python(snake)
+        except ValidationError as error:
+            raise fail(error, ("rules", rule_id)) from None
+    return Config(
+        path=path,
+        today=root.today,
+        select=tuple(root.select) if root.select is not None else None,
+        ignore=tuple(root.ignore),
+        fail_on=root.fail_on,
+        exclude=tuple(root.exclude),
+        assignments=dict(root.assignments),
+        levels=levels,
+        options=options,
+    )

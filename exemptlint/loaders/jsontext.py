@@ -1,0 +1,207 @@
+"""JSON and JSONC text: fast parsing, and source positions found only when asked for.
+
+Parsing uses the C ``json`` module. Positions are not tracked while parsing (that would
+need a slow parser on every file); a ``JsonPositions`` index is built from the text on the
+first request, which happens only for files that have something to report.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import re
+from typing import Any
+
+from exemptlint.model import Position
+
+Path = tuple[str | int, ...]
+
+
+class JsonSyntaxError(Exception):
+    def __init__(self, message: str, line: int, column: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+
+
+# Strings, comments and trailing commas; everything else is left to json.loads.
+_JSONC_TOKEN = re.compile(
+    r'"(?:[^"\\\n]|\\.)*"'  # a string (kept)
+    r"|//[^\n]*"  # a line comment
+    r"|/\*.*?\*/"  # a block comment
+    r"|,(?=\s*[}\]])",  # a trailing comma (lookahead skips whitespace only: comments are blanked first)
+    re.DOTALL,
+)
+_COMMENT_OR_COMMA = re.compile(r"//|/\*|,\s*[}\]]")
+
+
+def _blank(match: re.Match[str]) -> str:
+    text = match.group(0)
+    if text.startswith('"'):
+        return text
+    # Keep newlines so that line and column numbers stay those of the original text.
+    return re.sub(r"[^\n]", " ", text)
+
+
+def strip_jsonc(text: str) -> str:
+    """JSONC (comments, trailing commas) to JSON of the same length and line structure."""
+    # Two passes: the first blanks comments, so that a comma followed by a comment and then a
+    # closing bracket is seen as trailing by the second.
+    once = _JSONC_TOKEN.sub(_blank, text)
+    return _JSONC_TOKEN.sub(_blank, once)
+
+
+def parse_json_text(text: str) -> Any:
+    """Parse JSON, falling back to JSONC. Raises ``JsonSyntaxError`` with a line and column."""
+    if text.startswith("\ufeff"):
+        text = " " + text[1:]
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as strict_error:
+        if _COMMENT_OR_COMMA.search(text) is None:
+            raise JsonSyntaxError(strict_error.msg, strict_error.lineno, strict_error.colno) from None
+    except RecursionError:
+        raise JsonSyntaxError("nesting too deep", 1, 1) from None
+    try:
+        return json.loads(strip_jsonc(text))
+    except json.JSONDecodeError as error:
+        raise JsonSyntaxError(error.msg, error.lineno, error.colno) from None
+    except RecursionError:
+        raise JsonSyntaxError("nesting too deep", 1, 1) from None
+
+
+_TOKEN = re.compile(
+    r'(?P<string>"(?:[^"\\]|\\.)*")'
+    r"|(?P<punct>[{}\[\]:,])"
+    r"|(?P<space>\s+|//[^\n]*|/\*.*?\*/)"
+    r"|(?P<scalar>[^\s{}\[\]:,\"/]+)",
+    re.DOTALL,
+)
+
+
+class JsonPositions:
+    """Offsets of every key and value in a JSON document, by path, built on first use."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._keys: dict[Path, int] | None = None
+        self._values: dict[Path, int] = {}
+        self._line_starts: list[int] = []
+
+    def _build(self) -> dict[Path, int]:
+        keys: dict[Path, int] = {}
+        values = self._values
+        # Each open container: [path, is_object, next array index, pending key].
+        stack: list[list[Any]] = []
+        pending_key: str | None = None
+        expect_key = False
+        text = self._text
+        for match in _TOKEN.finditer(text):
+            kind = match.lastgroup
+            if kind == "space":
+                continue
+            token = match.group(0)
+            start = match.start()
+            if kind == "punct" and token in "]}":
+                if stack:
+                    stack.pop()
+                expect_key = False
+                continue
+            if kind == "punct" and token == ",":
+                expect_key = bool(stack) and stack[-1][1]
+                continue
+            if kind == "punct" and token == ":":
+                continue
+            if expect_key and kind == "string":
+                pending_key = _decode_string(token)
+                if stack:
+                    keys[stack[-1][0] + (pending_key,)] = start
+                expect_key = False
+                continue
+            # A value starts here.
+            if not stack:
+                path: Path = ()
+            elif stack[-1][1]:
+                path = (*stack[-1][0], pending_key if pending_key is not None else "")
+            else:
+                path = (*stack[-1][0], stack[-1][2])
+                stack[-1][2] += 1
+            values.setdefault(path, start)
+            if kind == "punct" and token in "{[":
+                is_object = token == "{"
+                stack.append([path, is_object, 0])
+                expect_key = is_object
+        self._line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+        return keys
+
+    def _position(self, offset: int) -> Position:
+        line_index = bisect.bisect_right(self._line_starts, offset) - 1
+        return Position(line_index + 1, offset - self._line_starts[line_index] + 1)
+
+    def key(self, path: Path) -> Position | None:
+        """Where the key that ends ``path`` is written."""
+        if self._keys is None:
+            self._keys = self._build()
+        offset = self._keys.get(path)
+        return None if offset is None else self._position(offset)
+
+    def value(self, path: Path) -> Position | None:
+        """Where the value at ``path`` starts."""
+        if self._keys is None:
+            self._keys = self._build()
+        offset = self._values.get(path)
+        return None if offset is None else self._position(offset)
+
+    def key_or_value(self, path: Path) -> Position | None:
+        return self.key(path) or self.value(path)
+
+
+def _decode_string(token: str) -> str:
+    try:
+        value = json.loads(token)
+    except json.JSONDecodeError:
+        return token[1:-1]
+    return value if isinstance(value, str) else token[1:-1]
+
+
+class JsonLocator:
+    """Locates an exemption written as a JSON object.
+
+    ``object_path`` is the exemption's object (resource); ``properties_path`` the object that
+    holds its properties (the same object for the flattened ``az`` form). ``key_names`` maps a
+    canonical property name to the key as spelled in the file.
+    """
+
+    __slots__ = ("_key_names", "_object_path", "_positions", "_properties_path")
+
+    def __init__(
+        self,
+        positions: JsonPositions,
+        object_path: Path,
+        properties_path: Path,
+        key_names: dict[str, str],
+    ) -> None:
+        self._positions = positions
+        self._object_path = object_path
+        self._properties_path = properties_path
+        self._key_names = key_names
+
+    def exemption(self) -> Position:
+        return self._positions.value(self._object_path) or Position(1, 1)
+
+    def property(self, name: str) -> Position | None:
+        if name == "properties":
+            if self._properties_path == self._object_path:
+                return None
+            return self._positions.key(self._properties_path)
+        spelled = self._key_names.get(name)
+        if spelled is None:
+            return None
+        if name in ("name", "scope", "id", "type"):
+            return self._positions.key((*self._object_path, spelled))
+        found = self._positions.key((*self._properties_path, spelled))
+        if found is None:
+            # The properties came from one expression: point at the properties key.
+            found = self._positions.key(self._properties_path)
+        return found

@@ -1,0 +1,80 @@
+"""Helpers shared by loaders: case-insensitive keys and placeholders in literal values."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from exemptlint.model import CANONICAL_PROPERTY, Unresolved
+
+# Template tokens that real repositories leave in ids: {subId}, {{MANAGEMENT_GROUP_ID}},
+# <<namePrefix>>, <subscription-id>, ${var}, #{token}#, __token__.
+_PLACEHOLDER = re.compile(
+    r"\{\{[^{}]+\}\}"
+    r"|\{[A-Za-z_][\w.\-]*\}"
+    r"|<<[^<>]+>>"
+    r"|<[A-Za-z][\w .\-]*>"
+    r"|\$\{[^}]+\}"
+    r"|#\{[^}]+\}#"
+    r"|__[A-Za-z][A-Za-z0-9_]*__"
+)
+
+# Properties whose literal values are identifiers or dates, where a placeholder means "not known".
+PLACEHOLDER_PROPERTIES = frozenset(
+    {
+        "policyAssignmentId",
+        "policyDefinitionReferenceIds",
+        "exemptionCategory",
+        "expiresOn",
+        "assignmentScopeValidation",
+    }
+)
+
+
+def find_placeholder(text: str) -> str | None:
+    match = _PLACEHOLDER.search(text)
+    return None if match is None else match.group(0)
+
+
+def mark_placeholders(value: Any) -> Any:
+    """A string holding a placeholder becomes ``Unresolved`` (lists are handled item by item)."""
+    if isinstance(value, str):
+        token = find_placeholder(value)
+        if token is not None:
+            return Unresolved(value, f"it holds the placeholder {token}", partial=value)
+        return value
+    if isinstance(value, list):
+        return [mark_placeholders(item) for item in value]
+    return value
+
+
+def get_ci(obj: dict[str, Any], name: str) -> tuple[str | None, Any]:
+    """The key as spelled and the value of ``name``, matched case-insensitively as ARM does."""
+    if name in obj:
+        return name, obj[name]
+    lowered = name.lower()
+    for key, value in obj.items():
+        if key.lower() == lowered:
+            return key, value
+    return None, None
+
+
+def canonical_properties(
+    container: dict[str, Any], skip: frozenset[str] = frozenset()
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Exemption properties with canonical names, and the spelling of each key in the file.
+
+    ``skip`` lists lower-cased keys that are not properties (the envelope of the flattened form).
+    """
+    properties: dict[str, Any] = {}
+    spelled: dict[str, str] = {}
+    for key, value in container.items():
+        lowered = key.lower()
+        if lowered in skip:
+            continue
+        name = CANONICAL_PROPERTY.get(lowered, key)
+        if name in PLACEHOLDER_PROPERTIES:
+            value = mark_placeholders(value)
+        properties[name] = value
+        spelled[name] = key
+    return properties, spelled

@@ -1,0 +1,33 @@
+"""JSON for scripts: a versioned object (documented in docs/json-output.md)."""
+
+from __future__ import annotations
+
+import json
+
+from exemptlint.model import Level
+from exemptlint.report import Report
+
+SCHEMA_VERSION = 1
+
+
+def render(report: Report, color: bool) -> str:
+    document = {
+        "schemaVersion": SCHEMA_VERSION,
+        "tool": {"name": "exemptlint", "version": report.version},
+        "today": report.today,
+        "files": list(report.files),
+        "summary": {
+            "files": len(report.files),
+            "exemptions": len(report.exemptions),
+            "errors": report.count(Level.ERROR),
+            "warnings": report.count(Level.WARNING),
+            "notes": report.count(Level.NOTE),
+            "unreadableFiles": len(report.errors),
+        },
+        "exemptions": [exemption.to_json() for exemption in report.exemptions],
+        "findings": [finding.to_json() for finding in report.findings],
+        "errors": [
+            {"file": e.file, "line": e.line, "column": e.column, "message": e.message} for e in report.errors
+        ],
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,105 @@
+"""The rule API: what a rule declares and what its check function receives and yields.
+
+A rule is a module-level ``RULE = Rule(...)`` whose ``check(exemption, context, options)``
+yields ``Violation`` objects. The built-in rules use exactly this API.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from exemptlint.model import Exemption, Level, PolicyAssignment, Unresolved, contains_unresolved
+
+if TYPE_CHECKING:
+    from exemptlint.catalog import Catalog
+
+DOCS_BASE = "https://github.com/exemptlint/exemptlint/blob/main/docs/rules"
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One problem a rule found in one exemption.
+
+    ``property`` names the property the problem is about (for its position); ``level``
+    overrides the rule's level for this violation. A violation with ``unresolved`` set says the
+    rule could not check ``property`` because its value is not known statically: the engine
+    reports it under EL009.
+    """
+
+    message: str
+    property: str | None = None
+    level: Level | None = None
+    unresolved: Unresolved | None = None
+
+
+def not_known(prop: str, value: Unresolved) -> Violation:
+    return Violation(message="", property=prop, unresolved=value)
+
+
+def first_unresolved(value: Any) -> Unresolved | None:
+    if isinstance(value, Unresolved):
+        return value
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list):
+        for item in value:
+            found = first_unresolved(item)
+            if found is not None:
+                return found
+    return None
+
+
+@dataclass
+class RuleContext:
+    """What rules may know besides the exemption itself; shared by all rules in a run."""
+
+    today: datetime.date
+    assignments: list[PolicyAssignment] = field(default_factory=list)
+    # Config ``assignments``: assignment id or name -> policy (set) definition id.
+    assignment_map: Mapping[str, str] = field(default_factory=dict)
+    # Results that several rules share (EL001 and EL010 resolve the same assignment).
+    memo: dict[Any, Any] = field(default_factory=dict)
+
+    @property
+    def catalog(self) -> Catalog:
+        from exemptlint.catalog import load_catalog
+
+        return load_catalog()
+
+
+CheckFunction = Callable[[Exemption, RuleContext, Any], Iterable[Violation]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    name: str
+    level: Level
+    summary: str
+    check: CheckFunction
+    # A dataclass whose fields are the rule's options, with their defaults.
+    options: type | None = None
+    tags: tuple[str, ...] = ("security",)
+    # How code-scanning dashboards rank it (0.0-10.0, GitHub's "security-severity").
+    security_severity: float = 5.0
+
+    @property
+    def help_uri(self) -> str:
+        return f"{DOCS_BASE}/{self.id}.md"
+
+    def default_options(self) -> Any:
+        return self.options() if self.options is not None else None
+
+
+__all__ = [
+    "CheckFunction",
+    "Rule",
+    "RuleContext",
+    "Violation",
+    "contains_unresolved",
+    "first_unresolved",
+    "not_known",
+]

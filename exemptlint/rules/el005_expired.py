@@ -1,0 +1,53 @@
+"""EL005: the exemption has not expired (and warns shortly before it does)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from exemptlint.dates import parse_iso8601
+from exemptlint.model import Exemption, Level, Unresolved
+from exemptlint.rules.api import Rule, RuleContext, Violation, not_known
+
+
+@dataclass(frozen=True)
+class Options:
+    # Warn this many days before the expiry date (0: never warn).
+    warn_days: int = 30
+
+
+def check(exemption: Exemption, context: RuleContext, options: Options) -> Iterator[Violation]:
+    value = exemption.expires_on
+    if isinstance(value, Unresolved):
+        yield not_known("expiresOn", value)
+        return
+    if not isinstance(value, str):
+        return
+    parsed = parse_iso8601(value)
+    if parsed is None:
+        return  # EL004's finding
+    expiry = parsed.utc_date
+    days_left = (expiry - context.today).days
+    if days_left < 0:
+        yield Violation(
+            f"exemption '{exemption.label}' expired on {expiry.isoformat()} ({-days_left} days ago); "
+            "renew it with a new review or delete it",
+            property="expiresOn",
+        )
+    elif days_left <= options.warn_days:
+        yield Violation(
+            f"exemption '{exemption.label}' expires in {days_left} days ({expiry.isoformat()})",
+            property="expiresOn",
+            level=Level.WARNING,
+        )
+
+
+RULE = Rule(
+    id="EL005",
+    name="expired",
+    level=Level.ERROR,
+    summary="expiresOn is not before today (warns warn-days ahead)",
+    check=check,
+    options=Options,
+    security_severity=6.0,
+)

@@ -1,0 +1,117 @@
+"""EL008: the exemption fits the API (checked with jsonschema against a schema derived from the
+REST specification; see scripts/generate_data.py)."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from typing import Any
+
+from exemptlint.model import CANONICAL_PROPERTY, Exemption, Level, ScopeLevel, contains_unresolved
+from exemptlint.rules.api import Rule, RuleContext, Violation
+
+_SINGULAR_REFERENCE = "policyDefinitionReferenceId"
+
+
+@functools.lru_cache(maxsize=1)
+def _validator() -> Any:
+    # jsonschema is imported only when a run has an exemption to check.
+    from jsonschema import Draft202012Validator
+
+    from exemptlint.catalog import load_exemption_schema
+
+    return Draft202012Validator(load_exemption_schema())
+
+
+def check(exemption: Exemption, context: RuleContext, options: Any) -> Iterator[Violation]:
+    properties: dict[str, Any] = {}
+    unknown_values: set[str] = set()
+    for key, value in exemption.properties.items():
+        if contains_unresolved(value):
+            unknown_values.add(key)  # present, but its value cannot be checked
+        elif value is not None or key not in CANONICAL_PROPERTY.values():
+            # null is how exports write "not set"; an unknown property is wrong even when null.
+            properties[key] = value
+    instance: dict[str, Any] = {"properties": properties}
+    if isinstance(exemption.name, str):
+        instance["name"] = exemption.name
+    errors = sorted(_validator().iter_errors(instance), key=lambda e: (list(e.path), e.validator))
+    for error in errors:
+        yield from _violations(error, exemption, unknown_values)
+    scope = exemption.scope
+    if isinstance(scope, str) and exemption.scope_level == ScopeLevel.UNKNOWN:
+        yield Violation(f"scope '{scope}' is not a valid Azure resource id", property="scope")
+
+
+def _violations(error: Any, exemption: Exemption, unknown_values: set[str]) -> Iterator[Violation]:
+    path = list(error.path)
+    keyword = error.validator
+    if path[:1] == ["name"]:
+        yield Violation(_name_message(exemption, keyword), property="name")
+        return
+    prop = str(path[1]) if len(path) > 1 else None
+    if keyword == "required":
+        if exemption.partial_update:
+            return
+        # jsonschema reports each missing property as its own error: "'x' is a required property".
+        missing = error.message.split("'")[1] if error.message.count("'") >= 2 else str(error.validator_value)
+        if missing not in unknown_values:
+            yield Violation(f"required property '{missing}' is missing", property=None)
+        return
+    if keyword == "additionalProperties":
+        for name in sorted(set(error.instance) - set(error.schema.get("properties", {}))):
+            hint = ""
+            if name == _SINGULAR_REFERENCE:
+                hint = " (did you mean 'policyDefinitionReferenceIds', a list?)"
+            yield Violation(f"unknown property '{name}'{hint}", property=name)
+        return
+    if keyword == "enum" and prop == "exemptionCategory":
+        return  # EL002 reports categories
+    where = ".".join(str(p) for p in path[1:]) or "properties"
+    if keyword == "maxLength":
+        limit = error.validator_value
+        message = f"{where} is {len(error.instance)} characters; the API allows at most {limit}"
+    elif keyword == "type":
+        message = f"{where} must be of type {error.validator_value}, not {_json_type(error.instance)}"
+    elif keyword == "enum":
+        allowed = ", ".join(str(v) for v in error.validator_value)
+        message = f"{where} is '{error.instance}'; allowed values: {allowed}"
+    else:
+        message = f"{where}: {error.message}"
+    yield Violation(message, property=prop)
+
+
+def _name_message(exemption: Exemption, keyword: str) -> str:
+    name = exemption.name
+    if keyword == "maxLength":
+        return f"name '{name}' is {len(str(name))} characters; the API allows at most 64"
+    return (
+        f"name '{name}' is not a valid exemption name: it may not contain any of <>*%&:\\?.+/ "
+        "and may not end with a space"
+    )
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+RULE = Rule(
+    id="EL008",
+    name="invalid-exemption",
+    level=Level.ERROR,
+    summary="The exemption fits the policyExemptions API "
+    "(required and known properties, types, lengths, name)",
+    check=check,
+    tags=("security", "correctness"),
+    security_severity=4.0,
+)

@@ -1,0 +1,730 @@
+#!/usr/bin/env python3
+"""Generate exemptlint's packaged data (``exemptlint/data/*.json``) from the reference data.
+
+Usage::
+
+    python scripts/generate_data.py [--shared PATH] [--check]
+
+``--shared`` is the directory holding ``reference/`` (default: ``<repo>/../shared``). Without
+``--check`` the files are (re)written; with ``--check`` they are regenerated in memory and the
+script exits 1 with a diff summary when the packaged files differ (for tests and CI).
+
+Outputs (deterministic: sorted keys, indent=1, trailing newline, no timestamps):
+
+* ``initiatives.json``: the built-in initiatives (policy set definitions) with name,
+  displayName, category, version, deprecated and clouds, plus a ``header``.
+* ``initiative-reference-ids.json``: initiative name -> sorted policyDefinitionReferenceIds;
+  kept apart because the linter needs it only for some rules (startup cost).
+* ``exemption-schema.json``: a JSON Schema (draft 2020-12) for an exemption envelope
+  ``{"name": ..., "properties": {...}}`` derived from the REST specification and the ARM
+  template schemas (union of all collected api-versions).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import difflib
+import json
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+DATA_DIR = REPO / "exemptlint" / "data"
+DEFAULT_SHARED = REPO.parent / "shared"
+GENERATED_BY = "scripts/generate_data.py"
+
+INITIATIVES_FILE = "initiatives.json"
+REFERENCE_IDS_FILE = "initiative-reference-ids.json"
+SCHEMA_FILE = "exemption-schema.json"
+OUTPUT_FILES = (INITIATIVES_FILE, REFERENCE_IDS_FILE, SCHEMA_FILE)
+
+PUBLIC_INITIATIVES = "azure-policy/initiatives.json"
+GOVERNMENT_INITIATIVES = "azure-policy/initiatives-azure-government.json"
+POLICY_SET_FOLDER = "azure-policy/policySetDefinitions"
+EPAC_SCHEMA = "epac/policy-exemption-schema.json"
+
+SET_PREFIX = "/providers/Microsoft.Authorization/policySetDefinitions/"
+PUBLIC_CLOUD = "AzureCloud"
+GOVERNMENT_CLOUD = "AzureGovernment"
+
+EXPRESSION_REF = "https://schema.management.azure.com/schemas/common/definitions.json#/definitions/expression"
+
+# The documented naming rules for Microsoft.Authorization/policyExemptions (ARM template
+# reference, "Character limit"/"Valid characters"): 1-64 characters; may not use <>*%&:\?.+/ or
+# control characters; may not end with a period or space.
+NAME_MAX_LENGTH = 64
+NAME_FORBIDDEN = "<>*%&:\\?.+/"
+NAME_PATTERN = "^[^<>*%&:\\\\?.+/]*[^<>*%&:\\\\?.+/ ]$"
+
+# Length limits that no collected REST or ARM schema states (see _limit_comment).
+LENGTH_LIMITS: dict[str, tuple[int, str]] = {
+    "displayName": (
+        128,
+        "Limit 128: the ARM template reference for Microsoft.Authorization/policyExemptions "
+        "(character limit: display name 1-128) and the Azure/ResourceModules policy-exemption "
+        "module (displayName maxLength 128).",
+    ),
+    "description": (
+        512,
+        "Limit 512: the Azure Policy documentation's exemption structure limits ('DisplayName has a "
+        "maximum length of 128 characters and description a maximum length of 512 characters', as "
+        "quoted by policy-exemption modules that cite the Microsoft Learn page); the same 512 limit "
+        "applies to policy definition and assignment descriptions.",
+    ),
+}
+
+# A property the newest REST examples use but no collected schema defines.
+EXEMPTION_MANAGEMENT_MODE = "exemptionManagementMode"
+EXEMPTION_MANAGEMENT_MODE_EXAMPLE = (
+    "Azure/azure-rest-api-specs specification/resources/resource-manager/Microsoft.Authorization/policy/"
+    "preview/2025-12-01-preview/examples/createOrUpdatePolicyExemptionWithExemptionManagementMode.json"
+)
+
+TITLES = {
+    "policyAssignmentId": "Policy assignment id",
+    "policyDefinitionReferenceIds": "Policy definition reference ids",
+    "exemptionCategory": "Exemption category",
+    "expiresOn": "Expiry",
+    "displayName": "Display name",
+    "description": "Description",
+    "metadata": "Metadata",
+    "resourceSelectors": "Resource selectors",
+    "assignmentScopeValidation": "Assignment scope validation",
+    EXEMPTION_MANAGEMENT_MODE: "Exemption management mode",
+}
+
+
+class GenerationError(Exception):
+    """The reference data is not what this script expects."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading the reference data
+
+
+def _load_json(path: Path) -> Any:
+    try:
+        with path.open(encoding="utf-8") as handle:
+            return json.load(handle)
+    except FileNotFoundError as error:
+        raise GenerationError(f"missing reference file: {path}") from error
+
+
+def _read_sources(reference: Path) -> dict[str, dict[str, str]]:
+    path = reference / "SOURCES.tsv"
+    if not path.exists():
+        raise GenerationError(f"missing {path}")
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
+    return {row["local_path"]: row for row in rows}
+
+
+def _source(sources: dict[str, dict[str, str]], local_path: str) -> str:
+    row = sources.get(local_path)
+    if row is None:
+        raise GenerationError(f"{local_path} is not listed in SOURCES.tsv")
+    return f"{row['repo']}@{row['commit']}"
+
+
+def _api_version_dirs(folder: Path) -> list[Path]:
+    # api-version directories sort chronologically by name (yyyy-mm-dd[-preview]).
+    return sorted(p for p in folder.iterdir() if p.is_dir() and p.name[:1].isdigit())
+
+
+# ---------------------------------------------------------------------------------------------
+# Initiatives
+
+
+def _check_initiative(entry: dict[str, Any], origin: str) -> None:
+    for key, kind in (("name", str), ("displayName", str), ("category", str), ("version", str)):
+        if not isinstance(entry.get(key), kind):
+            raise GenerationError(f"{origin}: initiative {entry.get('name')!r} has no string {key}")
+    if not isinstance(entry.get("deprecated"), bool):
+        raise GenerationError(f"{origin}: initiative {entry['name']} has no boolean deprecated")
+    if entry.get("id") != SET_PREFIX + entry["name"]:
+        raise GenerationError(f"{origin}: initiative id {entry.get('id')!r} does not end in its name")
+    references = entry.get("policyDefinitionReferenceIds")
+    if not isinstance(references, list) or not all(isinstance(r, str) for r in references):
+        raise GenerationError(
+            f"{origin}: initiative {entry['name']} has no policyDefinitionReferenceIds list"
+        )
+
+
+def _public_policy_set_files(reference: Path) -> tuple[set[str], dict[str, str]]:
+    """The categories whose public-cloud folder was collected, and name -> category of its files."""
+    folder = reference / POLICY_SET_FOLDER
+    if not folder.is_dir():
+        return set(), {}
+    categories = {p.name for p in folder.iterdir() if p.is_dir()}
+    names: dict[str, str] = {}
+    for path in sorted(folder.glob("*/*.json")):
+        document = _load_json(path)
+        names[str(document["name"]).lower()] = path.parent.name
+    return categories, names
+
+
+def build_initiatives(reference: Path, sources: dict[str, dict[str, str]]) -> tuple[Any, Any]:
+    public: list[dict[str, Any]] = _load_json(reference / PUBLIC_INITIATIVES)
+    government: list[dict[str, Any]] = _load_json(reference / GOVERNMENT_INITIATIVES)
+    for entry in public:
+        _check_initiative(entry, PUBLIC_INITIATIVES)
+    for entry in government:
+        _check_initiative(entry, GOVERNMENT_INITIATIVES)
+    source = _source(sources, PUBLIC_INITIATIVES)
+    if _source(sources, GOVERNMENT_INITIATIVES) != source:
+        raise GenerationError("the two initiative lists come from different commits")
+
+    by_name: dict[str, dict[str, Any]] = {}
+    for entry in public:
+        key = entry["name"].lower()
+        if key in by_name:
+            raise GenerationError(f"duplicate initiative name (ignoring case): {entry['name']}")
+        by_name[key] = entry
+    government_by_name = {entry["name"].lower(): entry for entry in government}
+
+    # initiatives.json holds the public-cloud initiatives plus those that exist only under
+    # "Azure Government/" (SOURCES.tsv); nothing in it says which. For the categories whose
+    # public folder was collected byte-identical (policySetDefinitions/<category>/), an entry
+    # with no public file that is in the Azure Government list exists only there.
+    covered_categories, public_files = _public_policy_set_files(reference)
+    for key, category in public_files.items():
+        listed = by_name.get(key)
+        if listed is None or listed["category"] != category:
+            raise GenerationError(f"policySetDefinitions/{category}: {key} does not match initiatives.json")
+
+    initiatives: list[dict[str, Any]] = []
+    reference_ids: dict[str, list[str]] = {}
+    government_only: list[str] = []
+    for key in sorted(set(by_name) | set(government_by_name)):
+        in_government = key in government_by_name
+        entry = by_name[key] if key in by_name else government_by_name[key]
+        if key not in by_name:
+            clouds = [GOVERNMENT_CLOUD]
+        elif entry["category"] in covered_categories and key not in public_files:
+            if not in_government:
+                raise GenerationError(
+                    f"{entry['name']} ({entry['category']}) has no public file and is not in the "
+                    "Azure Government list"
+                )
+            clouds = [GOVERNMENT_CLOUD]
+        else:
+            clouds = [PUBLIC_CLOUD, GOVERNMENT_CLOUD] if in_government else [PUBLIC_CLOUD]
+        if clouds == [GOVERNMENT_CLOUD]:
+            government_only.append(entry["name"])
+        initiatives.append(
+            {
+                "name": entry["name"],
+                "displayName": entry["displayName"],
+                "category": entry["category"],
+                "version": entry["version"],
+                "deprecated": entry["deprecated"],
+                "clouds": clouds,
+            }
+        )
+        ids = set(entry["policyDefinitionReferenceIds"])
+        if in_government:
+            ids.update(government_by_name[key]["policyDefinitionReferenceIds"])
+        reference_ids[entry["name"]] = sorted(ids)
+
+    inputs = [PUBLIC_INITIATIVES, GOVERNMENT_INITIATIVES]
+    if covered_categories:
+        inputs.extend(f"{POLICY_SET_FOLDER}/{c}/*.json" for c in sorted(covered_categories))
+    header = {
+        "source": source,
+        "license": sources[PUBLIC_INITIATIVES]["license"],
+        "inputs": inputs,
+        "generatedBy": GENERATED_BY,
+        "count": len(initiatives),
+        "notes": [
+            "name is the last segment of the built-in id "
+            "/providers/Microsoft.Authorization/policySetDefinitions/<name>.",
+            "displayName, category, version and deprecated come from the public-cloud copy when an "
+            "initiative exists in both clouds (the Azure Government copy may differ).",
+            "clouds: AzureCloud for every public-cloud initiative, plus AzureGovernment when it is "
+            "also in the Azure Government list. An initiative is AzureGovernment-only when it is "
+            "in the Azure Government list and its category's public folder ("
+            + ", ".join(sorted(covered_categories))
+            + ") has no file for it: "
+            + (", ".join(government_only) or "none")
+            + ". Government-only initiatives of other categories cannot be told apart in the "
+            "reference data and are listed as in both clouds.",
+            f"policyDefinitionReferenceIds are in {REFERENCE_IDS_FILE} (loaded on demand).",
+        ],
+    }
+    reference_header = {
+        "source": source,
+        "license": header["license"],
+        "inputs": [PUBLIC_INITIATIVES, GOVERNMENT_INITIATIVES],
+        "generatedBy": GENERATED_BY,
+        "notes": [
+            "initiative name -> sorted policyDefinitionReferenceIds; the union of the public-cloud "
+            "and Azure Government copies where both exist (their lists differ for some initiatives).",
+        ],
+    }
+    return (
+        {"header": header, "initiatives": initiatives},
+        {"header": reference_header, "referenceIds": reference_ids},
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Exemption schema
+
+
+def _is_expression(schema: Any) -> bool:
+    return isinstance(schema, dict) and schema.get("$ref") == EXPRESSION_REF
+
+
+def _without_expression(schema: dict[str, Any]) -> dict[str, Any]:
+    """Drop the ARM ``expression`` alternative (exemptlint evaluates expressions first)."""
+    if "oneOf" not in schema:
+        return schema
+    alternatives = [alt for alt in schema["oneOf"] if not _is_expression(alt)]
+    if len(alternatives) != 1:
+        raise GenerationError(f"unexpected oneOf: {schema['oneOf']!r}")
+    merged = {k: v for k, v in schema.items() if k != "oneOf"}
+    merged.update(alternatives[0])
+    return merged
+
+
+class _Facets:
+    """What the sources say about one property, accumulated over sources and api-versions."""
+
+    def __init__(self) -> None:
+        self.types: set[str] = set()
+        self.enum: list[str] = []
+        self.formats: set[str] = set()
+        self.item_types: set[str] = set()
+        self.item_refs: set[str] = set()
+        self.description: str | None = None
+        self.enum_descriptions: dict[str, str] = {}
+        self.rest_versions: list[str] = []
+        self.arm_versions: list[str] = []
+
+    def add(self, schema: dict[str, Any]) -> None:
+        schema = _without_expression(schema)
+        if "type" in schema:
+            self.types.add(schema["type"])
+        for value in schema.get("enum", []):
+            if value not in self.enum:
+                self.enum.append(value)
+        if "format" in schema:
+            self.formats.add(schema["format"])
+        items = schema.get("items")
+        if isinstance(items, dict):
+            if "$ref" in items:
+                self.item_refs.add(items["$ref"].rsplit("/", 1)[-1])
+            if "type" in items:
+                self.item_types.add(items["type"])
+        for value in schema.get("x-ms-enum", {}).get("values", []):
+            self.enum_descriptions.setdefault(value["value"], value["description"])
+        if isinstance(schema.get("description"), str):
+            self.description = schema["description"]  # the newest source wins
+
+    def single_type(self, name: str) -> str:
+        if len(self.types) != 1:
+            raise GenerationError(f"{name}: the sources disagree on its type: {sorted(self.types)}")
+        return next(iter(self.types))
+
+
+def _versions(versions: Iterable[str]) -> str:
+    return ", ".join(versions) or "none"
+
+
+def _collect_schema_sources(reference: Path, sources: dict[str, dict[str, str]]) -> dict[str, Any]:
+    facets: dict[str, _Facets] = {}
+    required_sets: list[set[str]] = []
+    rest_files: list[str] = []
+    arm_files: list[str] = []
+    selector_kinds: list[str] = []
+    selector_kind_versions: list[str] = []
+    selector_shapes: dict[str, set[str]] = {"ResourceSelector": set(), "Selector": set()}
+    arm_name_patterns: dict[str, list[str]] = {}
+
+    # ARM first, then REST: descriptions of the newest REST api-version win.
+    for folder in _api_version_dirs(reference / "arm-schemas"):
+        local = f"arm-schemas/{folder.name}/Microsoft.Authorization.json"
+        document = _load_json(reference / local)
+        resource = document.get("resourceDefinitions", {}).get("policyExemptions")
+        if resource is None:
+            continue
+        arm_files.append(f"{local} ({_source(sources, local)})")
+        name_schema = _without_expression(resource["properties"]["name"])
+        if "pattern" in name_schema:
+            arm_name_patterns.setdefault(name_schema["pattern"], []).append(folder.name)
+        properties_ref = _without_expression(resource["properties"]["properties"])
+        if properties_ref.get("$ref") != "#/definitions/PolicyExemptionProperties":
+            raise GenerationError(f"{local}: policyExemptions.properties is not PolicyExemptionProperties")
+        definitions = document["definitions"]
+        properties = definitions["PolicyExemptionProperties"]
+        required_sets.append(set(properties.get("required", [])))
+        for name, schema in properties["properties"].items():
+            facet = facets.setdefault(name, _Facets())
+            facet.add(schema)
+            facet.arm_versions.append(folder.name)
+        if "Selector" in definitions:
+            selector_kind_versions.append(folder.name)
+            for name in ("ResourceSelector", "Selector"):
+                selector_shapes[name].update(definitions[name]["properties"])
+            kind = _without_expression(definitions["Selector"]["properties"]["kind"])
+            for value in kind["enum"]:
+                if value not in selector_kinds:
+                    selector_kinds.append(value)
+
+    rest_required_order: list[str] = []
+    for folder in _api_version_dirs(reference / "rest-specs"):
+        local = f"rest-specs/{folder.name}/policyExemptions.json"
+        document = _load_json(reference / local)
+        rest_files.append(f"{local} ({_source(sources, local)})")
+        properties = document["definitions"]["PolicyExemptionProperties"]
+        rest_required_order = list(properties.get("required", []))
+        required_sets.append(set(rest_required_order))
+        for name, schema in properties["properties"].items():
+            facet = facets.setdefault(name, _Facets())
+            facet.add(schema)
+            facet.rest_versions.append(folder.name)
+
+    if not rest_files or not arm_files:
+        raise GenerationError("no REST or ARM schema for policyExemptions found")
+    required = set.intersection(*required_sets)
+    if required != set.union(*required_sets):
+        raise GenerationError("the api-versions disagree on the required properties")
+    if selector_shapes["ResourceSelector"] != {"name", "selectors"} or selector_shapes["Selector"] != {
+        "kind",
+        "in",
+        "notIn",
+    }:
+        raise GenerationError(f"unexpected ResourceSelector/Selector shape: {selector_shapes!r}")
+    if EXEMPTION_MANAGEMENT_MODE in facets:
+        raise GenerationError(
+            f"{EXEMPTION_MANAGEMENT_MODE} is now in a collected schema: drop the explicit definition"
+        )
+    return {
+        "facets": facets,
+        "required": [name for name in rest_required_order if name in required],
+        "rest_files": rest_files,
+        "arm_files": arm_files,
+        "selector_kinds": selector_kinds,
+        "selector_kind_versions": selector_kind_versions,
+        "arm_name_patterns": arm_name_patterns,
+    }
+
+
+def _epac_max_length(reference: Path, prop: str) -> int | None:
+    path = reference / EPAC_SCHEMA
+    if not path.exists():
+        return None
+    document = _load_json(path)
+    item = document["properties"]["exemptions"]["items"]["properties"].get(prop, {})
+    value = item.get("maxLength")
+    return value if isinstance(value, int) else None
+
+
+def _limit_comment(reference: Path, sources: dict[str, dict[str, str]], prop: str) -> str:
+    _limit, where = LENGTH_LIMITS[prop]
+    epac = _epac_max_length(reference, prop)
+    epac_source = _source(sources, EPAC_SCHEMA) if (reference / EPAC_SCHEMA).exists() else "not collected"
+    if epac is None:
+        epac_text = (
+            f"EPAC's Schemas/policy-exemption-schema.json ({epac_source}) sets no maxLength for {prop}."
+        )
+    else:
+        epac_text = f"EPAC's Schemas/policy-exemption-schema.json ({epac_source}) sets maxLength {epac}."
+    return f"{where} No collected REST or ARM schema states a length limit. {epac_text}"
+
+
+def _property_comment(facet: _Facets) -> str:
+    return (
+        f"REST api-versions: {_versions(facet.rest_versions)}; "
+        f"ARM schema api-versions: {_versions(facet.arm_versions)}."
+    )
+
+
+def build_schema(reference: Path, sources: dict[str, dict[str, str]]) -> dict[str, Any]:
+    collected = _collect_schema_sources(reference, sources)
+    facets: dict[str, _Facets] = collected["facets"]
+    expected = {
+        "policyAssignmentId",
+        "policyDefinitionReferenceIds",
+        "exemptionCategory",
+        "expiresOn",
+        "displayName",
+        "description",
+        "metadata",
+        "resourceSelectors",
+        "assignmentScopeValidation",
+    }
+    if set(facets) != expected:
+        raise GenerationError(f"unexpected PolicyExemptionProperties: {sorted(set(facets) ^ expected)}")
+
+    properties: dict[str, Any] = {}
+    for name, facet in facets.items():
+        kind = facet.single_type(name)
+        schema: dict[str, Any] = {
+            "title": TITLES[name],
+            "type": kind,
+            "$comment": _property_comment(facet),
+        }
+        description = facet.description or ""
+        if facet.enum:
+            schema["enum"] = facet.enum
+            explained = [
+                f"{value} ({facet.enum_descriptions[value].rstrip('.')})"
+                if value in facet.enum_descriptions
+                else value
+                for value in facet.enum
+            ]
+            description = f"{description.rstrip('.')}. One of: {'; '.join(explained)}."
+        if facet.formats:
+            if facet.formats != {"date-time"}:
+                raise GenerationError(f"{name}: unexpected format {sorted(facet.formats)}")
+            schema["format"] = "date-time"
+            description += " An ISO 8601 date-time string (format date-time)."
+        if kind == "array":
+            if facet.item_refs:
+                if facet.item_refs != {"ResourceSelector"}:
+                    raise GenerationError(f"{name}: unexpected item $ref {sorted(facet.item_refs)}")
+                schema["items"] = {"$ref": "#/$defs/ResourceSelector"}
+                description += " Each item is a resource selector (see $defs/ResourceSelector)."
+            else:
+                if facet.item_types != {"string"}:
+                    raise GenerationError(f"{name}: unexpected item types {sorted(facet.item_types)}")
+                schema["items"] = {"type": "string", "description": f"One entry of {name}: a string."}
+                description += " A list of strings."
+        if name in LENGTH_LIMITS:
+            limit = LENGTH_LIMITS[name][0]
+            schema["maxLength"] = limit
+            schema["$comment"] += " " + _limit_comment(reference, sources, name)
+            description += f" At most {limit} characters."
+        if name == "metadata":
+            schema["$comment"] += (
+                " REST: type object; ARM: any value (the expression alternative dropped). Kept as an object."
+            )
+            description += " Must be a JSON object."
+        if name == "policyDefinitionReferenceIds":
+            schema["$comment"] += (
+                " The singular 'policyDefinitionReferenceId' (seen in a Microsoft docs example) is not"
+                " a property: additionalProperties false rejects it."
+            )
+        schema["description"] = description.strip()
+        properties[name] = schema
+
+    properties[EXEMPTION_MANAGEMENT_MODE] = {
+        "title": TITLES[EXEMPTION_MANAGEMENT_MODE],
+        "type": "string",
+        "description": "How the exemption is managed (for example UserSelfServe); a string.",
+        "$comment": (
+            "Not in any collected REST or ARM schema (the REST ./types.json and the newest "
+            "policyExemptions.json were not collected). Added explicitly because the official "
+            f"2025-12-01-preview REST example {EXEMPTION_MANAGEMENT_MODE_EXAMPLE} sends "
+            f"'{EXEMPTION_MANAGEMENT_MODE}': 'UserSelfServe', so additionalProperties false must "
+            "not reject it. No enum: the set of values is not known."
+        ),
+    }
+
+    kinds: list[str] = collected["selector_kinds"]
+    patterns = "; ".join(
+        f"{pattern!r} ({', '.join(versions)})" for pattern, versions in collected["arm_name_patterns"].items()
+    )
+    defs = {
+        "ResourceSelector": {
+            "title": "Resource selector",
+            "type": "object",
+            "description": "A resource selector: an optional name and a list of selector expressions "
+            "(name, selectors); no other properties.",
+            "$comment": "Written by hand from the ARM schemas' ResourceSelector definition (the REST "
+            "./types.json#/definitions/ResourceSelector was not collected); the expression "
+            "alternatives are dropped.",
+            "properties": {
+                "name": {"type": "string", "description": "The name of the resource selector; a string."},
+                "selectors": {
+                    "type": "array",
+                    "description": "The list of the selector expressions.",
+                    "items": {"$ref": "#/$defs/Selector"},
+                },
+            },
+            "additionalProperties": False,
+        },
+        "Selector": {
+            "title": "Selector expression",
+            "type": "object",
+            "description": "A selector expression: kind, and the values to filter in (in) or out "
+            "(notIn); no other properties.",
+            "$comment": "Written by hand from the ARM schemas' Selector definition. kind is the union "
+            "of the enums of ARM schema api-versions "
+            + _versions(collected["selector_kind_versions"])
+            + " (2024-12-01-preview spells UserPrincipalId/GroupPrincipalId, 2025-12-01-preview "
+            "userPrincipalId/groupPrincipalId; both spellings are kept).",
+            "properties": {
+                "kind": {
+                    "type": "string",
+                    "enum": kinds,
+                    "description": "The selector kind; one of: " + ", ".join(kinds) + ".",
+                },
+                "in": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "description": "The list of values to filter in; a list of strings.",
+                },
+                "notIn": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "description": "The list of values to filter out; a list of strings.",
+                },
+            },
+            "additionalProperties": False,
+        },
+    }
+
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "Azure Policy exemption (Microsoft.Authorization/policyExemptions)",
+        "description": "An exemption envelope {name, properties} as exemptlint validates it, after "
+        "template expressions are evaluated.",
+        "$comment": (
+            f"Generated by {GENERATED_BY}; do not edit. Derived from definitions.PolicyExemptionProperties "
+            "of the REST specification files "
+            + "; ".join(collected["rest_files"])
+            + " and from resourceDefinitions.policyExemptions and definitions.PolicyExemptionProperties/"
+            "ResourceSelector/Selector of the ARM template schemas "
+            + "; ".join(collected["arm_files"])
+            + ". Properties are the union over these api-versions; the ARM '$ref' to the common "
+            "'expression' definition is ignored because exemptlint evaluates expressions before "
+            "validating. Length limits and the name rules come from the documentation (see the "
+            "$comment of each)."
+        ),
+        "type": "object",
+        "required": ["properties"],
+        "properties": {
+            "name": {
+                "title": "Exemption name",
+                "type": "string",
+                "maxLength": NAME_MAX_LENGTH,
+                "pattern": NAME_PATTERN,
+                "description": (
+                    f"The exemption's resource name: 1 to {NAME_MAX_LENGTH} characters; it may not "
+                    f"contain any of {NAME_FORBIDDEN} and may not end with a space (or a period, "
+                    "which is not allowed anywhere)."
+                ),
+                "$comment": (
+                    "Rules from the ARM template reference for Microsoft.Authorization/policyExemptions "
+                    "(resource name 1-64 characters; can't use <>*%&:\\?.+/ or control characters; "
+                    "can't end with period or space). The ARM schemas' own name pattern is looser: "
+                    + (patterns or "none")
+                    + ". REST and older ARM schemas only say 'string'."
+                ),
+            },
+            "properties": {
+                "title": "Exemption properties",
+                "type": "object",
+                "description": "The exemption's properties: policyAssignmentId and exemptionCategory "
+                "are required; no properties other than those listed are allowed.",
+                "required": collected["required"],
+                "additionalProperties": False,
+                "properties": properties,
+            },
+        },
+        "$defs": defs,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Output
+
+
+def render(document: Any) -> str:
+    return json.dumps(document, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def generate(shared: Path) -> dict[str, str]:
+    """The packaged data files (file name -> text) generated from ``shared/reference``."""
+    reference = shared / "reference"
+    if not reference.is_dir():
+        raise GenerationError(f"no reference directory under {shared}")
+    sources = _read_sources(reference)
+    initiatives, reference_ids = build_initiatives(reference, sources)
+    return {
+        INITIATIVES_FILE: render(initiatives),
+        REFERENCE_IDS_FILE: render(reference_ids),
+        SCHEMA_FILE: render(build_schema(reference, sources)),
+    }
+
+
+def _read_packaged(name: str) -> str | None:
+    path = DATA_DIR / name
+    return path.read_text(encoding="utf-8") if path.exists() else None
+
+
+def check(outputs: dict[str, str], max_diff_lines: int = 40) -> list[str]:
+    """Differences between ``outputs`` and the packaged files, as printable lines."""
+    report: list[str] = []
+    for name, text in outputs.items():
+        current = _read_packaged(name)
+        if current == text:
+            continue
+        if current is None:
+            report.append(f"{name}: missing (run python {GENERATED_BY})")
+            continue
+        diff = list(
+            difflib.unified_diff(
+                current.splitlines(),
+                text.splitlines(),
+                fromfile=f"packaged/{name}",
+                tofile=f"generated/{name}",
+                lineterm="",
+                n=1,
+            )
+        )
+        changed = sum(1 for line in diff if line[:1] in "+-" and line[:3] not in ("+++", "---"))
+        report.append(f"{name}: differs ({changed} changed lines)")
+        report.extend("  " + line for line in diff[:max_diff_lines])
+        if len(diff) > max_diff_lines:
+            report.append(f"  ... {len(diff) - max_diff_lines} more diff lines")
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument(
+        "--shared",
+        type=Path,
+        default=DEFAULT_SHARED,
+        help="directory holding reference/ (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="do not write; exit 1 if the packaged files differ from what would be generated",
+    )
+    args = parser.parse_args(argv)
+    try:
+        outputs = generate(args.shared)
+    except GenerationError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if args.check:
+        report = check(outputs)
+        if report:
+            print("packaged data is out of date:", file=sys.stderr)
+            for line in report:
+                print(line, file=sys.stderr)
+            print(f"regenerate with: python {GENERATED_BY}", file=sys.stderr)
+            return 1
+        print(f"packaged data is up to date ({', '.join(outputs)})")
+        return 0
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    for name, text in outputs.items():
+        if _read_packaged(name) == text:
+            print(f"unchanged {name}")
+            continue
+        with (DATA_DIR / name).open("w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        print(f"wrote {name} ({len(text.encode('utf-8'))} bytes)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
