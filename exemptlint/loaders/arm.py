@@ -252,6 +252,9 @@ class _TemplateLoader:
         key_path: Path = (*path, props_key or "properties")
         if isinstance(evaluated, dict):
             properties, spelled = canonical_properties(evaluated)
+            if isinstance(raw_props, dict):
+                for canonical, key in spelled.items():
+                    properties[canonical] = _as_written(raw_props.get(key), properties[canonical])
         else:
             properties, spelled = {}, {}
             if isinstance(evaluated, Unresolved):
@@ -263,8 +266,8 @@ class _TemplateLoader:
                     "displayName",
                 ):
                     properties[name] = Unresolved(evaluated.expression, evaluated.reason, None)
-        name = evaluator.evaluate(resource.get("name"))
-        scope = self._scope_of(resource, frame)
+        name = _as_written(resource.get("name"), evaluator.evaluate(resource.get("name")))
+        scope = _as_written(resource.get("scope"), self._scope_of(resource, frame))
         spelled["name"] = "name"
         if "scope" in resource:
             spelled["scope"] = "scope"
@@ -377,6 +380,14 @@ class _TemplateLoader:
         # No targeting: the nested deployment deploys where its parent does. Its $schema, if it
         # says otherwise, is a template error that ARM reports; we keep the parent's scope.
         return parent
+
+
+def _as_written(raw: Any, value: Any) -> Any:
+    """An unresolved value shows the expression written at the property, not one from deeper
+    inside (a parameter's default, a variable); the reason still says what was not known."""
+    if isinstance(value, Unresolved) and isinstance(raw, str) and is_expression(raw) and raw != value.expression:
+        return Unresolved(raw, value.reason, value.partial)
+    return value
 
 
 def _mentions_parameters(value: Any) -> bool:
