@@ -61,13 +61,22 @@ def load_config(path: Path, rules: Sequence[Rule]) -> Config:
     return _validate(path, raw, lines, rules)
 
 
-def _load_raw(path: Path) -> tuple[dict[str, Any], Any]:
-    """The config mapping, and something that can tell the line of a key (YAML) or None."""
+def _shown(path: Path) -> str:
+    """The path for messages: relative to the working directory when below it."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _load_raw(file: Path) -> tuple[dict[str, Any], Any]:
+    """The config mapping, and something that can tell the line of a key (YAML) or None."""
+    path = _shown(file)
+    try:
+        text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}:1:1: error: cannot read config: {error}") from None
-    if path.suffix.lower() == ".toml":
+    if file.suffix.lower() == ".toml":
         if sys.version_info >= (3, 11):
             import tomllib
         else:  # pragma: no cover - Python 3.10
@@ -77,7 +86,7 @@ def _load_raw(path: Path) -> tuple[dict[str, Any], Any]:
         except tomllib.TOMLDecodeError as error:
             raise ConfigError(f"{path}:1:1: error: invalid TOML: {error}") from None
         # pyproject.toml keeps it under [tool.exemptlint]; a dedicated .toml file at top level.
-        section = data.get("tool", {}).get("exemptlint", {}) if path.name == "pyproject.toml" else data
+        section = data.get("tool", {}).get("exemptlint", {}) if file.name == "pyproject.toml" else data
         if not isinstance(section, dict):
             raise ConfigError(f"{path}:1:1: error: [tool.exemptlint] must be a table")
         return section, None
@@ -93,11 +102,42 @@ def _load_raw(path: Path) -> tuple[dict[str, Any], Any]:
         column = mark.column + 1 if mark is not None else 1
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
         raise ConfigError(f"{path}:{line}:{column}: error: invalid YAML: {problem}") from None
+    _reject_tags(data, path)
     if data is None:
         return {}, data
     if not isinstance(data, dict):
         raise ConfigError(f"{path}:1:1: error: the config must be a mapping of settings")
     return data, data
+
+
+_STANDARD_TAGS = (
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:map",
+    "tag:yaml.org,2002:seq",
+    "tag:yaml.org,2002:timestamp",
+)
+
+
+def _reject_tags(node: Any, path: str, line: int = 1) -> None:
+    """Explicit tags (``!!python/object``, ``!custom``) have no meaning in a config: refuse them
+    rather than keep a value the user did not mean (nothing is ever constructed from them)."""
+    tag = getattr(getattr(node, "tag", None), "value", None)
+    if tag is not None and tag not in _STANDARD_TAGS:
+        raise ConfigError(f"{path}:{line}:1: error: YAML tag {tag!r} is not allowed in a config")
+    if isinstance(node, dict):
+        for key, value in node.items():
+            try:
+                key_line = node.lc.key(key)[0] + 1  # type: ignore[attr-defined]
+            except (AttributeError, KeyError, TypeError):
+                key_line = line
+            _reject_tags(value, path, key_line)
+    elif isinstance(node, list):
+        for value in node:
+            _reject_tags(value, path, line)
 
 
 def _line_of(node: Any, loc: Sequence[Any]) -> int:
@@ -119,7 +159,8 @@ def _kebab_to_snake(mapping: dict[str, Any]) -> dict[str, Any]:
     return {str(k).replace("-", "_"): v for k, v in mapping.items()}
 
 
-def _validate(path: Path, raw: dict[str, Any], lines: Any, rules: Sequence[Rule]) -> Config:
+def _validate(file: Path, raw: dict[str, Any], lines: Any, rules: Sequence[Rule]) -> Config:
+    path = _shown(file)
     from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
     class RootModel(BaseModel):
@@ -182,7 +223,7 @@ def _validate(path: Path, raw: dict[str, Any], lines: Any, rules: Sequence[Rule]
         except ValidationError as error:
             raise fail(error, ("rules", rule_id)) from None
     return Config(
-        path=path,
+        path=file,
         today=root.today,
         select=tuple(root.select) if root.select is not None else None,
         ignore=tuple(root.ignore),

@@ -74,7 +74,16 @@ def lint(
 
 
 def _finding(rule: Rule, violation: Violation, exemption: Exemption, settings: LintSettings) -> Finding:
-    level = settings.levels.get(rule.id) or violation.level or rule.level
+    configured = settings.levels.get(rule.id)
+    level = violation.level or rule.level
+    if configured is not None:
+        # The configured level replaces the rule's level; a finding the rule already made
+        # softer (EL005 "expires soon") is never made harsher than it.
+        level = (
+            configured
+            if violation.level is None or configured.rank < violation.level.rank
+            else violation.level
+        )
     position = locate(exemption, violation.property)
     message = violation.message
     if exemption.source.context:

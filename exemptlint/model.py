@@ -174,8 +174,6 @@ class Exemption:
     # A PATCH body or other partial update: required properties are not expected.
     partial_update: bool = False
     api_version: str | None = None
-    # Keys next to ``properties`` that the source format does not define (for EL008).
-    unknown_envelope_keys: list[str] = field(default_factory=list)
 
     def get(self, name: str) -> Any:
         return self.properties.get(name)

@@ -4,6 +4,7 @@ must pass. Fixtures are in tests/fixtures/rules; "today" is pinned."""
 from __future__ import annotations
 
 import datetime
+import json
 from pathlib import Path
 
 import pytest
@@ -134,3 +135,62 @@ def test_select_ignore_and_level_override() -> None:
     assert located(run("EL005-fail-expired.json", select=("EL005",)), "EL005") == [("EL005", "error", 11, 5)]
     overridden = run("EL005-fail-expired.json", levels={"EL005": Level.NOTE})
     assert [(f.rule_id, f.level) for f in overridden] == [("EL005", Level.NOTE)]
+
+
+def _exemption(properties: dict[str, object], exemption_id: str | None = None) -> list[Finding]:
+    from exemptlint.loaders import load_json_text
+
+    doc = {
+        "id": exemption_id
+        or "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Authorization/policyExemptions/x",
+        "properties": properties,
+    }
+    result = load_json_text(json.dumps(doc, indent=2), "x.json", LoadOptions(today=TODAY))
+    return lint(result.exemptions, result.assignments, LintSettings(today=TODAY), BUILTIN_RULES)
+
+
+def test_el008_reports_every_missing_and_unknown_property() -> None:
+    findings = _exemption({"displayName": "x" * 10, "policyDefinitionReferenceId": None, "foo": 1})
+    messages = sorted(f.message for f in findings if f.rule_id == "EL008")
+    assert messages == [
+        "required property 'exemptionCategory' is missing",
+        "required property 'policyAssignmentId' is missing",
+        "unknown property 'foo'",
+        "unknown property 'policyDefinitionReferenceId' (did you mean 'policyDefinitionReferenceIds', a list?)",
+    ]
+
+
+def test_el002_surrounding_spaces_are_an_error_not_a_spelling_warning() -> None:
+    base = json.loads((FIXTURES / "pass-baseline.json").read_text())["properties"]
+    (finding,) = [f for f in _exemption({**base, "exemptionCategory": " Waiver"}) if f.rule_id == "EL002"]
+    assert finding.level.value == "error"
+
+
+def test_el005_warn_days_zero_never_warns() -> None:
+    base = json.loads((FIXTURES / "pass-baseline.json").read_text())["properties"]
+    props = {**base, "expiresOn": "2026-11-24T12:00:00Z"}
+    assert located(_exemption(props), "EL005") == [("EL005", "warning", 9, 5)]
+    result = run("EL005-warn-expires-soon.json", options={"EL005": ExpiredOptions(warn_days=0)})
+    assert located(result, "EL005") == []
+
+
+def test_configured_level_caps_but_never_raises_softer_findings() -> None:
+    from exemptlint.model import Level
+
+    raised = run("EL007-warn-whole-initiative.json", levels={"EL007": Level.ERROR})
+    assert located(raised, "EL007") == [("EL007", "warning", 5, 3)]
+    lowered = run("EL005-warn-expires-soon.json", levels={"EL005": Level.NOTE})
+    assert located(lowered, "EL005") == [("EL005", "note", 11, 5)]
+
+
+def test_el001_extra_eligible_initiatives() -> None:
+    from exemptlint.rules.el001_eligible_initiative import Options as EligibleOptions
+
+    options = {"EL001": EligibleOptions(extra_eligible_initiatives=("12794019-7a00-42cf-95c2-882eed337cc8",))}
+    assert located(run("EL001-fail-builtin-not-regulatory.json", options=options), "EL001") == []
+
+
+def test_el001_bare_initiative_name_in_the_assignment_map() -> None:
+    findings = run("EL010-fail-unknown-assignment.json", assignment_map={"team-baseline": "12794019-7a00-42cf-95c2-882eed337cc8"})
+    assert located(findings, "EL001") == [("EL001", "error", 6, 5)]
+    assert located(findings, "EL010") == []

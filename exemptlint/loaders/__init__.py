@@ -24,7 +24,7 @@ SKIPPED_DIRECTORIES = frozenset({".git", "node_modules", ".venv", "__pycache__",
 # A file that mentions none of these cannot define an exemption or an assignment; skipping it
 # before parsing keeps large repositories fast.
 _RELEVANT = re.compile(
-    r"exemptionCategory|policyExemptions|policyAssignments|policyAssignmentId|policyDefinitionId",
+    r"exemptionCategory|policyExemption|policyAssignments|policyAssignmentId|policyDefinitionId",
     re.IGNORECASE,
 )
 

@@ -385,7 +385,12 @@ class _TemplateLoader:
 def _as_written(raw: Any, value: Any) -> Any:
     """An unresolved value shows the expression written at the property, not one from deeper
     inside (a parameter's default, a variable); the reason still says what was not known."""
-    if isinstance(value, Unresolved) and isinstance(raw, str) and is_expression(raw) and raw != value.expression:
+    if (
+        isinstance(value, Unresolved)
+        and isinstance(raw, str)
+        and is_expression(raw)
+        and raw != value.expression
+    ):
         return Unresolved(raw, value.reason, value.partial)
     return value
 

@@ -19,10 +19,9 @@ def render(report: Report, color: bool) -> str:
         "summary": {
             "files": len(report.files),
             "exemptions": len(report.exemptions),
-            "errors": report.count(Level.ERROR),
-            "warnings": report.count(Level.WARNING),
-            "notes": report.count(Level.NOTE),
-            "unreadableFiles": len(report.errors),
+            # Findings by level; "loadErrors" counts inputs that could not be read or parsed.
+            "findings": {level.value: report.count(level) for level in Level},
+            "loadErrors": len(report.errors),
         },
         "exemptions": [exemption.to_json() for exemption in report.exemptions],
         "findings": [finding.to_json() for finding in report.findings],

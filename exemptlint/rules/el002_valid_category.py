@@ -20,7 +20,7 @@ def check(exemption: Exemption, context: RuleContext, options: Any) -> Iterator[
         return  # absent or not a string: EL008 reports it
     if value in CATEGORIES:
         return
-    canonical = next((c for c in CATEGORIES if c.lower() == value.strip().lower()), None)
+    canonical = next((c for c in CATEGORIES if c.lower() == value.lower()), None)
     if canonical is not None:
         yield Violation(
             f"exemptionCategory '{value}' should be spelled '{canonical}' (the API accepts any case; "

@@ -35,9 +35,10 @@ def check(exemption: Exemption, context: RuleContext, options: Options) -> Itera
         )
         return
     if not parsed.has_zone:
+        missing = "time zone" if parsed.has_time else "time or time zone"
         yield Violation(
-            f"expiresOn '{value}' has no time zone, so when it expires depends on who reads it; "
-            "end it with Z (UTC) or an offset",
+            f"expiresOn '{value}' has no {missing}, so when it expires depends on who reads it; "
+            "write it as YYYY-MM-DDThh:mm:ssZ (UTC) or with an offset",
             property="expiresOn",
         )
     category = exemption.exemption_category

@@ -34,7 +34,7 @@ def check(exemption: Exemption, context: RuleContext, options: Options) -> Itera
             "renew it with a new review or delete it",
             property="expiresOn",
         )
-    elif days_left <= options.warn_days:
+    elif options.warn_days > 0 and days_left <= options.warn_days:
         yield Violation(
             f"exemption '{exemption.label}' expires in {days_left} days ({expiry.isoformat()})",
             property="expiresOn",

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Literal
 
 from exemptlint.model import Exemption, Level, ScopeLevel, Unresolved
 from exemptlint.rules.api import Rule, RuleContext, Violation, not_known
 
-NARROW_LEVELS = ("subscription", "resourceGroup", "resource")
+ScopeName = Literal["tenant", "managementGroup", "subscription", "resourceGroup", "resource"]
+NARROW_LEVELS: tuple[ScopeName, ...] = ("subscription", "resourceGroup", "resource")
 _WHY = {
     ScopeLevel.TENANT: "the whole tenant",
     ScopeLevel.MANAGEMENT_GROUP: "every subscription below the management group",
@@ -21,7 +23,7 @@ _WHY = {
 @dataclass(frozen=True)
 class Options:
     # Scope levels allowed per category; "*" applies to categories not listed.
-    allowed_levels: dict[str, list[str]] = field(default_factory=lambda: {"*": list(NARROW_LEVELS)})
+    allowed_levels: dict[str, list[ScopeName]] = field(default_factory=lambda: {"*": list(NARROW_LEVELS)})
     # Warn when a subscription-wide exemption exempts the whole initiative.
     warn_whole_initiative_at_subscription: bool = True
 
@@ -33,7 +35,7 @@ def check(exemption: Exemption, context: RuleContext, options: Options) -> Itera
             yield not_known("scope", exemption.scope)
         return  # no scope, or a malformed one (EL008)
     category = exemption.exemption_category
-    allowed = options.allowed_levels.get("*", list(NARROW_LEVELS))
+    allowed: list[ScopeName] = options.allowed_levels.get("*", list(NARROW_LEVELS))
     if isinstance(category, str):
         for name, levels in options.allowed_levels.items():
             if name.lower() == category.strip().lower():
@@ -50,6 +52,7 @@ def check(exemption: Exemption, context: RuleContext, options: Options) -> Itera
     if level == ScopeLevel.SUBSCRIPTION and options.warn_whole_initiative_at_subscription:
         ids = exemption.policy_definition_reference_ids
         if isinstance(ids, Unresolved):
+            yield not_known("policyDefinitionReferenceIds", ids)
             return
         if not ids:
             yield Violation(

@@ -1,0 +1,346 @@
+"""Deterministic benchmark corpora for exemptlint (standard library only).
+
+Two corpora of ``n`` files each:
+
+* ``raw``: one exemption per file in the REST/ARM resource shape (``id``, ``name``, ``type``,
+  ``properties``, ``systemData``), as ``az rest`` or an export writes it.
+* ``arm``: ARM templates with five ``Microsoft.Authorization/policyExemptions`` each, written with
+  expressions: parameters with defaults (``dateTimeAdd(utcNow('u'), 'P90D')`` among them),
+  variables, ``concat``/``format``, ``subscriptionResourceId``/``resourceId``/
+  ``managementGroupResourceId``, a ``copy`` loop in some templates, a policy assignment in some.
+
+Both mix valid exemptions with ones that break rules (expired, placeholder description, wrong
+category case, no expiry, expiry too far, management-group scope, an unknown property, an
+unresolvable parameter), so that rules fire and findings are located, as in a real repository.
+
+The same seed, kind and size always give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+DEFAULT_SEED = 20261124
+# The date the benchmark passes as --today; the fixed dates below are relative to it.
+TODAY = "2026-11-24"
+
+MCSB = "/providers/Microsoft.Authorization/policySetDefinitions/1f3afdf9-d0c9-4c3d-847f-89da613e70a8"
+CUSTOM_SET = "/providers/Microsoft.Management/managementGroups/contoso/providers/Microsoft.Authorization/policySetDefinitions/contoso-baseline"
+EXEMPTION_TYPE = "Microsoft.Authorization/policyExemptions"
+API_VERSION = "2022-07-01-preview"
+RG_SCHEMA = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"
+SUB_SCHEMA = "https://schema.management.azure.com/schemas/2018-05-01/subscriptionDeploymentTemplate.json#"
+MG_SCHEMA = "https://schema.management.azure.com/schemas/2019-08-01/managementGroupDeploymentTemplate.json#"
+
+# Real policyDefinitionReferenceIds of the Microsoft cloud security benchmark.
+REFERENCE_IDS = (
+    "webAppEnforceHttpsMonitorEffect",
+    "storageAccountShouldUseSecureTransfer",
+    "AzureFirewallEffect",
+    "ASCDependencyAgentAuditLinuxEffect",
+    "FunctionAppsShouldHaveClientCertificatesEnabledMonitoring",
+    "AllowedCapabilitiesInKubernetesCluster",
+)
+REASONS = (
+    "Traffic is terminated at the application gateway, which enforces TLS 1.2 (CHG-{n}).",
+    "The workload is being migrated to a compliant platform; tracked in change {n}.",
+    "A compensating control (network isolation and private endpoints) is in place, see RISK-{n}.",
+    "Vendor appliance cannot run the agent; monitored by the SOC instead (ticket {n}).",
+    "Legacy clients need this setting until the decommission date agreed in CAB {n}.",
+)
+RESOURCE_TYPES = (
+    ("Microsoft.Storage/storageAccounts", "st"),
+    ("Microsoft.Web/sites", "app"),
+    ("Microsoft.KeyVault/vaults", "kv"),
+    ("Microsoft.Sql/servers", "sql"),
+)
+
+
+@dataclass(frozen=True)
+class Corpus:
+    kind: str
+    directory: Path
+    files: int
+    exemptions: int
+    bytes: int
+
+
+def _subscription(rng: random.Random) -> str:
+    return "00000000-0000-0000-0000-{:012d}".format(rng.randrange(1, 40))
+
+
+def _dump(doc: Any) -> str:
+    return json.dumps(doc, indent=2) + "\n"
+
+
+# --------------------------------------------------------------------------- raw exemptions
+
+# Variants of a raw exemption: weight, and what it breaks (None: valid).
+_RAW_VARIANTS: tuple[tuple[str, int], ...] = (
+    ("valid", 55),
+    ("expired", 6),  # EL005
+    ("expires-soon", 4),  # EL005 warning
+    ("placeholder", 6),  # EL006
+    ("category-case", 5),  # EL002 warning
+    ("no-expiry", 5),  # EL003
+    ("too-far", 5),  # EL004
+    ("no-zone", 3),  # EL004
+    ("management-group", 4),  # EL007
+    ("singular-reference", 3),  # EL008
+    ("custom-initiative", 4),  # EL001 (custom initiative)
+)
+
+
+def _pick(rng: random.Random, variants: tuple[tuple[str, int], ...]) -> str:
+    names = [name for name, _ in variants]
+    weights = [weight for _, weight in variants]
+    return rng.choices(names, weights)[0]
+
+
+def raw_exemption(rng: random.Random, index: int, variant: str | None = None) -> dict[str, Any]:
+    if variant is None:
+        variant = _pick(rng, _RAW_VARIANTS)
+    sub = _subscription(rng)
+    rtype, prefix = rng.choice(RESOURCE_TYPES)
+    rg = f"rg-{prefix}-{index % 97:02d}"
+    name = f"ex-{prefix}-{index:05d}"
+    scope = f"/subscriptions/{sub}/resourceGroups/{rg}/providers/{rtype}/{prefix}{index:05d}"
+    if variant == "management-group":
+        scope = "/providers/Microsoft.Management/managementGroups/contoso"
+    assignment = f"/subscriptions/{sub}/providers/Microsoft.Authorization/policyAssignments/SecurityCenterBuiltIn"
+    if variant == "custom-initiative":
+        assignment = (
+            "/providers/Microsoft.Management/managementGroups/contoso/providers/"
+            "Microsoft.Authorization/policyAssignments/contoso-baseline"
+        )
+    month = rng.randrange(1, 12)
+    expires: str | None = f"2027-{month:02d}-{rng.randrange(1, 28):02d}T23:59:59Z"
+    if variant == "expired":
+        expires = f"2026-{min(month, 10):02d}-{rng.randrange(1, 28):02d}T00:00:00Z"
+    elif variant == "expires-soon":
+        expires = "2026-12-10T00:00:00Z"
+    elif variant == "too-far":
+        expires = f"2029-{month:02d}-01T00:00:00Z"
+    elif variant == "no-zone":
+        expires = f"2027-{month:02d}-01T00:00:00"
+    elif variant == "no-expiry":
+        expires = None
+    reference = rng.choice(REFERENCE_IDS)
+    properties: dict[str, Any] = {
+        "policyAssignmentId": assignment,
+        "policyDefinitionReferenceIds": [reference],
+        "exemptionCategory": rng.choice(("Waiver", "Mitigated")),
+        "expiresOn": expires,
+        "displayName": f"{prefix.upper()} {index}: {reference}",
+        "description": rng.choice(REASONS).format(n=1000 + index),
+        "metadata": {"requestedBy": f"team-{index % 13}", "approvedBy": "security-team", "ticketRef": f"CHG-{index}"},
+        "assignmentScopeValidation": "Default",
+    }
+    if variant == "placeholder":
+        properties["description"] = rng.choice(("TODO", "tbd", "n/a"))
+    elif variant == "category-case":
+        properties["exemptionCategory"] = properties["exemptionCategory"].lower()
+    elif variant == "singular-reference":
+        properties["policyDefinitionReferenceId"] = properties.pop("policyDefinitionReferenceIds")[0]
+    return {
+        "id": f"{scope}/providers/{EXEMPTION_TYPE}/{name}",
+        "name": name,
+        "type": EXEMPTION_TYPE,
+        "properties": properties,
+        "systemData": {
+            "createdBy": "pipeline@contoso.com",
+            "createdByType": "User",
+            "createdAt": "2026-01-15T09:30:00.0000000Z",
+            "lastModifiedBy": "pipeline@contoso.com",
+            "lastModifiedByType": "User",
+            "lastModifiedAt": "2026-02-01T10:00:00.0000000Z",
+        },
+    }
+
+
+# --------------------------------------------------------------------------- ARM templates
+
+
+def _exemption_resource(
+    rng: random.Random, name: str, props: dict[str, Any], scope: str | None = None
+) -> dict[str, Any]:
+    resource: dict[str, Any] = {"type": EXEMPTION_TYPE, "apiVersion": API_VERSION, "name": name}
+    if scope is not None:
+        resource["scope"] = scope
+    resource["properties"] = props
+    return resource
+
+
+def _arm_properties(rng: random.Random, assignment: str, expires: str | None = "[parameters('expiresOn')]") -> dict[str, Any]:
+    props: dict[str, Any] = {
+        "policyAssignmentId": assignment,
+        "policyDefinitionReferenceIds": [rng.choice(REFERENCE_IDS)],
+        "exemptionCategory": rng.choice(("Waiver", "Mitigated")),
+    }
+    if expires is not None:
+        props["expiresOn"] = expires
+    props["displayName"] = "[format('{0}: {1}', parameters('prefix'), variables('purpose'))]"
+    props["description"] = "[concat(variables('reason'), ' Owner: ', parameters('owner'), '.')]"
+    props["metadata"] = {"owner": "[parameters('owner')]", "ticketRef": "[variables('ticket')]"}
+    return props
+
+
+# Template-wide variants (what the whole template looks like) and per-exemption breakages.
+_ARM_LAYOUTS: tuple[tuple[str, int], ...] = (("resource-group", 5), ("subscription", 3), ("management-group", 1))
+_ARM_BREAKAGES: tuple[tuple[str, int], ...] = (
+    ("valid", 60),
+    ("placeholder", 6),  # EL006
+    ("category-case", 6),  # EL002 warning
+    ("no-expiry", 6),  # EL003
+    ("too-far", 6),  # EL004
+    ("expired", 6),  # EL005
+    ("unknown-property", 4),  # EL008
+    ("no-default", 6),  # EL009 (a parameter without a default)
+)
+
+
+def arm_template(rng: random.Random, index: int) -> tuple[dict[str, Any], int]:
+    """A template and the number of exemptions it deploys (always 5)."""
+    layout = _pick(rng, _ARM_LAYOUTS)
+    rtype, prefix = rng.choice(RESOURCE_TYPES)
+    with_copy = index % 3 == 0
+    with_assignment = index % 5 == 0
+    apps = [f"{prefix}{index:05d}{c}" for c in "abc"]
+    parameters: dict[str, Any] = {
+        "prefix": {"type": "string", "defaultValue": f"{prefix}-{index:05d}"},
+        "owner": {"type": "string", "defaultValue": f"team-{index % 13}"},
+        "expiresOn": {"type": "string", "defaultValue": "[dateTimeAdd(utcNow('u'), 'P90D')]"},
+        "longExpiry": {"type": "string", "defaultValue": "[dateTimeAdd(utcNow('u'), 'P800D')]"},
+        "resourceNames": {"type": "array", "defaultValue": apps},
+        "ticketNumber": {"type": "int", "defaultValue": 1000 + index},
+        "reviewNote": {"type": "string"},  # no default: whatever uses it is not known statically
+    }
+    variables: dict[str, Any] = {
+        "purpose": f"exempt {rng.choice(REFERENCE_IDS)}",
+        "reason": rng.choice(REASONS).format(n=1000 + index),
+        "ticket": "[format('CHG-{0}', parameters('ticketNumber'))]",
+    }
+    if layout == "management-group":
+        schema = MG_SCHEMA
+        variables["assignmentId"] = (
+            "[managementGroupResourceId('Microsoft.Authorization/policyAssignments', 'SecurityCenterBuiltIn')]"
+        )
+    else:
+        schema = SUB_SCHEMA if layout == "subscription" else RG_SCHEMA
+        variables["assignmentId"] = (
+            "[subscriptionResourceId('Microsoft.Authorization/policyAssignments', 'SecurityCenterBuiltIn')]"
+        )
+    resources: list[dict[str, Any]] = []
+    if with_assignment:
+        resources.append(
+            {
+                "type": "Microsoft.Authorization/policyAssignments",
+                "apiVersion": "2024-04-01",
+                "name": "[format('pa-{0}', parameters('prefix'))]",
+                "properties": {
+                    "displayName": "[format('Baseline for {0}', parameters('prefix'))]",
+                    "policyDefinitionId": rng.choice((MCSB, CUSTOM_SET)),
+                },
+            }
+        )
+
+    def scoped(name_expr: str) -> str | None:
+        # Resource-group templates exempt one resource; others exempt the deployment scope.
+        if layout != "resource-group":
+            return None
+        return f"[resourceId('{rtype}', {name_expr})]"
+
+    count = 0
+    if with_copy:
+        props = _arm_properties(rng, "[variables('assignmentId')]")
+        props["displayName"] = "[format('{0}: {1}', parameters('resourceNames')[copyIndex()], variables('purpose'))]"
+        resource = _exemption_resource(
+            rng,
+            "[format('{0}-{1}', parameters('prefix'), parameters('resourceNames')[copyIndex()])]",
+            props,
+            scoped("parameters('resourceNames')[copyIndex()]"),
+        )
+        resource["copy"] = {"name": "perResource", "count": "[length(parameters('resourceNames'))]"}
+        resources.append(resource)
+        count += len(apps)
+    slot = 0
+    while count < 5:
+        breakage = _pick(rng, _ARM_BREAKAGES)
+        assignment = "[variables('assignmentId')]"
+        if with_assignment and slot == 0:
+            function = "managementGroupResourceId" if layout == "management-group" else "subscriptionResourceId"
+            assignment = (
+                f"[{function}('Microsoft.Authorization/policyAssignments', format('pa-{{0}}', parameters('prefix')))]"
+            )
+        props = _arm_properties(rng, assignment)
+        if breakage == "placeholder":
+            props["description"] = "TODO"
+        elif breakage == "category-case":
+            props["exemptionCategory"] = props["exemptionCategory"].lower()
+        elif breakage == "no-expiry":
+            del props["expiresOn"]
+        elif breakage == "too-far":
+            props["expiresOn"] = "[parameters('longExpiry')]"
+        elif breakage == "expired":
+            props["expiresOn"] = "2026-06-30T00:00:00Z"
+        elif breakage == "unknown-property":
+            props["policyDefinitionReferenceId"] = props.pop("policyDefinitionReferenceIds")[0]
+        elif breakage == "no-default":
+            props["description"] = "[concat(variables('reason'), ' ', parameters('reviewNote'))]"
+        name = f"[concat(parameters('prefix'), '-ex{slot}')]"
+        resources.append(_exemption_resource(rng, name, props, scoped(f"concat(parameters('prefix'), '{slot}')")))
+        slot += 1
+        count += 1
+    template = {
+        "$schema": schema,
+        "contentVersion": "1.0.0.0",
+        "parameters": parameters,
+        "variables": variables,
+        "resources": resources,
+    }
+    return template, count
+
+
+# --------------------------------------------------------------------------- corpora
+
+
+def write_corpus(root: Path, kind: str, n: int, seed: int = DEFAULT_SEED) -> Corpus:
+    """Write ``n`` files of corpus ``kind`` (``raw`` or ``arm``) into ``root/<kind>-<n>``."""
+    directory = root / f"{kind}-{n}"
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.json"):
+        stale.unlink()
+    # One generator per corpus and size: a corpus does not depend on which others were made.
+    rng = random.Random(f"{seed}:{kind}:{n}")
+    exemptions = 0
+    size = 0
+    width = max(5, len(str(n)))
+    for index in range(n):
+        if kind == "raw":
+            doc: Any = raw_exemption(rng, index)
+            exemptions += 1
+            path = directory / f"exemption-{index:0{width}d}.json"
+        elif kind == "arm":
+            doc, count = arm_template(rng, index)
+            exemptions += count
+            path = directory / f"exemptions-{index:0{width}d}.template.json"
+        else:
+            raise ValueError(f"unknown corpus kind {kind!r}")
+        text = _dump(doc)
+        path.write_text(text, encoding="utf-8")
+        size += len(text.encode("utf-8"))
+    return Corpus(kind, directory, n, exemptions, size)
+
+
+def write_one_file(root: Path, seed: int = DEFAULT_SEED) -> Path:
+    """A single valid raw exemption, for the cold-start measurement."""
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / "one-file.json"
+    rng = random.Random(f"{seed}:one")
+    doc = raw_exemption(rng, 0, variant="valid")
+    path.write_text(_dump(doc), encoding="utf-8")
+    return path
