@@ -29,8 +29,12 @@ DEFAULT_SEED = 20261124
 TODAY = "2026-11-24"
 
 MCSB = "/providers/Microsoft.Authorization/policySetDefinitions/1f3afdf9-d0c9-4c3d-847f-89da613e70a8"
-CUSTOM_SET = "/providers/Microsoft.Management/managementGroups/contoso/providers/Microsoft.Authorization/policySetDefinitions/contoso-baseline"
+CUSTOM_SET = (
+    "/providers/Microsoft.Management/managementGroups/contoso/providers/"
+    "Microsoft.Authorization/policySetDefinitions/contoso-baseline"
+)
 EXEMPTION_TYPE = "Microsoft.Authorization/policyExemptions"
+ASSIGNMENT_TYPE = "Microsoft.Authorization/policyAssignments"
 API_VERSION = "2022-07-01-preview"
 RG_SCHEMA = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"
 SUB_SCHEMA = "https://schema.management.azure.com/schemas/2018-05-01/subscriptionDeploymentTemplate.json#"
@@ -70,7 +74,7 @@ class Corpus:
 
 
 def _subscription(rng: random.Random) -> str:
-    return "00000000-0000-0000-0000-{:012d}".format(rng.randrange(1, 40))
+    return f"00000000-0000-0000-0000-{rng.randrange(1, 40):012d}"
 
 
 def _dump(doc: Any) -> str:
@@ -111,7 +115,7 @@ def raw_exemption(rng: random.Random, index: int, variant: str | None = None) ->
     scope = f"/subscriptions/{sub}/resourceGroups/{rg}/providers/{rtype}/{prefix}{index:05d}"
     if variant == "management-group":
         scope = "/providers/Microsoft.Management/managementGroups/contoso"
-    assignment = f"/subscriptions/{sub}/providers/Microsoft.Authorization/policyAssignments/SecurityCenterBuiltIn"
+    assignment = f"/subscriptions/{sub}/providers/{ASSIGNMENT_TYPE}/SecurityCenterBuiltIn"
     if variant == "custom-initiative":
         assignment = (
             "/providers/Microsoft.Management/managementGroups/contoso/providers/"
@@ -137,7 +141,11 @@ def raw_exemption(rng: random.Random, index: int, variant: str | None = None) ->
         "expiresOn": expires,
         "displayName": f"{prefix.upper()} {index}: {reference}",
         "description": rng.choice(REASONS).format(n=1000 + index),
-        "metadata": {"requestedBy": f"team-{index % 13}", "approvedBy": "security-team", "ticketRef": f"CHG-{index}"},
+        "metadata": {
+            "requestedBy": f"team-{index % 13}",
+            "approvedBy": "security-team",
+            "ticketRef": f"CHG-{index}",
+        },
         "assignmentScopeValidation": "Default",
     }
     if variant == "placeholder":
@@ -165,9 +173,7 @@ def raw_exemption(rng: random.Random, index: int, variant: str | None = None) ->
 # --------------------------------------------------------------------------- ARM templates
 
 
-def _exemption_resource(
-    rng: random.Random, name: str, props: dict[str, Any], scope: str | None = None
-) -> dict[str, Any]:
+def _exemption_resource(name: str, props: dict[str, Any], scope: str | None = None) -> dict[str, Any]:
     resource: dict[str, Any] = {"type": EXEMPTION_TYPE, "apiVersion": API_VERSION, "name": name}
     if scope is not None:
         resource["scope"] = scope
@@ -175,14 +181,13 @@ def _exemption_resource(
     return resource
 
 
-def _arm_properties(rng: random.Random, assignment: str, expires: str | None = "[parameters('expiresOn')]") -> dict[str, Any]:
+def _arm_properties(rng: random.Random, assignment: str) -> dict[str, Any]:
     props: dict[str, Any] = {
         "policyAssignmentId": assignment,
         "policyDefinitionReferenceIds": [rng.choice(REFERENCE_IDS)],
         "exemptionCategory": rng.choice(("Waiver", "Mitigated")),
+        "expiresOn": "[parameters('expiresOn')]",
     }
-    if expires is not None:
-        props["expiresOn"] = expires
     props["displayName"] = "[format('{0}: {1}', parameters('prefix'), variables('purpose'))]"
     props["description"] = "[concat(variables('reason'), ' Owner: ', parameters('owner'), '.')]"
     props["metadata"] = {"owner": "[parameters('owner')]", "ticketRef": "[variables('ticket')]"}
@@ -190,7 +195,11 @@ def _arm_properties(rng: random.Random, assignment: str, expires: str | None = "
 
 
 # Template-wide variants (what the whole template looks like) and per-exemption breakages.
-_ARM_LAYOUTS: tuple[tuple[str, int], ...] = (("resource-group", 5), ("subscription", 3), ("management-group", 1))
+_ARM_LAYOUTS: tuple[tuple[str, int], ...] = (
+    ("resource-group", 5),
+    ("subscription", 3),
+    ("management-group", 1),
+)
 _ARM_BREAKAGES: tuple[tuple[str, int], ...] = (
     ("valid", 60),
     ("placeholder", 6),  # EL006
@@ -224,21 +233,15 @@ def arm_template(rng: random.Random, index: int) -> tuple[dict[str, Any], int]:
         "reason": rng.choice(REASONS).format(n=1000 + index),
         "ticket": "[format('CHG-{0}', parameters('ticketNumber'))]",
     }
-    if layout == "management-group":
-        schema = MG_SCHEMA
-        variables["assignmentId"] = (
-            "[managementGroupResourceId('Microsoft.Authorization/policyAssignments', 'SecurityCenterBuiltIn')]"
-        )
-    else:
-        schema = SUB_SCHEMA if layout == "subscription" else RG_SCHEMA
-        variables["assignmentId"] = (
-            "[subscriptionResourceId('Microsoft.Authorization/policyAssignments', 'SecurityCenterBuiltIn')]"
-        )
+    # Assignment ids: at a management group where the template deploys there, else the subscription.
+    id_function = "managementGroupResourceId" if layout == "management-group" else "subscriptionResourceId"
+    schema = {"management-group": MG_SCHEMA, "subscription": SUB_SCHEMA}.get(layout, RG_SCHEMA)
+    variables["assignmentId"] = f"[{id_function}('{ASSIGNMENT_TYPE}', 'SecurityCenterBuiltIn')]"
     resources: list[dict[str, Any]] = []
     if with_assignment:
         resources.append(
             {
-                "type": "Microsoft.Authorization/policyAssignments",
+                "type": ASSIGNMENT_TYPE,
                 "apiVersion": "2024-04-01",
                 "name": "[format('pa-{0}', parameters('prefix'))]",
                 "properties": {
@@ -257,9 +260,10 @@ def arm_template(rng: random.Random, index: int) -> tuple[dict[str, Any], int]:
     count = 0
     if with_copy:
         props = _arm_properties(rng, "[variables('assignmentId')]")
-        props["displayName"] = "[format('{0}: {1}', parameters('resourceNames')[copyIndex()], variables('purpose'))]"
+        props["displayName"] = (
+            "[format('{0}: {1}', parameters('resourceNames')[copyIndex()], variables('purpose'))]"
+        )
         resource = _exemption_resource(
-            rng,
             "[format('{0}-{1}', parameters('prefix'), parameters('resourceNames')[copyIndex()])]",
             props,
             scoped("parameters('resourceNames')[copyIndex()]"),
@@ -272,10 +276,7 @@ def arm_template(rng: random.Random, index: int) -> tuple[dict[str, Any], int]:
         breakage = _pick(rng, _ARM_BREAKAGES)
         assignment = "[variables('assignmentId')]"
         if with_assignment and slot == 0:
-            function = "managementGroupResourceId" if layout == "management-group" else "subscriptionResourceId"
-            assignment = (
-                f"[{function}('Microsoft.Authorization/policyAssignments', format('pa-{{0}}', parameters('prefix')))]"
-            )
+            assignment = f"[{id_function}('{ASSIGNMENT_TYPE}', format('pa-{{0}}', parameters('prefix')))]"
         props = _arm_properties(rng, assignment)
         if breakage == "placeholder":
             props["description"] = "TODO"
@@ -292,7 +293,8 @@ def arm_template(rng: random.Random, index: int) -> tuple[dict[str, Any], int]:
         elif breakage == "no-default":
             props["description"] = "[concat(variables('reason'), ' ', parameters('reviewNote'))]"
         name = f"[concat(parameters('prefix'), '-ex{slot}')]"
-        resources.append(_exemption_resource(rng, name, props, scoped(f"concat(parameters('prefix'), '{slot}')")))
+        scope = scoped(f"concat(parameters('prefix'), '{slot}')")
+        resources.append(_exemption_resource(name, props, scope))
         slot += 1
         count += 1
     template = {

@@ -99,7 +99,9 @@ def test_json_output_to_file(workdir: Path, capsys: pytest.CaptureFixture[str]) 
 
 
 def test_unresolved_values_in_json_output(workdir: Path) -> None:
-    shutil.copyfile(Path(__file__).parent / "fixtures" / "arm" / "no-parameter-value.json", workdir / "t.json")
+    shutil.copyfile(
+        Path(__file__).parent / "fixtures" / "arm" / "no-parameter-value.json", workdir / "t.json"
+    )
     assert main(["check", *TODAY, "--format", "json", "--output", "r.json"]) == 0
     report = json.loads((workdir / "r.json").read_text(encoding="utf-8"))
     (exemption,) = report["exemptions"]
@@ -114,7 +116,9 @@ def test_unresolved_values_in_json_output(workdir: Path) -> None:
 def test_bad_file_is_reported_and_other_files_still_linted(
     workdir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    (workdir / "broken.json").write_text('{\n  "properties": {"exemptionCategory": "Waiver"\n', encoding="utf-8")
+    (workdir / "broken.json").write_text(
+        '{\n  "properties": {"exemptionCategory": "Waiver"\n', encoding="utf-8"
+    )
     copy("EL005-fail-expired.json", workdir, "expired.json")
     assert main(["check", *TODAY]) == 2
     out = capsys.readouterr().out.splitlines()
@@ -140,11 +144,16 @@ def test_input_files_are_never_changed(workdir: Path) -> None:
 
 
 def test_parameters_option(workdir: Path) -> None:
-    shutil.copyfile(Path(__file__).parent / "fixtures" / "arm" / "no-parameter-value.json", workdir / "t.json")
+    shutil.copyfile(
+        Path(__file__).parent / "fixtures" / "arm" / "no-parameter-value.json", workdir / "t.json"
+    )
     (workdir / "p.json").write_text(
         json.dumps({"parameters": {"expiry": {"value": "2026-11-01T00:00:00Z"}}}), encoding="utf-8"
     )
-    assert main(["check", "t.json", *TODAY, "--parameters", "p.json", "--format", "json", "--output", "r.json"]) == 1
+    assert (
+        main(["check", "t.json", *TODAY, "--parameters", "p.json", "--format", "json", "--output", "r.json"])
+        == 1
+    )
     report = json.loads((workdir / "r.json").read_text(encoding="utf-8"))
     assert [(f["ruleId"], f["line"], f["column"]) for f in report["findings"]] == [("EL005", 16, 9)]
 
@@ -161,9 +170,12 @@ def test_rules_command_and_version(capsys: pytest.CaptureFixture[str]) -> None:
 # --- configuration -------------------------------------------------------------------------
 
 
-def test_config_found_upwards_sets_today_options_and_levels(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_config_found_upwards_sets_today_options_and_levels(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (workdir / ".exemptlint.yaml").write_text(
-        "today: 2026-11-24\nrules:\n  EL004:\n    max-days: 90\n  EL005:\n    level: warning\n", encoding="utf-8"
+        "today: 2026-11-24\nrules:\n  EL004:\n    max-days: 90\n  EL005:\n    level: warning\n",
+        encoding="utf-8",
     )
     sub = workdir / "deep" / "er"
     sub.mkdir(parents=True)
@@ -192,13 +204,25 @@ def test_config_assignments_map_resolves_el010(workdir: Path, capsys: pytest.Cap
     ("config", "message"),
     [
         ("today: 2026-11-24\nfial-on: error\n", ".exemptlint.yaml:2:1: error: fial-on: unknown setting"),
-        ("rules:\n  EL004:\n    max-day: 3\n", ".exemptlint.yaml:3:1: error: rules.EL004.max-day: unknown option"),
+        (
+            "rules:\n  EL004:\n    max-day: 3\n",
+            ".exemptlint.yaml:3:1: error: rules.EL004.max-day: unknown option",
+        ),
         ("rules:\n  EL099: {}\n", ".exemptlint.yaml:2:1: error: rules.EL099: no such rule"),
-        ("rules:\n  EL004:\n    max-days: many\n", ".exemptlint.yaml:3:1: error: rules.EL004.max-days: Input should be"),
-        ("rules:\n  EL007:\n    allowed-levels: {'*': [managementgroup]}\n", ".exemptlint.yaml:3:1: error: rules.EL007.allowed-levels"),
+        (
+            "rules:\n  EL004:\n    max-days: many\n",
+            ".exemptlint.yaml:3:1: error: rules.EL004.max-days: Input should be",
+        ),
+        (
+            "rules:\n  EL007:\n    allowed-levels: {'*': [managementgroup]}\n",
+            ".exemptlint.yaml:3:1: error: rules.EL007.allowed-levels",
+        ),
         ("select: [EL001\n", ".exemptlint.yaml:2:1: error: invalid YAML"),
         ("- a list\n", ".exemptlint.yaml:1:1: error: the config must be a mapping"),
-        ("!!python/object:os.system {}\n", ".exemptlint.yaml:1:1: error: YAML tag 'tag:yaml.org,2002:python/object"),
+        (
+            "!!python/object:os.system {}\n",
+            ".exemptlint.yaml:1:1: error: YAML tag 'tag:yaml.org,2002:python/object",
+        ),
         ("a: 1\nselect: [!!python/name:os.system ]\n", ".exemptlint.yaml:2:1: error: YAML tag"),
     ],
 )
@@ -215,7 +239,8 @@ def test_config_errors_name_file_line_and_key(
 
 def test_pyproject_config(workdir: Path) -> None:
     (workdir / "pyproject.toml").write_text(
-        '[project]\nname = "x"\n\n[tool.exemptlint]\ntoday = 2026-11-24\nignore = ["EL005"]\n', encoding="utf-8"
+        '[project]\nname = "x"\n\n[tool.exemptlint]\ntoday = 2026-11-24\nignore = ["EL005"]\n',
+        encoding="utf-8",
     )
     copy("EL005-fail-expired.json", workdir)
     assert main(["check"]) == 0

@@ -27,7 +27,14 @@ def load(doc: object, name: str = "f.json") -> LoadResult:
 
 
 def test_resource_shape_with_id() -> None:
-    (ex,) = load({"id": EXEMPTION_ID, "name": "ex1", "type": "Microsoft.Authorization/policyExemptions", "properties": PROPS}).exemptions
+    (ex,) = load(
+        {
+            "id": EXEMPTION_ID,
+            "name": "ex1",
+            "type": "Microsoft.Authorization/policyExemptions",
+            "properties": PROPS,
+        }
+    ).exemptions
     assert ex.name == "ex1"
     assert ex.scope == f"{SUB}/resourceGroups/rg"
     assert ex.scope_level == ScopeLevel.RESOURCE_GROUP
@@ -43,7 +50,14 @@ def test_properties_only_shape_has_unknown_scope() -> None:
 
 
 def test_flattened_az_cli_shape() -> None:
-    doc = {"id": EXEMPTION_ID, "name": "ex1", "resourceGroup": "rg", "systemData": {}, "type": "Microsoft.Authorization/policyExemptions", **PROPS}
+    doc = {
+        "id": EXEMPTION_ID,
+        "name": "ex1",
+        "resourceGroup": "rg",
+        "systemData": {},
+        "type": "Microsoft.Authorization/policyExemptions",
+        **PROPS,
+    }
     (ex,) = load(doc).exemptions
     # Envelope keys of the az output are not exemption properties.
     assert ex.properties == PROPS
@@ -75,7 +89,10 @@ def test_rest_list_response_with_inherited_exemptions() -> None:
 def test_property_names_are_case_insensitive_and_ids_lower_case() -> None:
     doc = {
         "ID": EXEMPTION_ID.lower(),
-        "Properties": {"PolicyAssignmentId": PROPS["policyAssignmentId"].lower(), "ExemptionCategory": "Waiver"},
+        "Properties": {
+            "PolicyAssignmentId": PROPS["policyAssignmentId"].lower(),
+            "ExemptionCategory": "Waiver",
+        },
     }
     (ex,) = load(doc).exemptions
     assert ex.exemption_category == "Waiver"
@@ -85,14 +102,25 @@ def test_property_names_are_case_insensitive_and_ids_lower_case() -> None:
 
 def test_az_powershell_export_with_definitions_and_assignments() -> None:
     doc = [
-        {"Name": "set", "ResourceType": "Microsoft.Authorization/policySetDefinitions", "Properties": {"policyDefinitions": []}},
+        {
+            "Name": "set",
+            "ResourceType": "Microsoft.Authorization/policySetDefinitions",
+            "Properties": {"policyDefinitions": []},
+        },
         {
             "Name": "asg",
             "ResourceId": f"{SUB}/providers/Microsoft.Authorization/policyAssignments/asg",
             "ResourceType": "Microsoft.Authorization/policyAssignments",
-            "Properties": {"PolicyDefinitionId": f"{SUB}/providers/Microsoft.Authorization/policySetDefinitions/set"},
+            "Properties": {
+                "PolicyDefinitionId": f"{SUB}/providers/Microsoft.Authorization/policySetDefinitions/set"
+            },
         },
-        {"Name": "ex1", "ResourceId": EXEMPTION_ID, "ResourceType": "Microsoft.Authorization/policyExemptions", "Properties": PROPS},
+        {
+            "Name": "ex1",
+            "ResourceId": EXEMPTION_ID,
+            "ResourceType": "Microsoft.Authorization/policyExemptions",
+            "Properties": PROPS,
+        },
     ]
     result = load(doc)
     assert [e.name for e in result.exemptions] == ["ex1"]
@@ -104,8 +132,14 @@ def test_az_powershell_export_with_definitions_and_assignments() -> None:
     ("value", "placeholder"),
     [
         (f"{SUB}/providers/Microsoft.Authorization/policyAssignments/{{assignmentName}}", "{assignmentName}"),
-        ("/providers/Microsoft.Management/managementGroups/{{MANAGEMENT_GROUP_ID}}/providers/x/y/z", "{{MANAGEMENT_GROUP_ID}}"),
-        ("/subscriptions/<<subscriptionId>>/providers/Microsoft.Authorization/policyAssignments/a", "<<subscriptionId>>"),
+        (
+            "/providers/Microsoft.Management/managementGroups/{{MANAGEMENT_GROUP_ID}}/providers/x/y/z",
+            "{{MANAGEMENT_GROUP_ID}}",
+        ),
+        (
+            "/subscriptions/<<subscriptionId>>/providers/Microsoft.Authorization/policyAssignments/a",
+            "<<subscriptionId>>",
+        ),
     ],
 )
 def test_placeholders_make_values_unresolved(value: str, placeholder: str) -> None:
@@ -115,7 +149,12 @@ def test_placeholders_make_values_unresolved(value: str, placeholder: str) -> No
 
 
 def test_placeholder_scope_keeps_its_level() -> None:
-    (ex,) = load({"id": "/subscriptions/{subId}/resourceGroups/ExemptRG/providers/Microsoft.Authorization/policyExemptions/x", "properties": PROPS}).exemptions
+    (ex,) = load(
+        {
+            "id": "/subscriptions/{subId}/resourceGroups/ExemptRG/providers/Microsoft.Authorization/policyExemptions/x",
+            "properties": PROPS,
+        }
+    ).exemptions
     assert isinstance(ex.scope, Unresolved)
     assert ex.scope_level == ScopeLevel.RESOURCE_GROUP
 
@@ -127,8 +166,19 @@ def test_text_that_only_looks_like_an_expression_stays_text() -> None:
 
 def test_rest_example_uses_responses_and_not_the_partial_patch_body() -> None:
     doc = {
-        "parameters": {"scope": "subscriptions/1/resourceGroups/rg", "policyExemptionName": "ex1", "parameters": {"properties": {"resourceSelectors": []}}},
-        "responses": {"200": {"body": {"id": "/subscriptions/1/resourceGroups/rg/providers/Microsoft.Authorization/policyExemptions/ex1", "properties": PROPS}}},
+        "parameters": {
+            "scope": "subscriptions/1/resourceGroups/rg",
+            "policyExemptionName": "ex1",
+            "parameters": {"properties": {"resourceSelectors": []}},
+        },
+        "responses": {
+            "200": {
+                "body": {
+                    "id": "/subscriptions/1/resourceGroups/rg/providers/Microsoft.Authorization/policyExemptions/ex1",
+                    "properties": PROPS,
+                }
+            }
+        },
     }
     (ex,) = load(doc).exemptions
     assert ex.properties == PROPS
@@ -137,7 +187,11 @@ def test_rest_example_uses_responses_and_not_the_partial_patch_body() -> None:
 
 def test_rest_example_request_only_is_a_partial_update() -> None:
     doc = {
-        "parameters": {"scope": "subscriptions/1/resourceGroups/rg", "policyExemptionName": "ex1", "parameters": {"properties": {"resourceSelectors": []}}},
+        "parameters": {
+            "scope": "subscriptions/1/resourceGroups/rg",
+            "policyExemptionName": "ex1",
+            "parameters": {"properties": {"resourceSelectors": []}},
+        },
         "responses": {"204": {}},
     }
     (ex,) = load(doc).exemptions
@@ -150,7 +204,10 @@ def test_files_without_exemptions_are_skipped_silently() -> None:
     assert load({"name": "x", "properties": {"foo": 1}}) == LoadResult()
     assert load("this is not json and mentions nothing") == LoadResult()
     # A parameters file holds no exemption by itself.
-    params = {"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#", "parameters": {"policyAssignmentId": {"value": "x"}}}
+    params = {
+        "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#",
+        "parameters": {"policyAssignmentId": {"value": "x"}},
+    }
     assert load(params) == LoadResult()
 
 

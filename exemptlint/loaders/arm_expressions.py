@@ -358,14 +358,16 @@ def _placeholder(value: Unresolved, text: str | None) -> str:
 def _find_unresolved(value: Any) -> Unresolved | None:
     """The first ``Unresolved`` in a value, searched without recursion."""
     stack = [value]
+    seen: set[int] = set()  # shared (or, from Python callers, cyclic) containers are visited once
     while stack:
         item = stack.pop()
         if isinstance(item, Unresolved):
             return item
-        if isinstance(item, dict):
-            stack.extend(reversed(list(item.values())))
-        elif isinstance(item, list):
-            stack.extend(reversed(item))
+        if isinstance(item, (dict, list)):
+            if id(item) in seen:
+                continue
+            seen.add(id(item))
+            stack.extend(reversed(list(item.values() if isinstance(item, dict) else item)))
     return None
 
 
@@ -429,7 +431,7 @@ def _dedupe_key(value: Any) -> Any:
     if isinstance(value, list):
         return ("l", tuple(_dedupe_key(v) for v in value))
     if isinstance(value, dict):
-        return ("d", tuple(sorted((k, _dedupe_key(v)) for k, v in value.items())))
+        return ("d", tuple(sorted((str(k), _dedupe_key(v)) for k, v in value.items())))
     # An unknown equals nothing we can prove: it is kept as it is.
     return ("u", id(value))
 
@@ -447,7 +449,10 @@ def _to_string(value: Any) -> str:
     if isinstance(value, (dict, list)):
         _require_known(value)
         _check_size(value)
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        try:
+            return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        except (TypeError, ValueError) as error:  # only for values that did not come from JSON
+            raise _Fail(f"cannot convert the value to JSON text ({error})") from None
     raise _Fail(f"cannot convert a {_type_name(value)} to a string")
 
 
@@ -582,15 +587,15 @@ def _add_duration(moment: datetime.datetime, duration: str) -> datetime.datetime
         raise _Fail(f"{duration!r} is not an ISO 8601 duration such as 'P1Y2M10DT2H30M'")
     negative, years, months, weeks, days, hours, minutes, seconds, fraction = match.groups()
     sign = -1 if negative else 1
-    delta = datetime.timedelta(
-        weeks=int(weeks or 0),
-        days=int(days or 0),
-        hours=int(hours or 0),
-        minutes=int(minutes or 0),
-        seconds=int(seconds or 0),
-        microseconds=int((fraction or "")[:6].ljust(6, "0")),
-    )
     try:
+        delta = datetime.timedelta(
+            weeks=int(weeks or 0),
+            days=int(days or 0),
+            hours=int(hours or 0),
+            minutes=int(minutes or 0),
+            seconds=int(seconds or 0),
+            microseconds=int((fraction or "")[:6].ljust(6, "0")),
+        )
         result = _add_months(moment, sign * (int(years or 0) * 12 + int(months or 0)))
         return result + sign * delta
     except OverflowError:
@@ -1368,7 +1373,8 @@ class _Variables:
     def __init__(self, raw: Mapping[str, Any]) -> None:
         self.raw: dict[str, tuple[str, Any]] = {}
         self.loops: dict[str, tuple[str, Mapping[str, Any]]] = {}
-        for name, value in raw.items():
+        for raw_name, value in raw.items():
+            name = str(raw_name)
             if name.lower() == "copy" and isinstance(value, list):
                 # Variable copy loops: each entry defines a variable holding an array.
                 for entry in value:
@@ -1377,9 +1383,11 @@ class _Variables:
             else:
                 self.raw[name.lower()] = (name, value)
         self.memo: dict[str, Any] = {}
+        # A value cut short by the depth limit depends on the depth at which the variable was
+        # first used: it is kept with that depth and reused only at that depth or deeper (where
+        # it could be no better), so each variable is evaluated at most once per depth.
+        self.cut_short: dict[str, tuple[int, Any]] = {}
         self.active: list[str] = []
-        # Counts depth-limit hits, so that a result cut short by the depth at which a variable
-        # happened to be first used is not memoised.
         self.depth_hits = 0
         self.evaluator: Evaluator | None = None
 
@@ -1387,6 +1395,8 @@ class _Variables:
         key = name.lower()
         if key in self.memo:
             return self.memo[key]
+        if key in self.cut_short and depth >= self.cut_short[key][0]:
+            return self.cut_short[key][1]
         if key in self.active:
             chain = [*self.active[self.active.index(key) :], key]
             spelled = " -> ".join(self.spelling(k) for k in chain)
@@ -1405,6 +1415,8 @@ class _Variables:
             self.active.pop()
         if self.depth_hits == hits:
             self.memo[key] = value
+        else:
+            self.cut_short[key] = (depth, value)
         return value
 
     def spelling(self, key: str) -> str:

@@ -8,7 +8,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from exemptlint.model import CANONICAL_PROPERTY, Exemption, Level, ScopeLevel, contains_unresolved
+from exemptlint.catalog import load_exemption_schema
 from exemptlint.rules.api import Rule, RuleContext, Violation
+from exemptlint.schema_precheck import certainly_valid
 
 _SINGULAR_REFERENCE = "policyDefinitionReferenceId"
 
@@ -17,8 +19,6 @@ _SINGULAR_REFERENCE = "policyDefinitionReferenceId"
 def _validator() -> Any:
     # jsonschema is imported only when a run has an exemption to check.
     from jsonschema import Draft202012Validator
-
-    from exemptlint.catalog import load_exemption_schema
 
     return Draft202012Validator(load_exemption_schema())
 
@@ -35,9 +35,10 @@ def check(exemption: Exemption, context: RuleContext, options: Any) -> Iterator[
     instance: dict[str, Any] = {"properties": properties}
     if isinstance(exemption.name, str):
         instance["name"] = exemption.name
-    errors = sorted(_validator().iter_errors(instance), key=lambda e: (list(e.path), e.validator))
-    for error in errors:
-        yield from _violations(error, exemption, unknown_values)
+    if not certainly_valid(instance, load_exemption_schema()):
+        errors = sorted(_validator().iter_errors(instance), key=lambda e: (list(e.path), e.validator))
+        for error in errors:
+            yield from _violations(error, exemption, unknown_values)
     scope = exemption.scope
     if isinstance(scope, str) and exemption.scope_level == ScopeLevel.UNKNOWN:
         yield Violation(f"scope '{scope}' is not a valid Azure resource id", property="scope")
