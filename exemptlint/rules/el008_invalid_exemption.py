@@ -7,8 +7,8 @@ import functools
 from collections.abc import Iterator
 from typing import Any
 
-from exemptlint.model import CANONICAL_PROPERTY, Exemption, Level, ScopeLevel, contains_unresolved
 from exemptlint.catalog import load_exemption_schema
+from exemptlint.model import CANONICAL_PROPERTY, Exemption, Level, ScopeLevel, contains_unresolved
 from exemptlint.rules.api import Rule, RuleContext, Violation
 from exemptlint.schema_precheck import certainly_valid
 
