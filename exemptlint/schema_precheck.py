@@ -78,11 +78,12 @@ def certainly_valid(instance: Any, schema: dict[str, Any], root: dict[str, Any] 
                 if value is not False and not isinstance(value, dict) and value is not True:
                     return False
         elif keyword == "items":
-            if isinstance(instance, list):
-                if not isinstance(value, dict) or not all(
-                    certainly_valid(item, value, root) for item in instance
-                ):
-                    return False
+            if not isinstance(instance, list):
+                continue
+            if not isinstance(value, dict) or not all(
+                certainly_valid(item, value, root) for item in instance
+            ):
+                return False
         else:
             return False  # a keyword this check does not know: let jsonschema decide
     return True
