@@ -25,7 +25,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import NamedTuple, Any
 
 from exemptlint.model import ScopeLevel, Unresolved
 
@@ -121,8 +121,7 @@ _TOKEN = re.compile(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class _Token:
+class _Token(NamedTuple):
     kind: str  # "string", "int", "name", "punct" or "end"
     text: str
     start: int  # offset in the whole template string (its leading '[' is offset 0)
@@ -161,14 +160,12 @@ def _tokenize(source: str, start: int, end: int) -> list[_Token]:
 # --------------------------------------------------------------------------- AST and parser
 
 
-@dataclass(frozen=True, slots=True)
-class _Literal:
+class _Literal(NamedTuple):
     value: str | int
     text: str
 
 
-@dataclass(frozen=True, slots=True)
-class _Call:
+class _Call(NamedTuple):
     name: str  # lower-cased, for the function table
     display: str  # as written, for messages
     namespace: str | None  # user-defined functions: ns.fn(...)
@@ -176,8 +173,7 @@ class _Call:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
-class _Access:
+class _Access(NamedTuple):
     """``target.prop`` / ``target[expr]`` chains, flattened so long chains need no recursion."""
 
     target: _Node
@@ -188,8 +184,7 @@ class _Access:
 _Node = _Literal | _Call | _Access
 
 
-@dataclass(frozen=True, slots=True)
-class _Invalid:
+class _Invalid(NamedTuple):
     message: str
 
 
@@ -605,8 +600,7 @@ def _add_duration(moment: datetime.datetime, duration: str) -> datetime.datetime
 # --------------------------------------------------------------------------- function support
 
 
-@dataclass(frozen=True, slots=True)
-class _Ctx:
+class _Ctx(NamedTuple):
     """What a function implementation gets besides its arguments."""
 
     ev: Evaluator
@@ -1290,8 +1284,7 @@ def _fn_date_time_add(ctx: _Ctx, args: list[Any]) -> Any:
 _STRICT, _PARTIAL, _LAZY = "strict", "partial", "lazy"
 
 
-@dataclass(frozen=True, slots=True)
-class _Function:
+class _Function(NamedTuple):
     implementation: Callable[[_Ctx, list[Any]], Any]
     min_args: int
     max_args: int | None
