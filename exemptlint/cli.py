@@ -12,6 +12,7 @@ from pathlib import Path
 
 from exemptlint import __version__
 from exemptlint.model import Level, LoadError, LoadResult
+from exemptlint.report import FORMATS
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -42,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
         "paths", nargs="*", default=["."], metavar="PATH", help="files or directories (default: .)"
     )
     check.add_argument(
-        "--format", choices=("text", "json"), default="text", help="output format (default: text)"
+        "--format", choices=tuple(FORMATS), default="text", help="output format (default: text)"
     )
     check.add_argument("--output", metavar="FILE", help="write the report to FILE instead of standard output")
     check.add_argument(
@@ -122,7 +123,7 @@ def run_check(args: argparse.Namespace) -> int:
     from exemptlint.engine import LintSettings, lint
     from exemptlint.loaders import LoadOptions, discover, display_path, load_file, load_parameters_file
     from exemptlint.report import Report, renderer
-    from exemptlint.rules import BUILTIN_RULES, UNRESOLVED_RULE_ID
+    from exemptlint.rules import BUILTIN_RULES, SUPPRESSION_RULE_ID, UNRESOLVED_RULE_ID
 
     config_path = Path(args.config) if args.config else find_config(Path.cwd())
     config = Config()
@@ -164,7 +165,14 @@ def run_check(args: argparse.Namespace) -> int:
         options=config.options,
         assignment_map=config.assignments,
     )
-    findings = lint(loaded.exemptions, loaded.assignments, settings, BUILTIN_RULES, UNRESOLVED_RULE_ID)
+    findings = lint(
+        loaded.exemptions,
+        loaded.assignments,
+        settings,
+        BUILTIN_RULES,
+        UNRESOLVED_RULE_ID,
+        SUPPRESSION_RULE_ID,
+    )
     report = Report(
         version=__version__,
         today=today.isoformat(),
@@ -173,6 +181,7 @@ def run_check(args: argparse.Namespace) -> int:
         findings=findings,
         errors=errors,
         rules=BUILTIN_RULES,
+        root=str(Path.cwd()),
     )
     to_terminal = args.output is None and sys.stdout.isatty()
     color = args.format == "text" and to_terminal and not args.no_color and "NO_COLOR" not in os.environ
@@ -190,7 +199,7 @@ def run_check(args: argparse.Namespace) -> int:
     fail_on = Level(args.fail_on) if args.fail_on else (config.fail_on or Level.ERROR)
     if errors:
         return EXIT_ERROR
-    if any(f.level.rank >= fail_on.rank for f in findings):
+    if any(f.level.rank >= fail_on.rank and f.suppression is None for f in findings):
         return EXIT_FINDINGS
     return EXIT_OK
 

@@ -6,12 +6,17 @@ The engine knows nothing about output formats or files on disk.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Mapping, Sequence
+import hashlib
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from exemptlint.model import Exemption, Finding, Level, PolicyAssignment, Position, Unresolved
+from exemptlint.model import Exemption, Finding, Level, PolicyAssignment, Position, Suppression, Unresolved
 from exemptlint.rules.api import Rule, RuleContext, Violation
+from exemptlint.suppressions import metadata_ignores
+
+_NUMBERS = re.compile(r"\d+")
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,7 @@ def lint(
     settings: LintSettings,
     rules: Sequence[Rule],
     unresolved_rule_id: str = "EL009",
+    suppression_rule_id: str = "EL011",
 ) -> list[Finding]:
     context = RuleContext(
         today=settings.today, assignments=list(assignments), assignment_map=settings.assignment_map
@@ -47,8 +53,11 @@ def lint(
     by_id = {rule.id: rule for rule in rules}
     active = [rule for rule in rules if rule_enabled(rule.id, settings)]
     report_unresolved = unresolved_rule_id in by_id and rule_enabled(unresolved_rule_id, settings)
+    suppression_rule = by_id.get(suppression_rule_id) if rule_enabled(suppression_rule_id, settings) else None
     findings: list[Finding] = []
+    seen_directives: set[tuple[str, int]] = set()
     for exemption in exemptions:
+        own: list[Finding] = []
         # property -> (value, ids of the rules that needed it), one EL009 note per property.
         needed: dict[str, tuple[Unresolved, list[str]]] = {}
         for rule in active:
@@ -60,7 +69,7 @@ def lint(
                     if rule.id not in entry[1]:
                         entry[1].append(rule.id)
                     continue
-                findings.append(_finding(rule, violation, exemption, settings))
+                own.append(_finding(rule, violation, exemption, settings))
         if report_unresolved:
             rule = by_id[unresolved_rule_id]
             for prop, (value, rule_ids) in needed.items():
@@ -68,24 +77,105 @@ def lint(
                     f"{prop} is not known statically: {value.expression} ({value.reason}); "
                     f"not checked by {', '.join(rule_ids)}"
                 )
-                findings.append(_finding(rule, Violation(message, property=prop), exemption, settings))
+                own.append(_finding(rule, Violation(message, property=prop), exemption, settings))
+        _apply_suppressions(own, exemption)
+        findings.extend(own)
+        if suppression_rule is not None:
+            findings.extend(
+                _suppression_problems(exemption, suppression_rule, by_id, settings, seen_directives)
+            )
     findings.sort(key=Finding.sort_key)
     return findings
 
 
+def _apply_suppressions(findings: list[Finding], exemption: Exemption) -> None:
+    ignores = {ignore.rule_id: ignore.reason for ignore in metadata_ignores(exemption)}
+    for finding in findings:
+        if finding.rule_id in ignores:
+            reason = ignores[finding.rule_id] or "no reason given"
+            finding.suppression = Suppression("inSource", reason)
+            continue
+        for directive in exemption.source.directives:
+            # A directive without rule ids suppresses every rule on its line.
+            if directive.target_line == finding.line and (
+                not directive.rules or finding.rule_id in directive.rules
+            ):
+                finding.suppression = Suppression("inSource", directive.reason or "no reason given")
+                break
+
+
+def _suppression_problems(
+    exemption: Exemption,
+    rule: Rule,
+    known: Mapping[str, Rule],
+    settings: LintSettings,
+    seen_directives: set[tuple[str, int]],
+) -> Iterator[Finding]:
+    """EL011: suppressions without a reason, or naming no known rule."""
+    for ignore in metadata_ignores(exemption):
+        problem = _suppression_problem(ignore.rule_id, ignore.reason, known)
+        if problem:
+            yield _finding(
+                rule,
+                Violation(f"metadata.exemptlint.ignore {problem}", property="metadata"),
+                exemption,
+                settings,
+            )
+    for directive in exemption.source.directives:
+        key = (exemption.source.file, directive.line)
+        if key in seen_directives:
+            continue
+        seen_directives.add(key)
+        for rule_id in directive.rules or ("",):
+            problem = _suppression_problem(rule_id, directive.reason, known)
+            if problem:
+                position = Position(directive.line, directive.column, len("// exemptlint-disable-next-line"))
+                yield _finding_at(
+                    rule, f"exemptlint-disable-next-line {problem}", exemption, position, settings
+                )
+                break
+
+
+def _suppression_problem(rule_id: str, reason: str, known: Mapping[str, Rule]) -> str:
+    if rule_id and rule_id not in known:
+        return f"names {rule_id}, which is not a rule"
+    if not reason:
+        target = rule_id or "every rule"
+        return f"suppresses {target} without a reason: say why (-- reason, or the value in metadata)"
+    return ""
+
+
 def _finding(rule: Rule, violation: Violation, exemption: Exemption, settings: LintSettings) -> Finding:
+    return _finding_at(
+        rule,
+        violation.message,
+        exemption,
+        locate(exemption, violation.property),
+        settings,
+        violation.level,
+        violation.property,
+    )
+
+
+def _finding_at(
+    rule: Rule,
+    message: str,
+    exemption: Exemption,
+    position: Position,
+    settings: LintSettings,
+    violation_level: Level | None = None,
+    prop: str | None = None,
+) -> Finding:
     configured = settings.levels.get(rule.id)
-    level = violation.level or rule.level
+    level = violation_level or rule.level
     if configured is not None:
         # The configured level replaces the rule's level; a finding the rule already made
         # softer (EL005 "expires soon") is never made harsher than it.
         level = (
             configured
-            if violation.level is None or configured.rank < violation.level.rank
-            else violation.level
+            if violation_level is None or configured.rank < violation_level.rank
+            else violation_level
         )
-    position = locate(exemption, violation.property)
-    message = violation.message
     if exemption.source.context:
         message = f"{message} [{exemption.source.context}]"
     return Finding(
@@ -97,8 +187,16 @@ def _finding(rule: Rule, violation: Violation, exemption: Exemption, settings: L
         line=position.line,
         column=position.column,
         exemption_name=exemption.label,
-        property=violation.property,
+        property=prop,
+        end_column=position.end_column,
+        fingerprint=fingerprint(rule.id, exemption, prop, message),
     )
+
+
+def fingerprint(rule_id: str, exemption: Exemption, prop: str | None, message: str) -> str:
+    """Stable when unrelated lines move or days pass: no positions, and numbers are masked."""
+    parts = (rule_id, exemption.source.file, exemption.label, prop or "", _NUMBERS.sub("#", message))
+    return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()[:32]
 
 
 def locate(exemption: Exemption, prop: str | None) -> Position:

@@ -116,10 +116,17 @@ class Level(str, Enum):
 
 @dataclass(frozen=True, slots=True)
 class Position:
-    """A 1-based line and column (columns count characters)."""
+    """A 1-based line and column (columns count characters), and how many characters the
+    token that starts there spans on that line (for SARIF regions)."""
 
     line: int
     column: int
+    length: int = field(default=1, compare=False)
+
+    @property
+    def end_column(self) -> int:
+        """The column just after the token (SARIF's exclusive endColumn)."""
+        return self.column + max(self.length, 1)
 
 
 class Locator(Protocol):
@@ -146,6 +153,18 @@ class FixedLocator:
         return self._properties.get(name)
 
 
+@dataclass(frozen=True, slots=True)
+class Directive:
+    """A comment ``// exemptlint-disable-next-line EL007 -- reason`` on ``line``: it suppresses
+    the named rules on ``target_line`` (the next line that is not blank or only a comment)."""
+
+    line: int
+    column: int
+    target_line: int
+    rules: tuple[str, ...]
+    reason: str
+
+
 @dataclass(slots=True)
 class Source:
     """Where an exemption came from."""
@@ -155,6 +174,8 @@ class Source:
     locator: Locator
     # Free text that tells several exemptions from one place apart ("copyIndex() = 2").
     context: str | None = None
+    # Suppression comments in the file (shared by every exemption of the file).
+    directives: tuple[Directive, ...] = ()
 
 
 @dataclass(slots=True)
@@ -277,6 +298,15 @@ class LoadResult:
         self.errors.extend(other.errors)
 
 
+@dataclass(frozen=True, slots=True)
+class Suppression:
+    """Why a finding does not count: ``inSource`` (metadata or a comment in the file) or
+    ``external`` (a baseline file), with the justification given."""
+
+    kind: str
+    justification: str
+
+
 @dataclass(slots=True)
 class Finding:
     rule_id: str
@@ -288,6 +318,10 @@ class Finding:
     column: int
     exemption_name: str | None = None
     property: str | None = None
+    end_column: int | None = None
+    # Stable across unrelated edits: rule, file, exemption, property and message without numbers.
+    fingerprint: str = ""
+    suppression: Suppression | None = None
 
     def sort_key(self) -> tuple[str, int, int, str]:
         return (self.file, self.line, self.column, self.rule_id)
@@ -303,6 +337,10 @@ class Finding:
             "column": self.column,
             "exemption": self.exemption_name,
             "property": self.property,
+            "fingerprint": self.fingerprint,
+            "suppression": None
+            if self.suppression is None
+            else {"kind": self.suppression.kind, "justification": self.suppression.justification},
         }
 
 

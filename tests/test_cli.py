@@ -74,6 +74,7 @@ def test_json_output_to_file(workdir: Path, capsys: pytest.CaptureFixture[str]) 
         "files": 1,
         "exemptions": 1,
         "findings": {"error": 1, "warning": 0, "note": 0},
+        "suppressed": 0,
         "loadErrors": 0,
     }
     (finding,) = report["findings"]
@@ -87,7 +88,10 @@ def test_json_output_to_file(workdir: Path, capsys: pytest.CaptureFixture[str]) 
         "column": 5,
         "exemption": "app-tls",
         "property": "expiresOn",
+        "fingerprint": finding["fingerprint"],
+        "suppression": None,
     }
+    assert len(finding["fingerprint"]) == 32
     (exemption,) = report["exemptions"]
     assert exemption["name"] == "app-tls"
     assert exemption["scopeLevel"] == "resourceGroup"
@@ -161,7 +165,7 @@ def test_parameters_option(workdir: Path) -> None:
 def test_rules_command_and_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["rules"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert [line.split()[0] for line in lines] == [f"EL{n:03d}" for n in range(1, 11)]
+    assert [line.split()[0] for line in lines] == [f"EL{n:03d}" for n in range(1, 12)]
     assert lines[3].split()[1:3] == ["expiry-bounded", "error"]
     assert main(["--version"]) == 0
     assert capsys.readouterr().out.strip() == f"exemptlint {__version__}"

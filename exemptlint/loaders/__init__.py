@@ -17,6 +17,7 @@ from typing import Any
 
 from exemptlint.loaders.jsontext import JsonPositions, JsonSyntaxError, parse_json_text
 from exemptlint.model import LoadError, LoadResult
+from exemptlint.suppressions import parse_directives
 
 JSON_SUFFIXES = frozenset({".json", ".jsonc"})
 SKIPPED_DIRECTORIES = frozenset({".git", "node_modules", ".venv", "__pycache__", ".terraform", ".tox"})
@@ -118,6 +119,17 @@ def load_json_text(text: str, display: str, options: LoadOptions, path: Path | N
             errors=[LoadError(display, error.line, error.column, f"invalid JSON: {error.message}")]
         )
     positions = JsonPositions(text)
+    result = _load_document(doc, text, display, positions, options, path)
+    directives = parse_directives(text)
+    if directives:
+        for exemption in result.exemptions:
+            exemption.source.directives = directives
+    return result
+
+
+def _load_document(
+    doc: Any, text: str, display: str, positions: JsonPositions, options: LoadOptions, path: Path | None
+) -> LoadResult:
     # Imported here so that the layers stay one-way and start-up stays small.
     from exemptlint.loaders import arm, raw
 

@@ -86,6 +86,7 @@ class JsonPositions:
     def __init__(self, text: str) -> None:
         self._text = text
         self._keys: dict[Path, int] | None = None
+        self._key_lengths: dict[int, int] = {}
         self._values: dict[Path, int] = {}
         self._line_starts: list[int] = []
 
@@ -117,6 +118,7 @@ class JsonPositions:
                 pending_key = _decode_string(token)
                 if stack:
                     keys[stack[-1][0] + (pending_key,)] = start
+                    self._key_lengths[start] = len(token)
                 expect_key = False
                 continue
             # A value starts here.
@@ -135,16 +137,16 @@ class JsonPositions:
         self._line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
         return keys
 
-    def _position(self, offset: int) -> Position:
+    def _position(self, offset: int, length: int = 1) -> Position:
         line_index = bisect.bisect_right(self._line_starts, offset) - 1
-        return Position(line_index + 1, offset - self._line_starts[line_index] + 1)
+        return Position(line_index + 1, offset - self._line_starts[line_index] + 1, length)
 
     def key(self, path: Path) -> Position | None:
         """Where the key that ends ``path`` is written."""
         if self._keys is None:
             self._keys = self._build()
         offset = self._keys.get(path)
-        return None if offset is None else self._position(offset)
+        return None if offset is None else self._position(offset, self._key_lengths.get(offset, 1))
 
     def value(self, path: Path) -> Position | None:
         """Where the value at ``path`` starts."""

@@ -12,6 +12,10 @@ from exemptlint.rules.api import Rule
 FORMATS: dict[str, str] = {
     "text": "exemptlint.report.text",
     "json": "exemptlint.report.json_report",
+    "sarif": "exemptlint.report.sarif",
+    "github": "exemptlint.report.github",
+    "junit": "exemptlint.report.junit",
+    "markdown": "exemptlint.report.markdown",
 }
 
 
@@ -24,9 +28,16 @@ class Report:
     findings: Sequence[Finding]
     errors: Sequence[LoadError]
     rules: Sequence[Rule]
+    # The directory file paths are relative to (the working directory): SARIF's %SRCROOT%.
+    root: str = "."
 
     def count(self, level: Level) -> int:
-        return sum(1 for f in self.findings if f.level == level)
+        """Findings at ``level`` that count (suppressed ones do not)."""
+        return sum(1 for f in self.findings if f.level == level and f.suppression is None)
+
+    @property
+    def suppressed(self) -> int:
+        return sum(1 for f in self.findings if f.suppression is not None)
 
 
 Renderer = Callable[[Report, bool], str]

@@ -21,6 +21,7 @@ def render(report: Report, color: bool) -> str:
             "exemptions": len(report.exemptions),
             # Findings by level; "loadErrors" counts inputs that could not be read or parsed.
             "findings": {level.value: report.count(level) for level in Level},
+            "suppressed": report.suppressed,
             "loadErrors": len(report.errors),
         },
         "exemptions": [exemption.to_json() for exemption in report.exemptions],

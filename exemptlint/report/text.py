@@ -13,6 +13,8 @@ def render(report: Report, color: bool) -> str:
     for error in report.errors:
         lines.append(str(error))
     for finding in report.findings:
+        if finding.suppression is not None:
+            continue  # counted in the summary; kept in JSON and SARIF
         lines.append(
             f"{finding.file}:{finding.line}:{finding.column}: {finding.rule_id} "
             f"[{finding.level.value}] {finding.message}"
@@ -33,6 +35,8 @@ def summary(report: Report) -> str:
         f"Checked {exemptions} exemption{'s' if exemptions != 1 else ''} in {files} "
         f"file{'s' if files != 1 else ''}: {counts}"
     )
+    if report.suppressed:
+        text += f" ({report.suppressed} suppressed)"
     if report.errors:
         text += f"; {len(report.errors)} file{'s' if len(report.errors) != 1 else ''} could not be read"
     return text + "."

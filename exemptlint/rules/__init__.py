@@ -13,6 +13,7 @@ from exemptlint.rules import (
     el008_invalid_exemption,
     el009_unresolved_value,
     el010_unverifiable_initiative,
+    el011_unjustified_suppression,
 )
 from exemptlint.rules.api import Rule
 
@@ -27,5 +28,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     el008_invalid_exemption.RULE,
     el009_unresolved_value.RULE,
     el010_unverifiable_initiative.RULE,
+    el011_unjustified_suppression.RULE,
 )
 UNRESOLVED_RULE_ID = el009_unresolved_value.RULE.id
+SUPPRESSION_RULE_ID = el011_unjustified_suppression.RULE.id
