@@ -61,6 +61,14 @@ for directory, subdirs, files in os.walk(sys.argv[1]):
 print(count)
 """
 
+# A small config for the cold start with a config file.
+CONFIG_TEXT = """\
+fail-on: error
+rules:
+  EL004:
+    max-days: 365
+"""
+
 # Runs a command and prints the peak RSS (KiB) of its process tree: RUSAGE_CHILDREN of a
 # process whose only child is the command.
 PEAK_CODE = """\
@@ -80,12 +88,17 @@ class Runner:
     env: dict[str, str]
 
     def run(
-        self, command: Sequence[str], *, capture: bool = False, env: dict[str, str] | None = None
+        self,
+        command: Sequence[str],
+        *,
+        capture: bool = False,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
     ) -> subprocess.CompletedProcess[str]:
         output = subprocess.PIPE if capture else subprocess.DEVNULL
         return subprocess.run(
             list(command),
-            cwd=self.cwd,
+            cwd=cwd if cwd is not None else self.cwd,
             env=env if env is not None else self.env,
             stdout=output,
             stderr=output,
@@ -93,13 +106,19 @@ class Runner:
             check=False,
         )
 
-    def times(self, command: Sequence[str], repeat: int, env: dict[str, str] | None = None) -> list[float]:
+    def times(
+        self,
+        command: Sequence[str],
+        repeat: int,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> list[float]:
         """Wall times of ``repeat`` runs (after one untimed warm-up run)."""
-        self.run(command, env=env)
+        self.run(command, env=env, cwd=cwd)
         results: list[float] = []
         for _ in range(repeat):
             start = time.perf_counter()
-            self.run(command, env=env)
+            self.run(command, env=env, cwd=cwd)
             results.append(time.perf_counter() - start)
         return results
 
@@ -232,17 +251,29 @@ def peak_rss_kib(runner: Runner, command: Sequence[str]) -> int:
     return int(result.stdout.strip())
 
 
-def profile(runner: Runner, corpus: generate.Corpus, work: Path, lines: int = 25) -> str:
-    """``python -m cProfile -s cumulative -m exemptlint check DIR ...``: the first ``lines`` rows."""
+# Prints a saved profile: by cumulative time (what ``python -m cProfile -s cumulative`` prints),
+# then by own time. Run by the measured interpreter, which wrote the file.
+PSTATS_CODE = """\
+import pstats, sys
+stats = pstats.Stats(sys.argv[1]).strip_dirs()
+stats.sort_stats("cumulative").print_stats(int(sys.argv[2]))
+stats.sort_stats("tottime").print_stats(int(sys.argv[3]))
+"""
+
+
+def profile(runner: Runner, corpus: generate.Corpus, work: Path, lines: int = 25, own: int = 15) -> str:
+    """``python -m cProfile -m exemptlint check DIR ...``: the top ``lines`` functions by cumulative
+    time and the top ``own`` by own time."""
     report = work / "report-profile.json"
-    command = [runner.python, "-m", "cProfile", "-s", "cumulative", "-m", "exemptlint", "check"]
+    saved = work / "exemptlint.prof"
+    command = [runner.python, "-m", "cProfile", "-o", str(saved), "-m", "exemptlint", "check"]
     command += exemptlint_command(runner.python, corpus.directory, report)[4:]
-    result = runner.run(command, capture=True)
-    out = result.stdout.splitlines()
-    for index, line in enumerate(out):
-        if line.lstrip().startswith("ncalls"):
-            return "\n".join(out[: index + 1 + lines])
-    return result.stdout
+    run = runner.run(command, capture=True)
+    if not saved.is_file():
+        return f"(no profile: exit {run.returncode})\n{run.stderr[-2000:]}"
+    result = runner.run([runner.python, "-c", PSTATS_CODE, str(saved), str(lines), str(own)], capture=True)
+    kept = [line for line in result.stdout.splitlines() if line.strip() and "List reduced" not in line]
+    return "\n".join(kept)
 
 
 # --------------------------------------------------------------------------- machine facts
@@ -464,7 +495,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--profile",
         action="store_true",
-        help="also print cProfile's top 25 (cumulative) for the largest ARM corpus",
+        help="also print cProfile's top 25 by cumulative and top 15 by own time for the largest ARM corpus",
     )
     return parser
 
@@ -543,6 +574,11 @@ def _run(args: argparse.Namespace, runner: Runner, work: Path) -> Results:
             largest[kind] = corpus
             _say(f"measuring {kind}-{size} ({corpus.exemptions} exemptions) ...")
             corpora.append(measure_corpus(runner, corpus, args.repeat, work))
+    # Files that name no exemption or assignment: skipped before parsing (largest size only).
+    size = max(args.sizes)
+    _say(f"generating and measuring unrelated-{size} ...")
+    unrelated = generate.write_corpus(corpora_root, "unrelated", size, args.seed)
+    corpora.append(measure_corpus(runner, unrelated, args.repeat, work))
 
     arm = largest["arm"]
     _say(f"measuring arm-{arm.files} with --format text ...")
@@ -577,6 +613,21 @@ def _run(args: argparse.Namespace, runner: Runner, work: Path) -> Results:
             runner.times([python, "-m", "exemptlint", *check_args], args.cold_runs),
         )
     )
+    # With a config file, which imports ruamel.yaml and pydantic.
+    configured = work / "with-config"
+    configured.mkdir(exist_ok=True)
+    (configured / ".exemptlint.yaml").write_text(CONFIG_TEXT, encoding="utf-8")
+    config_check = runner.run([python, "-m", "exemptlint", *check_args], capture=True, cwd=configured)
+    if config_check.returncode not in (0, 1):
+        _say(f"warning: the run with a config file failed: {config_check.stderr.strip()[-300:]}")
+    elif script.exists():
+        cold.append(
+            ColdStart(
+                "with config",
+                "exemptlint check one-file.json (with a .exemptlint.yaml)",
+                runner.times([str(script), *check_args], args.cold_runs, cwd=configured),
+            )
+        )
     cold.append(ColdStart("baseline", "python -c pass", runner.times([python, "-c", "pass"], args.cold_runs)))
     # The same without any byte-code cache for exemptlint's own modules (a source checkout with
     # PYTHONDONTWRITEBYTECODE=1, as in some dev containers): nothing is written either way.
@@ -615,7 +666,7 @@ def _run(args: argparse.Namespace, runner: Runner, work: Path) -> Results:
 
     if args.profile:
         _say(f"profiling arm-{arm.files} ...")
-        print(f"\ncProfile, arm-{arm.files} (sorted by cumulative time):\n")
+        print(f"\ncProfile of exemptlint on arm-{arm.files}:\n")
         print(profile(runner, arm, work))
 
     return Results(facts, args.repeat, corpora, text_format, cold, imports, peaks)

@@ -307,11 +307,37 @@ def arm_template(rng: random.Random, index: int) -> tuple[dict[str, Any], int]:
     return template, count
 
 
+# --------------------------------------------------------------------------- unrelated JSON
+
+
+def unrelated_document(rng: random.Random, index: int) -> dict[str, Any]:
+    """JSON that a repository holds besides exemptions (a package manifest, app settings): it
+    names no exemption or assignment, so exemptlint should skip it before parsing."""
+    if index % 2 == 0:
+        return {
+            "name": f"@contoso/service-{index}",
+            "version": f"1.{index % 50}.{rng.randrange(10)}",
+            "scripts": {"build": "tsc -p .", "test": "jest --coverage", "lint": "eslint src"},
+            "dependencies": {
+                f"package-{rng.randrange(500)}": f"^{rng.randrange(1, 9)}.0.0" for _ in range(30)
+            },
+            "devDependencies": {f"tool-{rng.randrange(200)}": "~2.1.0" for _ in range(15)},
+        }
+    return {
+        "Logging": {"LogLevel": {"Default": "Information", "Microsoft.AspNetCore": "Warning"}},
+        "AllowedHosts": "*",
+        "ConnectionStrings": {f"Db{i}": f"Server=tcp:sql-{index}-{i}.database.windows.net" for i in range(5)},
+        "Features": [
+            {"name": f"feature-{rng.randrange(1000)}", "enabled": rng.random() < 0.5} for _ in range(40)
+        ],
+    }
+
+
 # --------------------------------------------------------------------------- corpora
 
 
 def write_corpus(root: Path, kind: str, n: int, seed: int = DEFAULT_SEED) -> Corpus:
-    """Write ``n`` files of corpus ``kind`` (``raw`` or ``arm``) into ``root/<kind>-<n>``."""
+    """Write ``n`` files of corpus ``kind`` (``raw``, ``arm`` or ``unrelated``) into ``root/<kind>-<n>``."""
     directory = root / f"{kind}-{n}"
     directory.mkdir(parents=True, exist_ok=True)
     for stale in directory.glob("*.json"):
@@ -330,6 +356,9 @@ def write_corpus(root: Path, kind: str, n: int, seed: int = DEFAULT_SEED) -> Cor
             doc, count = arm_template(rng, index)
             exemptions += count
             path = directory / f"exemptions-{index:0{width}d}.template.json"
+        elif kind == "unrelated":
+            doc = unrelated_document(rng, index)
+            path = directory / f"settings-{index:0{width}d}.json"
         else:
             raise ValueError(f"unknown corpus kind {kind!r}")
         text = _dump(doc)

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from exemptlint import __version__
-from exemptlint.model import Level, LoadError, LoadResult
-from exemptlint.report import FORMATS
+from exemptlint.model import Finding, Level, LoadError, LoadResult
+from exemptlint.report import FORMATS, Report
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -45,7 +45,21 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--format", choices=tuple(FORMATS), default="text", help="output format (default: text)"
     )
-    check.add_argument("--output", metavar="FILE", help="write the report to FILE instead of standard output")
+    check.add_argument(
+        "--output",
+        action="append",
+        default=[],
+        metavar="[FORMAT=]FILE",
+        help="write the --format report to FILE instead of standard output, or FORMAT's report to FILE "
+        "as well (repeatable: --output sarif=out.sarif --output junit=junit.xml)",
+    )
+    check.add_argument(
+        "--sarif-file", metavar="FILE", help="also write SARIF to FILE (same as --output sarif=FILE)"
+    )
+    check.add_argument(
+        "--baseline", metavar="FILE", help="report only findings not recorded in this baseline"
+    )
+    check.add_argument("--write-baseline", metavar="FILE", help="record today's findings in a baseline FILE")
     check.add_argument(
         "--config", metavar="FILE", help="config file (default: .exemptlint.yaml found upwards)"
     )
@@ -121,8 +135,6 @@ def run_check(args: argparse.Namespace) -> int:
     from exemptlint.config import Config, ConfigError, find_config, load_config
     from exemptlint.dates import utc_today
     from exemptlint.engine import LintSettings, lint
-    from exemptlint.loaders import LoadOptions, discover, display_path, load_file, load_parameters_file
-    from exemptlint.report import Report, renderer
     from exemptlint.rules import BUILTIN_RULES, SUPPRESSION_RULE_ID, UNRESOLVED_RULE_ID
 
     config_path = Path(args.config) if args.config else find_config(Path.cwd())
@@ -136,27 +148,14 @@ def run_check(args: argparse.Namespace) -> int:
         except ConfigError as error:
             print(error, file=sys.stderr)
             return EXIT_ERROR
+    try:
+        targets = _output_targets(args)
+    except ValueError as error:
+        print(f"exemptlint: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
 
     today = args.today or config.today or utc_today()
-    errors: list[LoadError] = []
-    parameters: dict[str, object] = {}
-    for file in args.parameters:
-        values, problem = load_parameters_file(Path(file))
-        if problem is not None:
-            errors.append(problem)
-        parameters.update(values)
-
-    files, missing = discover(args.paths, config.exclude)
-    errors.extend(missing)
-    options = LoadOptions(today=today, parameters=parameters, exclude=config.exclude)
-    loaded = LoadResult()
-    shown_files: list[str] = []
-    for file in files:
-        shown = display_path(file)
-        shown_files.append(shown)
-        loaded.extend(load_file(file, options, shown))
-    errors.extend(loaded.errors)
-
+    files, loaded, errors = _load_inputs(args, config.exclude, today)
     settings = LintSettings(
         today=today,
         select=tuple(args.select) if args.select is not None else config.select,
@@ -173,28 +172,28 @@ def run_check(args: argparse.Namespace) -> int:
         UNRESOLVED_RULE_ID,
         SUPPRESSION_RULE_ID,
     )
+    stale: list[dict[str, object]] = []
+    if args.baseline:
+        problem = _apply_baseline(args.baseline, findings, stale)
+        if problem is not None:
+            errors.append(problem)
     report = Report(
         version=__version__,
         today=today.isoformat(),
-        files=shown_files,
+        files=files,
         exemptions=loaded.exemptions,
         findings=findings,
         errors=errors,
         rules=BUILTIN_RULES,
         root=str(Path.cwd()),
+        stale_baseline=stale,
     )
-    to_terminal = args.output is None and sys.stdout.isatty()
-    color = args.format == "text" and to_terminal and not args.no_color and "NO_COLOR" not in os.environ
-    text = renderer(args.format)(report, color)
-    if args.quiet and args.format == "text":
-        text = "".join(line for line in text.splitlines(keepends=True) if not line.startswith("Checked "))
-    if args.output:
-        write_atomically(Path(args.output), text)
-    else:
-        sys.stdout.write(text)
-    if args.output or args.format != "text":
-        for load_error in errors:
-            print(f"{load_error}", file=sys.stderr)
+    _write_outputs(report, targets, args)
+    if args.write_baseline:
+        from exemptlint.baseline import render_baseline
+
+        write_atomically(Path(args.write_baseline), render_baseline(findings, __version__))
+        return EXIT_ERROR if errors else EXIT_OK
 
     fail_on = Level(args.fail_on) if args.fail_on else (config.fail_on or Level.ERROR)
     if errors:
@@ -202,6 +201,91 @@ def run_check(args: argparse.Namespace) -> int:
     if any(f.level.rank >= fail_on.rank and f.suppression is None for f in findings):
         return EXIT_FINDINGS
     return EXIT_OK
+
+
+def _output_targets(args: argparse.Namespace) -> list[tuple[str, str | None]]:
+    """(format, file) pairs to write; file None is standard output."""
+    targets: list[tuple[str, str | None]] = []
+    to_stdout = True
+    for value in args.output:
+        name, sep, path = value.partition("=")
+        if sep and name in FORMATS:
+            if not path:
+                raise ValueError(f"--output {value}: no file after '='")
+            targets.append((name, path))
+        else:
+            targets.append((args.format, value))
+            to_stdout = False
+    if args.sarif_file:
+        targets.append(("sarif", args.sarif_file))
+    if to_stdout:
+        targets.insert(0, (args.format, None))
+    return targets
+
+
+def _load_inputs(
+    args: argparse.Namespace, exclude: tuple[str, ...], today: datetime.date
+) -> tuple[list[str], LoadResult, list[LoadError]]:
+    from exemptlint.loaders import LoadOptions, discover, display_path, load_file, load_parameters_file
+
+    errors: list[LoadError] = []
+    parameters: dict[str, object] = {}
+    for file in args.parameters:
+        values, problem = load_parameters_file(Path(file))
+        if problem is not None:
+            errors.append(problem)
+        parameters.update(values)
+    files, missing = discover(args.paths, exclude)
+    errors.extend(missing)
+    options = LoadOptions(today=today, parameters=parameters, exclude=exclude)
+    loaded = LoadResult()
+    shown_files: list[str] = []
+    for file in files:
+        shown = display_path(file)
+        shown_files.append(shown)
+        loaded.extend(load_file(file, options, shown))
+    errors.extend(loaded.errors)
+    return shown_files, loaded, errors
+
+
+def _apply_baseline(name: str, findings: list[Finding], stale: list[dict[str, object]]) -> LoadError | None:
+    from exemptlint.baseline import BaselineError, apply_baseline, parse_baseline
+
+    try:
+        text = Path(name).read_text(encoding="utf-8")
+        entries = parse_baseline(text, name)
+    except OSError as error:
+        return LoadError(name, 1, 1, f"cannot read baseline: {error.strerror or error}")
+    except UnicodeDecodeError:
+        return LoadError(name, 1, 1, "baseline is not valid UTF-8 text")
+    except BaselineError as error:
+        return LoadError(name, 1, 1, str(error).split(" error: ", 1)[-1])
+    stale.extend(entry.to_json() for entry in apply_baseline(findings, entries, name))
+    return None
+
+
+def _write_outputs(report: Report, targets: list[tuple[str, str | None]], args: argparse.Namespace) -> None:
+    from exemptlint.report import renderer
+
+    for name, path in targets:
+        color = (
+            name == "text"
+            and path is None
+            and sys.stdout.isatty()
+            and not args.no_color
+            and "NO_COLOR" not in os.environ
+        )
+        text = renderer(name)(report, color)
+        if args.quiet and name == "text":
+            text = "".join(line for line in text.splitlines(keepends=True) if not line.startswith("Checked "))
+        if path is None:
+            sys.stdout.write(text)
+        else:
+            write_atomically(Path(path), text)
+    # Parse errors always reach a person: on standard error unless the text report printed them.
+    if report.errors and (args.format != "text" or not any(p is None for _, p in targets)):
+        for load_error in report.errors:
+            print(f"{load_error}", file=sys.stderr)
 
 
 def write_atomically(path: Path, text: str) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from exemptlint.model import Exemption, Finding, Level, LoadError
@@ -30,6 +30,8 @@ class Report:
     rules: Sequence[Rule]
     # The directory file paths are relative to (the working directory): SARIF's %SRCROOT%.
     root: str = "."
+    # Baseline entries (``BaselineEntry.to_json()``) that matched no finding: remove them.
+    stale_baseline: Sequence[Mapping[str, object]] = ()
 
     def count(self, level: Level) -> int:
         """Findings at ``level`` that count (suppressed ones do not)."""

@@ -26,6 +26,7 @@ def render(report: Report, color: bool) -> str:
         },
         "exemptions": [exemption.to_json() for exemption in report.exemptions],
         "findings": [finding.to_json() for finding in report.findings],
+        "staleBaseline": [dict(entry) for entry in report.stale_baseline],
         "errors": [
             {"file": e.file, "line": e.line, "column": e.column, "message": e.message} for e in report.errors
         ],

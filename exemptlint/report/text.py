@@ -19,6 +19,11 @@ def render(report: Report, color: bool) -> str:
             f"{finding.file}:{finding.line}:{finding.column}: {finding.rule_id} "
             f"[{finding.level.value}] {finding.message}"
         )
+    for entry in report.stale_baseline:
+        lines.append(
+            f"{entry.get('file')}: baseline entry {entry.get('ruleId')} for exemption "
+            f"'{entry.get('exemption')}' no longer occurs; rewrite the baseline with --write-baseline"
+        )
     lines.append(summary(report))
     text = "\n".join(lines) + "\n"
     return _colorize(report, text) if color else text
