@@ -171,6 +171,7 @@ def run_check(args: argparse.Namespace) -> int:
         BUILTIN_RULES,
         UNRESOLVED_RULE_ID,
         SUPPRESSION_RULE_ID,
+        notes=loaded.notes,
     )
     stale: list[dict[str, object]] = []
     if args.baseline:

@@ -12,7 +12,16 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from exemptlint.model import Exemption, Finding, Level, PolicyAssignment, Position, Suppression, Unresolved
+from exemptlint.model import (
+    Exemption,
+    Finding,
+    Level,
+    LoadNote,
+    PolicyAssignment,
+    Position,
+    Suppression,
+    Unresolved,
+)
 from exemptlint.rules.api import Rule, RuleContext, Violation
 from exemptlint.suppressions import metadata_ignores
 
@@ -46,6 +55,7 @@ def lint(
     rules: Sequence[Rule],
     unresolved_rule_id: str = "EL009",
     suppression_rule_id: str = "EL011",
+    notes: Sequence[LoadNote] = (),
 ) -> list[Finding]:
     context = RuleContext(
         today=settings.today, assignments=list(assignments), assignment_map=settings.assignment_map
@@ -83,6 +93,24 @@ def lint(
         if suppression_rule is not None:
             findings.extend(
                 _suppression_problems(exemption, suppression_rule, by_id, settings, seen_directives)
+            )
+    if report_unresolved:
+        rule = by_id[unresolved_rule_id]
+        for note in notes:
+            findings.append(
+                Finding(
+                    rule_id=rule.id,
+                    rule_name=rule.name,
+                    level=settings.levels.get(rule.id) or rule.level,
+                    message=note.message,
+                    file=note.file,
+                    line=note.line,
+                    column=note.column,
+                    end_column=note.column + 1,
+                    fingerprint=hashlib.sha256(
+                        "\0".join((rule.id, note.file, _NUMBERS.sub("#", note.message))).encode("utf-8")
+                    ).hexdigest()[:32],
+                )
             )
     findings.sort(key=Finding.sort_key)
     return findings

@@ -286,16 +286,29 @@ class LoadError:
         return f"{self.file}:{self.line}:{self.column}: error: {self.message}"
 
 
+@dataclass(frozen=True, slots=True)
+class LoadNote:
+    """Something a loader could not follow, not tied to one exemption (a Bicep module from a
+    registry, say): reported as an EL009 note at this place."""
+
+    file: str
+    line: int
+    column: int
+    message: str
+
+
 @dataclass(slots=True)
 class LoadResult:
     exemptions: list[Exemption] = field(default_factory=list)
     assignments: list[PolicyAssignment] = field(default_factory=list)
     errors: list[LoadError] = field(default_factory=list)
+    notes: list[LoadNote] = field(default_factory=list)
 
     def extend(self, other: LoadResult) -> None:
         self.exemptions.extend(other.exemptions)
         self.assignments.extend(other.assignments)
         self.errors.extend(other.errors)
+        self.notes.extend(other.notes)
 
 
 @dataclass(frozen=True, slots=True)
