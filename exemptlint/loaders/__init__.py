@@ -10,11 +10,13 @@ import datetime
 import fnmatch
 import os
 import re
+import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from exemptlint.budget import TimeBudgetExceeded, time_budget
 from exemptlint.loaders.jsontext import JsonPositions, JsonSyntaxError, parse_json_text
 from exemptlint.model import LoadError, LoadResult
 from exemptlint.suppressions import parse_directives
@@ -36,6 +38,8 @@ class LoadOptions:
     # Values from --parameters files, applied to every ARM template.
     parameters: dict[str, Any] = field(default_factory=dict)
     exclude: tuple[str, ...] = ()
+    # Seconds one file may take to load before it is reported as an error (0: no limit).
+    time_budget: float = 20.0
 
 
 def discover(paths: Sequence[str], exclude: Sequence[str] = ()) -> tuple[list[Path], list[LoadError]]:
@@ -67,7 +71,8 @@ def _walk(root: Path, exclude: Sequence[str]) -> Iterator[Path]:
         )
         for name in sorted(files):
             file = Path(directory, name)
-            if file.suffix.lower() in JSON_SUFFIXES and not _excluded(file, exclude):
+            # is_file() is False for dangling links, FIFOs and devices: a walk skips them.
+            if file.suffix.lower() in JSON_SUFFIXES and not _excluded(file, exclude) and file.is_file():
                 yield file
 
 
@@ -88,8 +93,20 @@ def display_path(path: Path) -> str:
         return path.as_posix()
 
 
+# Larger inputs are not exemption files; reading them would only cost memory.
+MAX_FILE_BYTES = 64 * 1024 * 1024
+
+
 def read_text(path: Path, display: str) -> tuple[str | None, LoadError | None]:
     try:
+        status = path.stat()
+        if not stat.S_ISREG(status.st_mode):
+            # A FIFO or device named on the command line would block or never end.
+            return None, LoadError(display, 1, 1, "not a regular file")
+        if status.st_size > MAX_FILE_BYTES:
+            return None, LoadError(
+                display, 1, 1, f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB"
+            )
         data = path.read_bytes()
     except OSError as error:
         return None, LoadError(display, 1, 1, f"cannot read file: {error.strerror or error}")
@@ -106,7 +123,14 @@ def load_file(path: Path, options: LoadOptions, display: str | None = None) -> L
     text, error = read_text(path, display)
     if error is not None or text is None:
         return LoadResult(errors=[error] if error else [])
-    return load_json_text(text, display, options, path)
+    try:
+        with time_budget(options.time_budget):
+            return load_json_text(text, display, options, path)
+    except TimeBudgetExceeded:
+        message = f"gave up after {options.time_budget:g} seconds (the file is too large or too complex)"
+        return LoadResult(errors=[LoadError(display, 1, 1, message)])
+    except RecursionError:
+        return LoadResult(errors=[LoadError(display, 1, 1, "nesting too deep to evaluate")])
 
 
 def load_json_text(text: str, display: str, options: LoadOptions, path: Path | None = None) -> LoadResult:
