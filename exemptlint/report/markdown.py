@@ -1,0 +1,165 @@
+"""Markdown for a pull-request comment or ``$GITHUB_STEP_SUMMARY``.
+
+A heading, a one-line result, a table of the errors and warnings that count, and collapsed
+sections for notes, suppressed findings and stale baseline entries. A comment may hold 65,536
+characters: each table stops at ``MAX_ROWS`` rows, and rows stop before the whole would pass
+``MAX_CHARS``; a "... and N more" line says what was left out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from exemptlint.model import Finding, Level
+from exemptlint.report import Report
+
+MAX_ROWS = 200
+MAX_CHARS = 60_000
+# The longest a cell's text may be before it is cut (one huge message must not use the budget).
+MAX_CELL = 500
+# Room kept for the lines that close the document after the last row.
+_RESERVE = 400
+
+_ICONS = {Level.ERROR: "❌", Level.WARNING: "⚠️", Level.NOTE: "ℹ️"}
+# Markdown punctuation that could start formatting, a link, HTML, a table cell or math.
+_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&$])")
+
+
+def escape(text: str, limit: int = MAX_CELL) -> str:
+    """Text for a table cell or list item: shown as written, on one line."""
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    text = _SPECIAL.sub(r"\\\1", text)
+    return text.replace("\r\n", "<br>").replace("\r", "<br>").replace("\n", "<br>")
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def result_line(report: Report) -> str:
+    errors, warnings = report.count(Level.ERROR), report.count(Level.WARNING)
+    total = len(report.exemptions)
+    failing = {
+        (f.file, f.exemption_name)
+        for f in report.findings
+        if f.suppression is None and f.level != Level.NOTE and f.exemption_name is not None
+    }
+    counted = [_plural(n, word) for n, word in ((errors, "error"), (warnings, "warning")) if n]
+    icon = "❌" if errors or report.errors else "⚠️" if warnings else "✅"
+    if counted:
+        text = f"{', '.join(counted)} in {len(failing)} of {_plural(total, 'exemption')}"
+    elif report.count(Level.NOTE):
+        text = f"no errors or warnings in {_plural(total, 'exemption')}"
+    else:
+        text = f"no findings in {_plural(total, 'exemption')}"
+    if report.errors:
+        unread = len({e.file for e in report.errors})
+        text = f"{_plural(unread, 'file')} could not be read; {text}"
+    extras = [_plural(len(report.files), "file")]
+    if report.count(Level.NOTE):
+        extras.append(_plural(report.count(Level.NOTE), "note"))
+    if report.suppressed:
+        extras.append(f"{report.suppressed} suppressed")
+    return f"{icon} {text[0].upper()}{text[1:]} ({'; '.join(extras)})"
+
+
+class _Budget:
+    """Characters left before ``MAX_CHARS``: structure is always written, rows only while they fit."""
+
+    def __init__(self) -> None:
+        self.left = MAX_CHARS - _RESERVE
+
+    def spend(self, lines: Sequence[str]) -> list[str]:
+        self.left -= sum(len(line) + 1 for line in lines)
+        return list(lines)
+
+    def take(self, text: str) -> bool:
+        if len(text) + 1 > self.left:
+            return False
+        self.left -= len(text) + 1
+        return True
+
+
+def _capped(items: Sequence[str], budget: _Budget, more: str) -> list[str]:
+    """As many of ``items`` as ``MAX_ROWS`` and the budget allow, then a "... and N more" line."""
+    lines: list[str] = []
+    for shown, item in enumerate(items):
+        if shown >= MAX_ROWS or not budget.take(item):
+            lines.append(more.format(len(items) - shown))
+            break
+        lines.append(item)
+    return lines
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]], budget: _Budget) -> list[str]:
+    lines = budget.spend(["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"])
+    return lines + _capped(["| " + " | ".join(row) + " |" for row in rows], budget, "\n... and {} more")
+
+
+def _details(summary: str, body: list[str]) -> list[str]:
+    return ["", f"<details><summary>{summary}</summary>", "", *body, "", "</details>"]
+
+
+def render(report: Report, color: bool) -> str:
+    help_uris = {rule.id: rule.help_uri for rule in report.rules}
+
+    def cells(finding: Finding) -> list[str]:
+        uri = help_uris.get(finding.rule_id)
+        rule = escape(finding.rule_id)
+        return [
+            f"[{rule}]({uri})" if uri else rule,
+            escape(finding.file),
+            str(finding.line),
+            escape(finding.exemption_name) if finding.exemption_name is not None else "",
+            escape(finding.message),
+        ]
+
+    def leveled(finding: Finding) -> list[str]:
+        return [f"{_ICONS[finding.level]} {finding.level.value}", *cells(finding)]
+
+    def by_level(finding: Finding) -> tuple[int, str, int, int, str]:
+        return (-finding.level.rank, *finding.sort_key())
+
+    active = [f for f in report.findings if f.suppression is None]
+    counted = sorted((f for f in active if f.level != Level.NOTE), key=by_level)
+    notes = sorted((f for f in active if f.level == Level.NOTE), key=Finding.sort_key)
+    suppressed = sorted((f for f in report.findings if f.suppression is not None), key=by_level)
+    columns = ["Rule", "File", "Line", "Exemption", "Message"]
+
+    budget = _Budget()
+    footer = f"<sub>exemptlint {escape(report.version)} · as of {escape(report.today)}</sub>"
+    budget.spend(["", footer])
+    lines = budget.spend(["## exemptlint", "", result_line(report)])
+    if report.errors:
+        lines += budget.spend(["", "### Files that could not be read", ""])
+        errors = [f"- {escape(str(e))}" for e in report.errors]
+        lines += _capped(errors, budget, "- ... and {} more")
+    if counted:
+        lines += budget.spend([""])
+        lines += _table(["Level", *columns], [leveled(f) for f in counted], budget)
+    if notes:
+        summary = _plural(len(notes), "note")
+        budget.spend(_details(summary, []))
+        lines += _details(summary, _table(columns, [cells(f) for f in notes], budget))
+    if suppressed:
+        summary = _plural(len(suppressed), "suppressed finding")
+        rows = [
+            [*leveled(f), escape(f.suppression.justification if f.suppression else "")] for f in suppressed
+        ]
+        budget.spend(_details(summary, []))
+        lines += _details(summary, _table(["Level", *columns, "Justification"], rows, budget))
+    if report.stale_baseline:
+        entries = report.stale_baseline
+        summary = f"{len(entries)} stale baseline {'entry' if len(entries) == 1 else 'entries'}"
+        items = [
+            f"- {escape(str(e.get('file')))}: {escape(str(e.get('ruleId')))} for exemption "
+            f"'{escape(str(e.get('exemption')))}' no longer occurs; rewrite the baseline with "
+            "`--write-baseline`"
+            for e in entries
+        ]
+        budget.spend(_details(summary, []))
+        lines += _details(summary, _capped(items, budget, "- ... and {} more"))
+    lines += ["", footer]
+    return "\n".join(lines) + "\n"
