@@ -1,6 +1,6 @@
 """Deterministic benchmark corpora for exemptlint (standard library only).
 
-Two corpora of ``n`` files each:
+Corpora of ``n`` files each:
 
 * ``raw``: one exemption per file in the REST/ARM resource shape (``id``, ``name``, ``type``,
   ``properties``, ``systemData``), as ``az rest`` or an export writes it.
@@ -9,9 +9,13 @@ Two corpora of ``n`` files each:
   variables, ``concat``/``format``, ``subscriptionResourceId``/``resourceId``/
   ``managementGroupResourceId``, a ``copy`` loop in some templates, a policy assignment in some.
 
-Both mix valid exemptions with ones that break rules (expired, placeholder description, wrong
-category case, no expiry, expiry too far, management-group scope, an unknown property, an
-unresolvable parameter), so that rules fire and findings are located, as in a real repository.
+A third kind, ``unrelated``, is JSON that names no exemption or assignment (package manifests,
+app settings): exemptlint should skip it before parsing.
+
+``raw`` and ``arm`` mix valid exemptions with ones that break rules (expired, placeholder
+description, wrong category case, no expiry, expiry too far, management-group scope, an unknown
+property, an unresolvable parameter), so that rules fire and findings are located, as in a real
+repository.
 
 The same seed, kind and size always give byte-identical files.
 """
