@@ -291,6 +291,11 @@ def _write_outputs(report: Report, targets: list[tuple[str, str | None]], args: 
 
 def write_atomically(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file, so a killed run leaves no half file."""
+    if path.exists() and not path.is_file():
+        # /dev/null, a FIFO or a terminal: write to it; renaming over it would replace it.
+        with path.open("w", encoding="utf-8") as stream:
+            stream.write(text)
+        return
     directory = path.parent if str(path.parent) else Path(".")
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
     try:

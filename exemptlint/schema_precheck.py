@@ -33,7 +33,14 @@ def _pattern(text: str) -> re.Pattern[str]:
     return re.compile(text)
 
 
-def certainly_valid(instance: Any, schema: dict[str, Any], root: dict[str, Any] | None = None) -> bool:
+def certainly_valid(
+    instance: Any,
+    schema: dict[str, Any],
+    root: dict[str, Any] | None = None,
+    present: tuple[dict[str, Any], frozenset[str]] | None = None,
+) -> bool:
+    """``present`` names keys of one object (by identity) that count as present for ``required``:
+    properties whose values are unknown, which the caller left out of the instance."""
     root = root if root is not None else schema
     for keyword, value in schema.items():
         if keyword in _ANNOTATIONS:
@@ -42,7 +49,7 @@ def certainly_valid(instance: Any, schema: dict[str, Any], root: dict[str, Any] 
             if not (isinstance(value, str) and value.startswith("#/$defs/")):
                 return False
             target = root.get("$defs", {}).get(value[len("#/$defs/") :])
-            if not isinstance(target, dict) or not certainly_valid(instance, target, root):
+            if not isinstance(target, dict) or not certainly_valid(instance, target, root, present):
                 return False
         elif keyword == "type":
             names = value if isinstance(value, list) else [value]
@@ -58,12 +65,15 @@ def certainly_valid(instance: Any, schema: dict[str, Any], root: dict[str, Any] 
             if isinstance(instance, str) and _pattern(value).search(instance) is None:
                 return False
         elif keyword == "required":
-            if isinstance(instance, dict) and any(name not in instance for name in value):
+            assumed = present[1] if present is not None and present[0] is instance else frozenset()
+            if isinstance(instance, dict) and any(
+                name not in instance and name not in assumed for name in value
+            ):
                 return False
         elif keyword == "properties":
             if isinstance(instance, dict):
                 for name, subschema in value.items():
-                    if name in instance and not certainly_valid(instance[name], subschema, root):
+                    if name in instance and not certainly_valid(instance[name], subschema, root, present):
                         return False
         elif keyword == "additionalProperties":
             if isinstance(instance, dict):
@@ -72,7 +82,7 @@ def certainly_valid(instance: Any, schema: dict[str, Any], root: dict[str, Any] 
                 if value is False and extras:
                     return False
                 if isinstance(value, dict) and not all(
-                    certainly_valid(instance[n], value, root) for n in extras
+                    certainly_valid(instance[n], value, root, present) for n in extras
                 ):
                     return False
                 if value is not False and not isinstance(value, dict) and value is not True:
@@ -81,7 +91,7 @@ def certainly_valid(instance: Any, schema: dict[str, Any], root: dict[str, Any] 
             if not isinstance(instance, list):
                 continue
             if not isinstance(value, dict) or not all(
-                certainly_valid(item, value, root) for item in instance
+                certainly_valid(item, value, root, present) for item in instance
             ):
                 return False
         else:

@@ -24,7 +24,8 @@ def test_strip_jsonc_keeps_length_and_lines() -> None:
 def test_positions_of_keys_and_values() -> None:
     positions = JsonPositions(DOC)
     assert positions.key(("a",)) == Position(3, 3)
-    assert positions.value(("a", "b", 1, "c")) == Position(3, 24)
+    assert positions.value(("a", "b", 1)) == Position(3, 18)
+    assert positions.value(("a", "b")) == Position(3, 14)
     assert positions.key(("a", "b", 1, "c")) == Position(3, 19)
     assert positions.key(("d",)) == Position(5, 17)
     assert positions.value(()) == Position(1, 1)

@@ -22,6 +22,7 @@ from exemptlint.model import LoadError, LoadResult
 from exemptlint.suppressions import parse_directives
 
 JSON_SUFFIXES = frozenset({".json", ".jsonc"})
+BICEP_SUFFIXES = frozenset({".bicep", ".bicepparam"})
 SKIPPED_DIRECTORIES = frozenset({".git", "node_modules", ".venv", "__pycache__", ".terraform", ".tox"})
 
 # A file that mentions none of these cannot define an exemption or an assignment; skipping it
@@ -72,7 +73,12 @@ def _walk(root: Path, exclude: Sequence[str]) -> Iterator[Path]:
         for name in sorted(files):
             file = Path(directory, name)
             # is_file() is False for dangling links, FIFOs and devices: a walk skips them.
-            if file.suffix.lower() in JSON_SUFFIXES and not _excluded(file, exclude) and file.is_file():
+            suffix = file.suffix.lower()
+            if (
+                (suffix in JSON_SUFFIXES or suffix in BICEP_SUFFIXES)
+                and not _excluded(file, exclude)
+                and file.is_file()
+            ):
                 yield file
 
 
@@ -87,6 +93,8 @@ def _excluded(path: Path, patterns: Sequence[str]) -> bool:
 
 def display_path(path: Path) -> str:
     """The path as shown in findings: relative to the working directory when below it."""
+    if not path.is_absolute() and ".." not in path.parts:
+        return path.as_posix()  # already relative to the working directory (no system calls)
     try:
         return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
     except ValueError:
@@ -125,6 +133,11 @@ def load_file(path: Path, options: LoadOptions, display: str | None = None) -> L
         return LoadResult(errors=[error] if error else [])
     try:
         with time_budget(options.time_budget):
+            if path.suffix.lower() in BICEP_SUFFIXES:
+                # Imported here: runs without Bicep files never load the Bicep parser.
+                from exemptlint.loaders.bicep import load_bicep_text
+
+                return load_bicep_text(text, display, options, path)
             return load_json_text(text, display, options, path)
     except TimeBudgetExceeded:
         message = f"gave up after {options.time_budget:g} seconds (the file is too large or too complex)"

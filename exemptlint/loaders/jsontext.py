@@ -71,17 +71,17 @@ def parse_json_text(text: str) -> Any:
         raise JsonSyntaxError("nesting too deep", 1, 1) from None
 
 
+# One match per token, with the white space and comments before it: a string, a punctuation
+# mark, or a scalar (number, true, false, null).
 _TOKEN = re.compile(
-    r'(?P<string>"(?:[^"\\]|\\.)*")'
-    r"|(?P<punct>[{}\[\]:,])"
-    r"|(?P<space>\s+|//[^\n]*|/\*.*?\*/)"
-    r"|(?P<scalar>[^\s{}\[\]:,\"/]+)",
+    r"(?:\s|\ufeff|//[^\n]*|/\*.*?\*/)*"
+    r'(?:("[^"\\]*(?:\\.[^"\\]*)*")|([{}\[\]:,])|([^\s{}\[\]:,"/]+))',
     re.DOTALL,
 )
 
 
 class JsonPositions:
-    """Offsets of every key and value in a JSON document, by path, built on first use."""
+    """Offsets of every key, and of every object and array, by path, built on first use."""
 
     def __init__(self, text: str) -> None:
         self._text = text
@@ -91,50 +91,52 @@ class JsonPositions:
         self._line_starts: list[int] = []
 
     def _build(self) -> dict[Path, int]:
+        # This loop is the cost of positions, so it keeps the top of the stack in locals.
         keys: dict[Path, int] = {}
+        key_lengths = self._key_lengths
         values = self._values
-        # Each open container: [path, is_object, next array index, pending key].
-        stack: list[list[Any]] = []
-        pending_key: str | None = None
+        stack: list[tuple[Path, bool, int]] = []
+        path: Path = ()
+        in_object = False
+        index = 0
+        key = ""
         expect_key = False
-        text = self._text
-        for match in _TOKEN.finditer(text):
-            kind = match.lastgroup
-            if kind == "space":
-                continue
-            token = match.group(0)
-            start = match.start()
-            if kind == "punct" and token in "]}":
-                if stack:
-                    stack.pop()
+        started = False
+        for match in _TOKEN.finditer(self._text):
+            string, punct, _scalar = match.groups()
+            if punct is not None:
+                if punct == ",":
+                    expect_key = in_object
+                    continue
+                if punct == ":":
+                    continue
+                if punct == "]" or punct == "}":
+                    if stack:
+                        path, in_object, index = stack.pop()
+                    expect_key = False
+                    continue
+            elif string is not None and expect_key:
+                key = _decode_string(string)
+                offset = match.start(1)
+                keys[path + (key,)] = offset
+                key_lengths[offset] = len(string)
                 expect_key = False
                 continue
-            if kind == "punct" and token == ",":
-                expect_key = bool(stack) and stack[-1][1]
-                continue
-            if kind == "punct" and token == ":":
-                continue
-            if expect_key and kind == "string":
-                pending_key = _decode_string(token)
-                if stack:
-                    keys[stack[-1][0] + (pending_key,)] = start
-                    self._key_lengths[start] = len(token)
-                expect_key = False
-                continue
-            # A value starts here.
-            if not stack:
-                path: Path = ()
-            elif stack[-1][1]:
-                path = (*stack[-1][0], pending_key if pending_key is not None else "")
+            # A value starts here: its path inside the enclosing container.
+            if not started:
+                value_path: Path = ()
+                started = True
+            elif in_object:
+                value_path = path + (key,)
             else:
-                path = (*stack[-1][0], stack[-1][2])
-                stack[-1][2] += 1
-            values.setdefault(path, start)
-            if kind == "punct" and token in "{[":
-                is_object = token == "{"
-                stack.append([path, is_object, 0])
-                expect_key = is_object
-        self._line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+                value_path = path + (index,)
+                index += 1
+            if punct is not None:  # "{" or "["
+                values.setdefault(value_path, match.start(2))
+                stack.append((path, in_object, index))
+                path, in_object, index = value_path, punct == "{", 0
+                expect_key = in_object
+        self._line_starts = [0] + [m.end() for m in re.finditer("\n", self._text)]
         return keys
 
     def _position(self, offset: int, length: int = 1) -> Position:
@@ -160,6 +162,8 @@ class JsonPositions:
 
 
 def _decode_string(token: str) -> str:
+    if "\\" not in token:
+        return token[1:-1]
     try:
         value = json.loads(token)
     except json.JSONDecodeError:

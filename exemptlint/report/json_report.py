@@ -31,4 +31,5 @@ def render(report: Report, color: bool) -> str:
             {"file": e.file, "line": e.line, "column": e.column, "message": e.message} for e in report.errors
         ],
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    # Compact: with indent=, json falls back to its pure-Python encoder (several times slower).
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -42,6 +43,11 @@ class Options:
     placeholders: tuple[str, ...] = PLACEHOLDERS
 
 
+@functools.lru_cache(maxsize=16)
+def _normalized_set(placeholders: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(_normalized(p) for p in placeholders)
+
+
 def _normalized(text: str) -> str:
     return " ".join(_TRIM.sub("", text).lower().split())
 
@@ -71,7 +77,7 @@ def check(exemption: Exemption, context: RuleContext, options: Options) -> Itera
         return
     text = description.strip()
     normalized = _normalized(text)
-    placeholders = {_normalized(p) for p in options.placeholders}
+    placeholders = _normalized_set(tuple(options.placeholders))
     if normalized in placeholders or normalized == "":
         yield Violation(f"description '{text}' is a placeholder, not a reason", property=where)
         return

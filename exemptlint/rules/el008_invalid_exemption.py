@@ -35,7 +35,9 @@ def check(exemption: Exemption, context: RuleContext, options: Any) -> Iterator[
     instance: dict[str, Any] = {"properties": properties}
     if isinstance(exemption.name, str):
         instance["name"] = exemption.name
-    if not certainly_valid(instance, load_exemption_schema()):
+    if not certainly_valid(
+        instance, load_exemption_schema(), present=(properties, frozenset(unknown_values))
+    ):
         errors = sorted(_validator().iter_errors(instance), key=lambda e: (list(e.path), e.validator))
         for error in errors:
             yield from _violations(error, exemption, unknown_values)

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from exemptlint.model import Exemption, Unresolved, display_value
+from exemptlint.model import Exemption, PolicyAssignment, Unresolved, display_value
 from exemptlint.rules.api import RuleContext
 
 MCSB_DEFINITION_ID = (
@@ -87,22 +87,46 @@ def _resolve(exemption: Exemption, context: RuleContext) -> Resolution:
     return _judge(definition.strip(), shown, context)
 
 
-def _definition_of(assignment_id: str | None, name: str | None, context: RuleContext) -> tuple[Any, str]:
-    lowered_id = assignment_id.lower().rstrip("/") if assignment_id else None
-    lowered_name = name.lower() if name else None
-    for key, definition in context.assignment_map.items():
-        lowered_key = key.lower().rstrip("/")
-        if lowered_key in (lowered_id, lowered_name):
-            return definition, "from the config 'assignments' map"
-    by_name: list[Any] = []
+@dataclass
+class _AssignmentIndex:
+    """The run's assignments and config map by lower-cased id and name, built once per run."""
+
+    config: dict[str, str]
+    by_id: dict[str, PolicyAssignment]
+    by_name: dict[str, list[PolicyAssignment]]
+
+
+def _index(context: RuleContext) -> _AssignmentIndex:
+    index = context.memo.get("assignment-index")
+    if isinstance(index, _AssignmentIndex):
+        return index
+    by_id: dict[str, PolicyAssignment] = {}
+    by_name: dict[str, list[PolicyAssignment]] = {}
     for assignment in context.assignments:
-        if isinstance(assignment.id, str) and lowered_id and assignment.id.lower().rstrip("/") == lowered_id:
-            return assignment.policy_definition_id, f"defined in {assignment.source.file}"
+        if isinstance(assignment.id, str):
+            by_id.setdefault(assignment.id.lower().rstrip("/"), assignment)
         candidate = assignment.name if isinstance(assignment.name, str) else None
         if candidate is None and isinstance(assignment.id, Unresolved) and assignment.id.partial:
             candidate = assignment_name(assignment.id.partial)
-        if candidate is not None and lowered_name and candidate.lower() == lowered_name:
-            by_name.append(assignment)
+        if candidate is not None:
+            by_name.setdefault(candidate.lower(), []).append(assignment)
+    config = {key.lower().rstrip("/"): value for key, value in context.assignment_map.items()}
+    index = _AssignmentIndex(config, by_id, by_name)
+    context.memo["assignment-index"] = index
+    return index
+
+
+def _definition_of(assignment_id: str | None, name: str | None, context: RuleContext) -> tuple[Any, str]:
+    index = _index(context)
+    lowered_id = assignment_id.lower().rstrip("/") if assignment_id else None
+    lowered_name = name.lower() if name else None
+    for key in (lowered_id, lowered_name):
+        if key is not None and key in index.config:
+            return index.config[key], "from the config 'assignments' map"
+    if lowered_id is not None and lowered_id in index.by_id:
+        assignment = index.by_id[lowered_id]
+        return assignment.policy_definition_id, f"defined in {assignment.source.file}"
+    by_name = index.by_name.get(lowered_name, []) if lowered_name else []
     distinct = {display_value(a.policy_definition_id).lower() for a in by_name}
     if len(distinct) == 1:
         return by_name[0].policy_definition_id, f"defined in {by_name[0].source.file}"
