@@ -118,7 +118,8 @@ class JsonPositions:
             elif string is not None and expect_key:
                 key = _decode_string(string)
                 offset = match.start(1)
-                keys[path + (key,)] = offset
+                key_path = (*path, key)
+                keys[key_path] = offset
                 key_lengths[offset] = len(string)
                 expect_key = False
                 continue
@@ -127,9 +128,9 @@ class JsonPositions:
                 value_path: Path = ()
                 started = True
             elif in_object:
-                value_path = path + (key,)
+                value_path = (*path, key)
             else:
-                value_path = path + (index,)
+                value_path = (*path, index)
                 index += 1
             if punct is not None:  # "{" or "["
                 values.setdefault(value_path, match.start(2))
