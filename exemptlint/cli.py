@@ -188,6 +188,7 @@ def run_check(args: argparse.Namespace) -> int:
         rules=BUILTIN_RULES,
         root=str(Path.cwd()),
         stale_baseline=stale,
+        levels=config.levels,
     )
     _write_outputs(report, targets, args)
     if args.write_baseline:

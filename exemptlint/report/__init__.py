@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from exemptlint.model import Exemption, Finding, Level, LoadError
 from exemptlint.rules.api import Rule
@@ -32,6 +32,8 @@ class Report:
     root: str = "."
     # Baseline entries (``BaselineEntry.to_json()``) that matched no finding: remove them.
     stale_baseline: Sequence[Mapping[str, object]] = ()
+    # Levels the config sets per rule (SARIF shows them as each rule's configured level).
+    levels: Mapping[str, Level] = field(default_factory=dict)
 
     def count(self, level: Level) -> int:
         """Findings at ``level`` that count (suppressed ones do not)."""

@@ -180,12 +180,12 @@ def _tags(rule: Rule, clip: _Clipper) -> list[str]:
     return sorted([*unique[: MAX_TAGS - 1], EXTRA_TAG])
 
 
-def _rule_descriptor(rule: Rule, clip: _Clipper) -> dict[str, Any]:
+def _rule_descriptor(rule: Rule, clip: _Clipper, configured: Level | None = None) -> dict[str, Any]:
     summary = _sentence(rule.summary) or f"{rule.id} {rule.name}."
     paragraphs = _paragraphs(_module_doc(rule))
     first = paragraphs[0] if paragraphs else summary
     options = _options(rule)
-    level = rule.level.value
+    level = (configured or rule.level).value
 
     text = [summary, *(_plain(p) for p in paragraphs), f"Default level: {level}."]
     markdown = [f"**{rule.id} {rule.name}**: {summary}", *(_markdown(p) for p in paragraphs)]
@@ -348,7 +348,7 @@ def build_log(report: Report) -> dict[str, Any]:
     for rule in report.rules:
         if rule.id not in severity:
             severity[rule.id] = float(rule.security_severity)
-            descriptors.append(_rule_descriptor(rule, clip))
+            descriptors.append(_rule_descriptor(rule, clip, report.levels.get(rule.id)))
     for finding in report.findings:
         if finding.rule_id not in severity:
             severity[finding.rule_id] = 0.0
