@@ -30,6 +30,7 @@ from exemptlint.model import Suppression as Suppressed
 from exemptlint.report import Report, renderer, sarif
 from exemptlint.rules import BUILTIN_RULES
 from exemptlint.rules.api import Rule
+from tests.test_ci_formats import EXPIRED_SUPPRESSED
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
@@ -40,20 +41,6 @@ GOLDEN = Path(__file__).parent / "golden" / "sarif"
 TODAY = ["--today", "2026-11-24"]
 UPDATE = os.environ.get("EXEMPTLINT_UPDATE_GOLDEN") == "1"
 
-EXPIRED_SUPPRESSED = {
-    "id": "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-app"
-    "/providers/Microsoft.Authorization/policyExemptions/app-tls",
-    "properties": {
-        "policyAssignmentId": "/subscriptions/00000000-0000-0000-0000-000000000001"
-        "/providers/Microsoft.Authorization/policyAssignments/SecurityCenterBuiltIn",
-        "policyDefinitionReferenceIds": ["webAppEnforceHttpsMonitorEffect"],
-        "exemptionCategory": "Mitigated",
-        "expiresOn": "2026-10-31T23:59:59Z",
-        "displayName": "App: HTTPS enforced by the gateway",
-        "description": "The application gateway redirects all HTTP traffic to HTTPS (CHG-1042).",
-        "metadata": {"exemptlint": {"ignore": {"EL005": "renewal in progress"}}},
-    },
-}
 EXPIRED = json.loads(json.dumps(EXPIRED_SUPPRESSED))
 del EXPIRED["properties"]["metadata"]
 
