@@ -7,7 +7,9 @@ What it measures, each in fresh processes so that interpreter start-up is always
   one ``python -c`` process that reads every file and ``json.loads`` it;
 * the one-file cold start: ``exemptlint check one-file.json``, best and median of 20, and the
   15 imports with the largest cumulative time (``-X importtime``), beside ``python -c pass``;
-* the peak RSS (``ru_maxrss``) of exemptlint and of the floor on the largest corpora.
+* the peak RSS (``ru_maxrss``) of exemptlint and of the floor on the largest corpora;
+* with ``--checkov``, exemptlint against checkov on the same ARM and Bicep corpora
+  (``compare_checkov.py``; checkov in its own virtual environment, with no network access).
 
 Subprocesses run in an empty temporary directory (so that no ``.exemptlint.yaml`` or
 ``pyproject.toml`` of the repository is picked up) and with
@@ -35,14 +37,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import compare_checkov
 import generate
 
 REPO = Path(__file__).resolve().parents[1]
 DOC = REPO / "docs" / "performance.md"
 START_MARKER = "<!-- bench:start -->"
 END_MARKER = "<!-- bench:end -->"
+CHECKOV_START = "<!-- checkov:start -->"
+CHECKOV_END = "<!-- checkov:end -->"
+CHECKOV_VENV = REPO / "bench" / "out" / "checkov-venv"
 ALLOWED_SIZES = (1, 10, 100, 1000, 10000)
 DEFAULT_SIZES = "1,100,1000"
+DEFAULT_REPEAT = 5
+DEFAULT_CHECKOV_REPEAT = 3
 ONE_FILE_TARGET_MS = 150.0
 FLOOR_TARGET_RATIO = 3.0
 TARGET_SIZE = 1000
@@ -246,8 +254,8 @@ def import_times(runner: Runner, label: str, command: Sequence[str], runs: int =
     return ImportTimes(label, total, len(rows), top)
 
 
-def peak_rss_kib(runner: Runner, command: Sequence[str]) -> int:
-    result = runner.run([sys.executable, "-c", PEAK_CODE, *command], capture=True)
+def peak_rss_kib(runner: Runner, command: Sequence[str], env: dict[str, str] | None = None) -> int:
+    result = runner.run([sys.executable, "-c", PEAK_CODE, *command], capture=True, env=env)
     return int(result.stdout.strip())
 
 
@@ -451,14 +459,31 @@ class Results:
         return "\n".join(out) + "\n"
 
 
-def write_doc(path: Path, section: str) -> None:
+def write_doc(
+    path: Path, section: str, start_marker: str = START_MARKER, end_marker: str = END_MARKER
+) -> None:
+    """Replace what lies between the two markers; nothing else in the file changes."""
     text = path.read_text(encoding="utf-8")
-    start = text.find(START_MARKER)
-    end = text.find(END_MARKER)
+    start = text.find(start_marker)
+    end = text.find(end_marker)
     if start < 0 or end < start:
-        raise SystemExit(f"{path}: the markers {START_MARKER} and {END_MARKER} were not found")
-    head = text[: start + len(START_MARKER)]
+        raise SystemExit(f"{path}: the markers {start_marker} and {end_marker} were not found")
+    head = text[: start + len(start_marker)]
     path.write_text(head + "\n" + section + text[end:], encoding="utf-8")
+
+
+def write_checkov_doc(path: Path, section: str) -> None:
+    """The checkov section, between its own markers; they are added after the bench section's
+    end marker the first time."""
+    text = path.read_text(encoding="utf-8")
+    if CHECKOV_START not in text:
+        end = text.find(END_MARKER)
+        if end < 0:
+            raise SystemExit(f"{path}: the marker {END_MARKER} was not found")
+        at = end + len(END_MARKER)
+        text = text[:at] + f"\n\n{CHECKOV_START}\n{CHECKOV_END}" + text[at:]
+        path.write_text(text, encoding="utf-8")
+    write_doc(path, section, CHECKOV_START, CHECKOV_END)
 
 
 # --------------------------------------------------------------------------- main
@@ -481,7 +506,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--sizes", type=_sizes, default=_sizes(DEFAULT_SIZES), help=f"corpus sizes (default {DEFAULT_SIZES})"
     )
-    parser.add_argument("--repeat", type=int, default=5, help="timed runs per figure, best taken (default 5)")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        help=f"timed runs per figure, best taken (default {DEFAULT_REPEAT}; "
+        f"{DEFAULT_CHECKOV_REPEAT} for the comparison with checkov)",
+    )
     parser.add_argument(
         "--cold-runs", type=int, default=20, help="runs of the one-file cold start (default 20)"
     )
@@ -499,12 +529,31 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also print cProfile's top 25 by cumulative and top 15 by own time for the largest ARM corpus",
     )
+    parser.add_argument(
+        "--checkov",
+        action="store_true",
+        help=f"also time checkov {compare_checkov.CHECKOV_VERSION} (installed once into "
+        f"{CHECKOV_VENV.relative_to(REPO)}) on the same ARM and Bicep corpora as exemptlint",
+    )
+    parser.add_argument(
+        "--checkov-only",
+        action="store_true",
+        help="only the comparison with checkov (implies --checkov; --write-doc then rewrites only "
+        "its section)",
+    )
+    parser.add_argument(
+        "--checkov-sizes",
+        type=_sizes,
+        help="sizes to run checkov on (default: --sizes); exemptlint still runs on every size",
+    )
+    parser.add_argument("--checkov-venv", type=Path, default=CHECKOV_VENV, help=argparse.SUPPRESS)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.repeat < 1 or args.cold_runs < 1:
+    args.checkov = args.checkov or args.checkov_only
+    if (args.repeat is not None and args.repeat < 1) or args.cold_runs < 1:
         raise SystemExit("--repeat and --cold-runs must be at least 1")
     started = time.perf_counter()
     python = _interpreter(args.python, explicit=args.python != sys.executable)
@@ -517,20 +566,50 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Run from an empty directory outside the repository: no config file is found upwards.
     cwd = Path(tempfile.mkdtemp(prefix="exemptlint-bench-cwd-"))
     runner = Runner(python, cwd, env)
+    results: Results | None = None
+    checkov: compare_checkov.CheckovResults | None = None
+    checkov_facts: dict[str, str] = {}
     try:
-        results = _run(args, runner, work)
+        if not args.checkov_only:
+            results = _run(args, runner, work)
+        if args.checkov:
+            checkov_facts = machine(python, runner)  # load average before checkov runs
+            checkov = _run_checkov(args, runner, work)
     finally:
         shutil.rmtree(cwd, ignore_errors=True)
         if temporary:
             shutil.rmtree(work, ignore_errors=True)
-    results.elapsed = time.perf_counter() - started
-    print()
-    print(results.markdown())
-    print(f"(benchmark took {results.elapsed:.0f} s)")
+    elapsed = time.perf_counter() - started
+    checkov_text = compare_checkov.markdown(checkov, checkov_facts) if checkov else ""
+    if results is not None:
+        results.elapsed = elapsed
+        print()
+        print(results.markdown())
+    if checkov is not None:
+        print()
+        print(checkov_text)
+    print(f"(benchmark took {elapsed:.0f} s)")
     if args.write_doc:
-        write_doc(args.doc, results.markdown())
+        if results is not None:
+            write_doc(args.doc, results.markdown())
+        if checkov is not None:
+            write_checkov_doc(args.doc, checkov_text)
         print(f"wrote the figures into {args.doc}")
     return 0
+
+
+def _run_checkov(args: argparse.Namespace, runner: Runner, work: Path) -> compare_checkov.CheckovResults:
+    return compare_checkov.compare(
+        runner,
+        exemptlint_command,
+        peak_rss_kib,
+        work,
+        sizes=args.sizes,
+        checkov_sizes=args.checkov_sizes or args.sizes,
+        repeat=args.repeat or DEFAULT_CHECKOV_REPEAT,
+        seed=args.seed,
+        venv_directory=args.checkov_venv.resolve(),
+    )
 
 
 def _has_exemptlint(python: str) -> bool:
@@ -565,6 +644,7 @@ def _say(message: str) -> None:
 
 
 def _run(args: argparse.Namespace, runner: Runner, work: Path) -> Results:
+    args = argparse.Namespace(**{**vars(args), "repeat": args.repeat or DEFAULT_REPEAT})
     python = runner.python
     facts = machine(python, runner)
     corpora_root = work / "corpora"

@@ -8,11 +8,13 @@ Corpora of ``n`` files each:
   expressions: parameters with defaults (``dateTimeAdd(utcNow('u'), 'P90D')`` among them),
   variables, ``concat``/``format``, ``subscriptionResourceId``/``resourceId``/
   ``managementGroupResourceId``, a ``copy`` loop in some templates, a policy assignment in some.
+* ``bicep``: the same content as ``.bicep`` files: five exemptions each, parameters with defaults,
+  string interpolation (``'${prefix}-ex0'``), symbolic references, a ``for`` loop in some files.
 
 A third kind, ``unrelated``, is JSON that names no exemption or assignment (package manifests,
 app settings): exemptlint should skip it before parsing.
 
-``raw`` and ``arm`` mix valid exemptions with ones that break rules (expired, placeholder
+``raw``, ``arm`` and ``bicep`` mix valid exemptions with ones that break rules (expired, placeholder
 description, wrong category case, no expiry, expiry too far, management-group scope, an unknown
 property, an unresolvable parameter), so that rules fire and findings are located, as in a real
 repository.
@@ -311,6 +313,145 @@ def arm_template(rng: random.Random, index: int) -> tuple[dict[str, Any], int]:
     return template, count
 
 
+# --------------------------------------------------------------------------- Bicep files
+
+
+def _bicep_string(text: str) -> str:
+    """A Bicep string literal (single quotes; ``\\``, ``\\'`` and ``\\${`` escaped)."""
+    escaped = text.replace("\\", "\\\\").replace("'", "\\'").replace("${", "\\${")
+    return f"'{escaped}'"
+
+
+def bicep_file(rng: random.Random, index: int) -> tuple[str, int]:
+    """A .bicep file and the number of exemptions it deploys (always 5): the ARM corpus's
+    content written the Bicep way. Parameters with defaults (``dateTimeAdd(utcNow('u'), 'P90D')``
+    among them), variables, string interpolation (``'${prefix}-ex0'``), symbolic references
+    (``scope: target0``, ``assignment.id``), a ``for`` loop over an array parameter in every third
+    file and a policy assignment in every fifth; resource-group, subscription and
+    management-group files. The same breakages as the ARM corpus."""
+    layout = _pick(rng, _ARM_LAYOUTS)
+    rtype, prefix = rng.choice(RESOURCE_TYPES)
+    with_loop = index % 3 == 0
+    with_assignment = index % 5 == 0
+    apps = [f"{prefix}{index:05d}{c}" for c in "abc"]
+    lines: list[str] = []
+    if layout == "subscription":
+        lines += ["targetScope = 'subscription'", ""]
+    elif layout == "management-group":
+        lines += ["targetScope = 'managementGroup'", ""]
+    lines += [
+        "@description('Prefix of every name in this file.')",
+        f"param prefix string = '{prefix}-{index:05d}'",
+        f"param owner string = 'team-{index % 13}'",
+        "param expiresOn string = dateTimeAdd(utcNow('u'), 'P90D')",
+        "param longExpiry string = dateTimeAdd(utcNow('u'), 'P800D')",
+        "param resourceNames array = [",
+        *(f"  '{app}'" for app in apps),
+        "]",
+        f"param ticketNumber int = {1000 + index}",
+        "@description('Not known statically: no default.')",
+        "param reviewNote string",
+        "",
+        f"var purpose = 'exempt {rng.choice(REFERENCE_IDS)}'",
+        f"var reason = {_bicep_string(rng.choice(REASONS).format(n=1000 + index))}",
+        "var ticket = 'CHG-${ticketNumber}'",
+    ]
+    id_function = "managementGroupResourceId" if layout == "management-group" else "subscriptionResourceId"
+    lines += [f"var assignmentId = {id_function}('{ASSIGNMENT_TYPE}', 'SecurityCenterBuiltIn')", ""]
+    if with_assignment:
+        lines += [
+            f"resource assignment '{ASSIGNMENT_TYPE}@2024-04-01' = {{",
+            "  name: 'pa-${prefix}'",
+            "  properties: {",
+            "    displayName: 'Baseline for ${prefix}'",
+            f"    policyDefinitionId: '{rng.choice((MCSB, CUSTOM_SET))}'",
+            "  }",
+            "}",
+            "",
+        ]
+
+    def exemption(
+        symbol: str, name: str, props: dict[str, str], scope: str | None, loop: str | None = None
+    ) -> list[str]:
+        head = f"resource {symbol} '{EXEMPTION_TYPE}@{API_VERSION}' = "
+        out = [head + (f"[for {loop}: {{" if loop else "{"), f"  name: {name}"]
+        if scope is not None:
+            out.append(f"  scope: {scope}")
+        out.append("  properties: {")
+        for key, value in props.items():
+            if key == "metadata":
+                out += ["    metadata: {", "      owner: owner", "      ticketRef: ticket", "    }"]
+            elif key == "policyDefinitionReferenceIds":
+                out += [f"    {key}: [", f"      {value}", "    ]"]
+            else:
+                out.append(f"    {key}: {value}")
+        out += ["  }", "}]" if loop else "}", ""]
+        return out
+
+    def properties(assignment: str) -> dict[str, str]:
+        return {
+            "policyAssignmentId": assignment,
+            "policyDefinitionReferenceIds": f"'{rng.choice(REFERENCE_IDS)}'",
+            "exemptionCategory": f"'{rng.choice(('Waiver', 'Mitigated'))}'",
+            "expiresOn": "expiresOn",
+            "displayName": "'${prefix}: ${purpose}'",
+            "description": "'${reason} Owner: ${owner}.'",
+            "metadata": "",
+        }
+
+    resource_version = f"{rtype}@2023-01-01"
+    count = 0
+    if with_loop:
+        scope = None
+        if layout == "resource-group":
+            lines += [
+                f"resource targets '{resource_version}' existing = [for name in resourceNames: {{",
+                "  name: name",
+                "}]",
+                "",
+            ]
+            scope = "targets[i]"
+        props = properties("assignmentId")
+        props["displayName"] = "'${name}: ${purpose}'"
+        lines += exemption("perResource", "'${prefix}-${name}'", props, scope, "(name, i) in resourceNames")
+        count += len(apps)
+    slot = 0
+    while count < 5:
+        breakage = _pick(rng, _ARM_BREAKAGES)
+        assignment = "assignmentId"
+        if with_assignment and slot == 0:
+            assignment = "assignment.id"
+        props = properties(assignment)
+        if breakage == "placeholder":
+            props["description"] = "'TODO'"
+        elif breakage == "category-case":
+            props["exemptionCategory"] = props["exemptionCategory"].lower()
+        elif breakage == "no-expiry":
+            del props["expiresOn"]
+        elif breakage == "too-far":
+            props["expiresOn"] = "longExpiry"
+        elif breakage == "expired":
+            props["expiresOn"] = "'2026-06-30T00:00:00Z'"
+        elif breakage == "unknown-property":
+            reference = props.pop("policyDefinitionReferenceIds")
+            props = {"policyDefinitionReferenceId": reference, **props}
+        elif breakage == "no-default":
+            props["description"] = "'${reason} ${reviewNote}'"
+        scope = None
+        if layout == "resource-group":
+            lines += [
+                f"resource target{slot} '{resource_version}' existing = {{",
+                f"  name: '${{prefix}}{slot}'",
+                "}",
+                "",
+            ]
+            scope = f"target{slot}"
+        lines += exemption(f"exemption{slot}", f"'${{prefix}}-ex{slot}'", props, scope)
+        slot += 1
+        count += 1
+    return "\n".join(lines).rstrip("\n") + "\n", count
+
+
 # --------------------------------------------------------------------------- unrelated JSON
 
 
@@ -341,11 +482,13 @@ def unrelated_document(rng: random.Random, index: int) -> dict[str, Any]:
 
 
 def write_corpus(root: Path, kind: str, n: int, seed: int = DEFAULT_SEED) -> Corpus:
-    """Write ``n`` files of corpus ``kind`` (``raw``, ``arm`` or ``unrelated``) into ``root/<kind>-<n>``."""
+    """Write ``n`` files of corpus ``kind`` (``raw``, ``arm``, ``bicep`` or ``unrelated``) into
+    ``root/<kind>-<n>``."""
     directory = root / f"{kind}-{n}"
     directory.mkdir(parents=True, exist_ok=True)
-    for stale in directory.glob("*.json"):
-        stale.unlink()
+    for stale in directory.iterdir():
+        if stale.is_file():
+            stale.unlink()
     # One generator per corpus and size: a corpus does not depend on which others were made.
     rng = random.Random(f"{seed}:{kind}:{n}")
     exemptions = 0
@@ -360,6 +503,13 @@ def write_corpus(root: Path, kind: str, n: int, seed: int = DEFAULT_SEED) -> Cor
             doc, count = arm_template(rng, index)
             exemptions += count
             path = directory / f"exemptions-{index:0{width}d}.template.json"
+        elif kind == "bicep":
+            text, count = bicep_file(rng, index)
+            exemptions += count
+            path = directory / f"exemptions-{index:0{width}d}.bicep"
+            path.write_text(text, encoding="utf-8")
+            size += len(text.encode("utf-8"))
+            continue
         elif kind == "unrelated":
             doc = unrelated_document(rng, index)
             path = directory / f"settings-{index:0{width}d}.json"
