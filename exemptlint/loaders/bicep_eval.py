@@ -1,0 +1,1273 @@
+"""Static evaluation of Bicep expressions, on top of the ARM expression evaluator.
+
+Bicep compiles to ARM: ``'${a}-${b}'`` is ``format('{0}-{1}', a, b)``, ``a ?? b`` is
+``coalesce(a, b)``, a parameter is ``parameters('x')``. This module evaluates Bicep's own
+syntax (identifiers, interpolation, literals, operators, member access, for-expressions,
+lambdas, symbolic resource references) and hands every function call to the ARM evaluator in
+``arm_expressions``, whose function library, ``Unresolved`` propagation and partial renderings
+are reused as they are: the already evaluated arguments are passed to it as parameters.
+
+Only what ARM does not have, or what differs in Bicep, is implemented here: ``range``, the
+lambda functions (``filter``, ``map``, ``reduce``, ``toObject``), ``items``, ``objectKeys``,
+``flatten``, ``join``, ``any``, ``loadTextContent``/``loadJsonContent``, user-defined
+functions, and the scope functions with arguments (``subscription(id)``,
+``resourceGroup(name)``, ``managementGroup(name)``).
+
+Values that cannot be known before deployment become ``Unresolved`` whose ``expression`` is the
+Bicep text as written, never a guess.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import json
+import re
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from exemptlint.loaders.arm_expressions import Deployment, Evaluator
+from exemptlint.loaders.bicep_syntax import (
+    ArrayLit,
+    BicepSyntaxError,
+    Binary,
+    Call,
+    Document,
+    Expr,
+    ForExpr,
+    Identifier,
+    IfExpr,
+    Index,
+    Interpolated,
+    Lambda,
+    Literal,
+    Member,
+    ModuleDecl,
+    NestedRef,
+    ObjectLit,
+    Property,
+    ResourceDecl,
+    Spread,
+    Ternary,
+    Unary,
+    Unsupported,
+    parse_document,
+)
+from exemptlint.model import ScopeLevel, Unresolved
+
+# ARM's limit for copy loops; Bicep loops compile to copy loops.
+MAX_LOOP = 800
+# Evaluation depth (nested expressions, variable hops, user functions): far below Python's
+# recursion limit whatever the input.
+_MAX_DEPTH = 120
+_MG_PREFIX = "/providers/Microsoft.Management/managementGroups/"
+_SCOPE_FUNCTIONS = frozenset({"subscription", "resourcegroup", "managementgroup", "tenant"})
+_LOAD_LIMIT = 4 * 1024 * 1024
+# utcNow()'s default format (yyyyMMddTHHmmssZ), which dateTimeAdd accepts in Azure.
+_BASIC_DATETIME = re.compile(r"(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z")
+CONDITION_CONTEXT = "deployed only if its condition holds"
+
+
+def join_context(outer: str | None, inner: str) -> str:
+    return inner if outer is None else f"{outer}; {inner}"
+
+
+def concat(*pieces: Any) -> Any:
+    """Join strings where some pieces may be unresolved (then so is the result, with a partial
+    that shows the known parts and ``{...}`` for the others, as arm.py's ids do)."""
+    unknown = next((p for p in pieces if isinstance(p, Unresolved)), None)
+    if unknown is None:
+        if all(isinstance(p, str) for p in pieces):
+            return "".join(pieces)
+        return Unresolved(
+            "".join(str(p) for p in pieces), "the id is built from a value that is not a string"
+        )
+    text: list[str] = []
+    for piece in pieces:
+        if isinstance(piece, Unresolved):
+            text.append(piece.partial if piece.partial is not None else "{" + piece.expression + "}")
+        else:
+            text.append(str(piece))
+    return Unresolved(unknown.expression, unknown.reason, "".join(text))
+
+
+def join_id(scope: Any, suffix: str, name: Any) -> Any:
+    """``scope`` (a resource id, '/' for the tenant) + ``suffix`` + ``name``."""
+    if isinstance(scope, str):
+        scope = scope.rstrip("/")
+    elif isinstance(scope, Unresolved) and scope.partial is not None:
+        scope = Unresolved(scope.expression, scope.reason, scope.partial.rstrip("/"))
+    return concat(scope, suffix, name)
+
+
+def walk(expr: Expr | Spread | Property) -> Iterator[Expr]:
+    """Every expression inside ``expr``, itself included."""
+    stack: list[Any] = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Property):
+            stack.append(node.value)
+            if not isinstance(node.key, str):
+                stack.append(node.key)
+            continue
+        if isinstance(node, Spread):
+            stack.append(node.value)
+            continue
+        yield node
+        if isinstance(node, Interpolated):
+            stack.extend(p for p in node.parts if not isinstance(p, str))
+        elif isinstance(node, ObjectLit):
+            stack.extend(node.properties)
+        elif isinstance(node, ArrayLit):
+            stack.extend(node.items)
+        elif isinstance(node, ForExpr):
+            stack.extend((node.iterable, node.body))
+        elif isinstance(node, IfExpr):
+            stack.extend((node.condition, node.body))
+        elif isinstance(node, NestedRef):
+            stack.append(node.target)
+        elif isinstance(node, (Member, Index)):
+            stack.append(node.target)
+            if isinstance(node, Index):
+                stack.append(node.key)
+        elif isinstance(node, Call):
+            stack.extend(node.args)
+            if node.target is not None:
+                stack.append(node.target)
+        elif isinstance(node, Unary):
+            stack.append(node.operand)
+        elif isinstance(node, Binary):
+            stack.extend((node.left, node.right))
+        elif isinstance(node, Ternary):
+            stack.extend((node.condition, node.then, node.otherwise))
+        elif isinstance(node, Lambda):
+            stack.append(node.body)
+
+
+# --------------------------------------------------------------------------- ARM calls
+
+
+@functools.lru_cache(maxsize=256)
+def _arm_expression(name: str, count: int) -> str:
+    args = ", ".join(f"parameters('a{i}')" for i in range(count))
+    return f"[{name}({args})]"
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
+class _Fail(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+# --------------------------------------------------------------------------- files and instances
+
+
+class Workspace:
+    """What one top-level load shares: the date, parsed files, the modules being followed and
+    the evaluation depth."""
+
+    def __init__(self, today: datetime.date) -> None:
+        self.today = today
+        self.documents: dict[Path, Document | BicepSyntaxError | str] = {}
+        self.texts: dict[Path, str] = {}
+        self.following: list[Path] = []
+        self.depth = 0
+
+    def document(self, path: Path) -> Document | BicepSyntaxError | str:
+        """The parsed file, a syntax error, or why it could not be read."""
+        key = path.resolve()
+        if key not in self.documents:
+            from exemptlint.loaders import read_text
+
+            text, error = read_text(key, str(path))
+            if error is not None or text is None:
+                self.documents[key] = error.message if error is not None else "cannot read file"
+            else:
+                self.texts[key] = text
+                try:
+                    self.documents[key] = parse_document(text, key.suffix.lower() == ".bicepparam")
+                except BicepSyntaxError as syntax:
+                    self.documents[key] = syntax
+        return self.documents[key]
+
+    def add(self, path: Path, text: str, document: Document) -> None:
+        key = path.resolve()
+        self.texts[key] = text
+        self.documents[key] = document
+
+
+class Instance(NamedTuple):
+    """One deployed copy of a resource or module: its body object and the loop variables in
+    scope there."""
+
+    decl: ResourceDecl | ModuleDecl
+    body: ObjectLit
+    local: dict[str, Any]
+    context: str | None
+    parent: Instance | None = None
+
+
+class FileContext:
+    """One Bicep file as deployed once: its declarations, parameter values and deployment."""
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        document: Document,
+        deployment: Deployment,
+        supplied: Mapping[str, Any],
+        path: Path | None,
+        modules: ModuleHost | None = None,
+        entry: bool = False,
+    ) -> None:
+        self.workspace = workspace
+        # The file being deployed (not a module): its parameters' defaults may be overridden.
+        self.entry = entry
+        self.document = document
+        self.deployment = deployment
+        self.supplied = {k.lower(): v for k, v in supplied.items()}
+        self.path = path
+        self.modules_host = modules
+        self.params = {p.name: p for p in document.params}
+        self.variables = {v.name: v for v in document.variables}
+        self.functions = {f.name: f for f in document.functions}
+        self.imports = frozenset(document.imports)
+        self.resources: dict[str, ResourceDecl] = {}
+        self.parents: dict[int, ResourceDecl] = {}
+        self.all_resources: list[ResourceDecl] = []
+        for resource in document.resources:
+            self._register(resource, None)
+        self.module_decls = {m.symbol: m for m in document.modules}
+        self._memo: dict[str, Any] = {}
+        self._active: list[str] = []
+        self._instances: dict[int, list[Instance]] = {}
+
+    def _register(self, resource: ResourceDecl, parent: ResourceDecl | None) -> None:
+        self.all_resources.append(resource)
+        if parent is None:
+            self.resources.setdefault(resource.symbol, resource)
+        else:
+            self.parents[id(resource)] = parent
+        for body in _bodies(resource.body):
+            for child in body.resources:
+                self._register(child, resource)
+
+    def evaluator(
+        self, local: Mapping[str, Any] | None = None, in_parameter_default: bool = False
+    ) -> BicepEvaluator:
+        return BicepEvaluator(self, dict(local or {}), in_parameter_default)
+
+    # -- lazily evaluated declarations
+
+    def _lazy(self, key: str, name: str, compute: Callable[[], Any]) -> Any:
+        if key in self._memo:
+            return self._memo[key]
+        if key in self._active:
+            chain = [k.rsplit(":", 1)[-1] for k in self._active[self._active.index(key) :]] + [name]
+            return Unresolved(name, f"'{name}' refers to itself ({' -> '.join(chain)})")
+        self._active.append(key)
+        try:
+            value = compute()
+        finally:
+            self._active.pop()
+        self._memo[key] = value
+        return value
+
+    def param_value(self, name: str) -> Any:
+        decl = self.params[name]
+
+        def compute() -> Any:
+            if name.lower() in self.supplied:
+                return self.supplied[name.lower()]
+            if decl.default is not None:
+                value = self.evaluator(in_parameter_default=True).evaluate(decl.default)
+                return _as_written(decl.default, value)
+            if decl.nullable:
+                return None
+            return Unresolved(name, f"parameter '{name}' has no default value and no value was supplied")
+
+        return self._lazy(f"param:{name}", name, compute)
+
+    def variable_value(self, name: str) -> Any:
+        decl = self.variables[name]
+        return self._lazy(
+            f"var:{name}", name, lambda: _as_written(decl.value, self.evaluator().evaluate(decl.value))
+        )
+
+    def resource_value(self, decl: ResourceDecl) -> Any:
+        name = decl.symbol
+
+        def compute() -> Any:
+            instances = self.instances(decl)
+            values = [self.identity(instance) for instance in instances]
+            if _is_collection(decl) or (len(values) > 1):
+                return values
+            if not values:
+                return Unresolved(name, f"resource '{name}' is not deployed (its condition is false)")
+            return values[0]
+
+        return self._lazy(f"res:{id(decl)}:{name}", name, compute)
+
+    def nested_decl(self, expr: Expr) -> ResourceDecl | None:
+        """The resource ``a::b::c`` names."""
+        if isinstance(expr, Identifier):
+            return self.resources.get(expr.name)
+        if isinstance(expr, NestedRef):
+            parent = self.nested_decl(expr.target)
+            if parent is None:
+                return None
+            for body in _bodies(parent.body):
+                for child in body.resources:
+                    if child.symbol == expr.name:
+                        return child
+        return None
+
+    def module_value(self, name: str) -> Any:
+        decl = self.module_decls[name]
+
+        def compute() -> Any:
+            values = [self.module_outputs(instance) for instance in self.instances(decl)]
+            if isinstance(decl.body, ForExpr):
+                return values
+            if not values:
+                return Unresolved(name, f"module '{name}' is not deployed (its condition is false)")
+            return values[0]
+
+        return self._lazy(f"mod:{name}", name, compute)
+
+    def module_outputs(self, instance: Instance) -> Any:
+        decl = instance.decl
+        ev = self.evaluator(instance.local)
+        name = _property_value(ev, instance.body, "name")
+        if self.modules_host is None:
+            outputs: Any = Unresolved(f"{decl.symbol}.outputs", "module outputs are not evaluated here")
+        else:
+            outputs = self.modules_host.outputs(self, instance)
+        return {"name": name, "outputs": outputs}
+
+    # -- instances
+
+    def instances(self, decl: ResourceDecl | ModuleDecl) -> list[Instance]:
+        key = id(decl)
+        if key not in self._instances:
+            self._instances[key] = []  # a resource whose loop refers to itself sees no instance
+            found: list[Instance] = []
+            parent = self.parents.get(key) if isinstance(decl, ResourceDecl) else None
+            if parent is None:
+                for body, local, context in self.expand(decl.body, {}, None):
+                    found.append(Instance(decl, body, local, context))
+            else:
+                for outer in self.instances(parent):
+                    for body, local, context in self.expand(decl.body, dict(outer.local), outer.context):
+                        found.append(Instance(decl, body, local, context, outer))
+            self._instances[key] = found
+        return self._instances[key]
+
+    def expand(
+        self, body: Expr, local: dict[str, Any], context: str | None
+    ) -> list[tuple[ObjectLit, dict[str, Any], str | None]]:
+        if isinstance(body, ObjectLit):
+            return [(body, local, context)]
+        if isinstance(body, IfExpr):
+            if isinstance(body.condition, Literal) and body.condition.value is False:
+                return []
+            value = self.evaluator(local).evaluate(body.condition)
+            used = self.parameters_used(body.condition, local)
+            # The condition is decided here unless a parameter of the deployed file that took its
+            # default value is involved: that value can still be overridden at deployment. (A
+            # module's parameters are what its parent passes.)
+            overridable = {name for name in used if self.entry and name.lower() not in self.supplied}
+            # False with defaults that could be overridden: the body is still linted, unless it
+            # depends on those same parameters (its values would be ones it is never deployed with).
+            if value is False and (not overridable or overridable & self.parameters_used(body.body, local)):
+                return []
+            if value is not True or overridable:
+                context = join_context(context, CONDITION_CONTEXT)
+            return self.expand(body.body, local, context)
+        if isinstance(body, ForExpr):
+            items = self.evaluator(local).evaluate(body.iterable)
+            if isinstance(items, list):
+                found: list[tuple[ObjectLit, dict[str, Any], str | None]] = []
+                for index, item in enumerate(items[:MAX_LOOP]):
+                    inner = dict(local)
+                    if body.item is not None:
+                        inner[body.item] = item
+                    if body.counter is not None:
+                        inner[body.counter] = index
+                    found.extend(self.expand(body.body, inner, join_context(context, f"for index {index}")))
+                return found
+            reason = (
+                items.reason
+                if isinstance(items, Unresolved)
+                else f"a loop needs an array, not a {_type_name(items)}"
+            )
+            inner = dict(local)
+            what = f"the items of {body.iterable.span.text}"
+            if body.item is not None:
+                inner[body.item] = Unresolved(body.item, f"{what} are not known: {reason}")
+            if body.counter is not None:
+                inner[body.counter] = Unresolved(body.counter, f"{what} are not known: {reason}")
+            shown = body.iterable.span.text
+            return self.expand(body.body, inner, join_context(context, f"loop over {shown} not known"))
+        return []
+
+    def parameters_used(self, expr: Expr, local: Mapping[str, Any]) -> set[str]:
+        """The parameters an expression depends on, directly or through variables."""
+        found: set[str] = set()
+        seen: set[str] = set()
+        stack = [expr]
+        while stack:
+            for node in walk(stack.pop()):
+                if not isinstance(node, Identifier) or node.name in local:
+                    continue
+                if node.name in self.params:
+                    found.add(node.name)
+                elif node.name in self.variables and node.name not in seen:
+                    seen.add(node.name)
+                    stack.append(self.variables[node.name].value)
+        return found
+
+    # -- resource ids
+
+    def deployment_scope(self) -> Any:
+        """The resource id of the scope this file deploys to."""
+        return deployment_scope(self.deployment)
+
+    def identity(self, instance: Instance) -> dict[str, Any]:
+        """What a symbolic reference to one resource instance evaluates to."""
+        decl = instance.decl
+        assert isinstance(decl, ResourceDecl)
+        resource_type, api_version = split_type(decl.type_text)
+        ev = self.evaluator(instance.local)
+        name = _property_value(ev, instance.body, "name")
+        parent: Any = None
+        if instance.parent is not None:
+            parent = self.identity(instance.parent)
+        elif instance.body.get("parent") is not None:
+            parent = _property_value(ev, instance.body, "parent")
+        if isinstance(parent, dict):
+            parent_type = parent.get("type")
+            if "/" not in resource_type and isinstance(parent_type, str):
+                resource_type = f"{parent_type}/{resource_type}"
+            last = resource_type.rsplit("/", 1)[-1]
+            resource_id: Any = join_id(parent.get("id"), f"/{last}/", name)
+            full_name = concat(parent.get("name"), "/", name)
+        else:
+            if isinstance(parent, Unresolved):
+                resource_id = Unresolved(parent.expression, parent.reason)
+            else:
+                scope = self.scope_of(instance)
+                resource_id = resource_id_at(scope, resource_type, name)
+            full_name = name
+        shown = decl.symbol
+        deployed = "only known after deployment"
+        return {
+            "id": resource_id,
+            "name": full_name,
+            "type": resource_type,
+            "apiVersion": api_version,
+            "properties": Unresolved(f"{shown}.properties", f"the properties of '{shown}' are {deployed}"),
+            "location": Unresolved(f"{shown}.location", f"the location of '{shown}' is {deployed}"),
+            "tags": Unresolved(f"{shown}.tags", f"the tags of '{shown}' are {deployed}"),
+        }
+
+    def scope_of(self, instance: Instance) -> Any:
+        """The scope (resource id) of a resource or module instance: its ``scope:``, else the
+        deployment's, else, for a resource nested in another, that resource."""
+        prop = instance.body.get("scope")
+        if prop is not None:
+            return scope_target(self.evaluator(instance.local), prop.value)[0]
+        return self.deployment_scope()
+
+
+def _bodies(body: Expr) -> Iterator[ObjectLit]:
+    while isinstance(body, (IfExpr, ForExpr)):
+        body = body.body
+    if isinstance(body, ObjectLit):
+        yield body
+
+
+def _is_collection(decl: ResourceDecl | ModuleDecl) -> bool:
+    return isinstance(decl.body, ForExpr)
+
+
+def split_type(type_text: str) -> tuple[str, str | None]:
+    resource_type, _, api_version = type_text.partition("@")
+    return resource_type, api_version or None
+
+
+def _property_value(ev: BicepEvaluator, body: ObjectLit, name: str) -> Any:
+    prop = body.get(name)
+    if prop is None:
+        return None
+    return _as_written(prop.value, ev.evaluate(prop.value))
+
+
+def _as_written(expr: Expr, value: Any) -> Any:
+    """An unresolved value shows the expression written where it is used, with the reason and
+    partial that came from deeper inside (a parameter, a variable)."""
+    if isinstance(value, Unresolved) and value.expression != expr.span.text:
+        return Unresolved(expr.span.text, value.reason, value.partial)
+    return value
+
+
+def deployment_scope(deployment: Deployment) -> Any:
+    level = deployment.level
+    if level == ScopeLevel.TENANT:
+        return "/"
+    if level == ScopeLevel.MANAGEMENT_GROUP:
+        return concat(_MG_PREFIX, deployment.management_group)
+    if level == ScopeLevel.SUBSCRIPTION:
+        return concat("/subscriptions/", deployment.subscription_id)
+    if level == ScopeLevel.RESOURCE_GROUP:
+        return concat(
+            "/subscriptions/", deployment.subscription_id, "/resourceGroups/", deployment.resource_group
+        )
+    return Unresolved("deployment scope", "the deployment scope is not known", None)
+
+
+def resource_id_at(scope: Any, resource_type: str, name: Any) -> Any:
+    """The id of a resource of ``resource_type`` named ``name`` deployed at ``scope``."""
+    lowered = resource_type.lower()
+    if lowered == "microsoft.resources/resourcegroups":
+        return join_id(_subscription_part(scope), "/resourceGroups/", name)
+    if lowered == "microsoft.management/managementgroups":
+        return concat(_MG_PREFIX, name)
+    if lowered == "microsoft.resources/subscriptions":
+        return concat("/subscriptions/", name)
+    segments = resource_type.split("/")
+    if len(segments) > 2 and isinstance(name, str) and len(name.split("/")) == len(segments) - 1:
+        # A child type with its names joined by '/': interleave them.
+        path = segments[0]
+        for rtype, part in zip(segments[1:], name.split("/"), strict=True):
+            path += f"/{rtype}/{part}"
+        return join_id(scope, "/providers/", path)
+    return join_id(scope, f"/providers/{resource_type}/", name)
+
+
+def _subscription_part(scope: Any) -> Any:
+    """``/subscriptions/x`` from a scope at or below a subscription."""
+    text = scope if isinstance(scope, str) else scope.partial if isinstance(scope, Unresolved) else None
+    if text is None:
+        return scope
+    parts = text.strip("/").split("/")
+    if len(parts) >= 2 and parts[0].lower() == "subscriptions":
+        prefix = f"/subscriptions/{parts[1]}"
+        return prefix if isinstance(scope, str) else Unresolved(scope.expression, scope.reason, prefix)
+    return scope
+
+
+def scope_target(ev: BicepEvaluator, expr: Expr) -> tuple[Any, Deployment]:
+    """The scope an expression names (``scope:`` of a resource or module): its resource id, and
+    the deployment a module deployed there would have."""
+    parent = ev.file.deployment
+    if isinstance(expr, Call) and expr.target is None and expr.name.lower() in _SCOPE_FUNCTIONS:
+        name = expr.name.lower()
+        args = [ev.evaluate(a) for a in expr.args]
+        if name == "tenant":
+            return "/", Deployment(level=ScopeLevel.TENANT, tenant_id=parent.tenant_id)
+        if name == "managementgroup":
+            mg = args[0] if args else parent.management_group
+            if not args and parent.level != ScopeLevel.MANAGEMENT_GROUP:
+                mg = _unknown_outside(expr, "management group", parent.level)
+            return concat(_MG_PREFIX, mg), Deployment(
+                level=ScopeLevel.MANAGEMENT_GROUP, management_group=mg, tenant_id=parent.tenant_id
+            )
+        if name == "subscription":
+            sub = args[0] if args else parent.subscription_id
+            if not args and parent.level not in (ScopeLevel.SUBSCRIPTION, ScopeLevel.RESOURCE_GROUP):
+                sub = _unknown_outside(expr, "subscription", parent.level)
+            return concat("/subscriptions/", sub), Deployment(
+                level=ScopeLevel.SUBSCRIPTION, subscription_id=sub, tenant_id=parent.tenant_id
+            )
+        # resourceGroup(), resourceGroup(name), resourceGroup(subscriptionId, name)
+        if len(args) >= 2:
+            sub, rg = args[0], args[1]
+        elif len(args) == 1:
+            sub, rg = parent.subscription_id, args[0]
+            if parent.level not in (ScopeLevel.SUBSCRIPTION, ScopeLevel.RESOURCE_GROUP):
+                sub = _unknown_outside(expr, "subscription", parent.level)
+        else:
+            sub, rg = parent.subscription_id, parent.resource_group
+            if parent.level != ScopeLevel.RESOURCE_GROUP:
+                rg = _unknown_outside(expr, "resource group", parent.level)
+        return concat("/subscriptions/", sub, "/resourceGroups/", rg), Deployment(
+            level=ScopeLevel.RESOURCE_GROUP,
+            subscription_id=sub,
+            resource_group=rg,
+            tenant_id=parent.tenant_id,
+        )
+    value = ev.evaluate(expr)
+    if isinstance(value, dict) and "id" in value:
+        value = value["id"]
+    elif isinstance(value, str) and not value.startswith("/"):
+        # A relative id names a resource in the deployment's scope.
+        value = join_id(deployment_scope(parent), "/providers/", value)
+    elif isinstance(value, Unresolved):
+        value = _as_written(expr, value)
+    elif not isinstance(value, str):
+        value = Unresolved(
+            expr.span.text, f"a scope must be a resource or a scope function, not a {_type_name(value)}"
+        )
+    return value, deployment_at(value, parent)
+
+
+def _unknown_outside(expr: Expr, what: str, level: ScopeLevel) -> Unresolved:
+    return Unresolved(
+        expr.span.text,
+        f"{expr.span.text} needs the deployment's {what}, and a {level.value}-level deployment has none",
+    )
+
+
+def deployment_at(scope: Any, parent: Deployment) -> Deployment:
+    """The deployment of a module deployed at the scope with this resource id."""
+    text = scope if isinstance(scope, str) else scope.partial if isinstance(scope, Unresolved) else None
+    if text is None:
+        return Deployment(level=ScopeLevel.UNKNOWN, tenant_id=parent.tenant_id)
+    parts = text.strip("/").split("/")
+    lowered = [p.lower() for p in parts]
+
+    def part(index: int, what: str) -> Any:
+        value = parts[index]
+        if isinstance(scope, Unresolved) and value.startswith("{") and value.endswith("}"):
+            return Unresolved(scope.expression, scope.reason, value)
+        return value
+
+    if text.strip() == "/":
+        return Deployment(level=ScopeLevel.TENANT, tenant_id=parent.tenant_id)
+    if len(parts) == 4 and lowered[:3] == ["providers", "microsoft.management", "managementgroups"]:
+        return Deployment(
+            level=ScopeLevel.MANAGEMENT_GROUP,
+            management_group=part(3, "management group"),
+            tenant_id=parent.tenant_id,
+        )
+    if len(parts) == 2 and lowered[0] == "subscriptions":
+        return Deployment(
+            level=ScopeLevel.SUBSCRIPTION, subscription_id=part(1, "subscription"), tenant_id=parent.tenant_id
+        )
+    if len(parts) == 4 and lowered[0] == "subscriptions" and lowered[2] == "resourcegroups":
+        return Deployment(
+            level=ScopeLevel.RESOURCE_GROUP,
+            subscription_id=part(1, "subscription"),
+            resource_group=part(3, "resource group"),
+            tenant_id=parent.tenant_id,
+        )
+    return Deployment(level=ScopeLevel.UNKNOWN, tenant_id=parent.tenant_id)
+
+
+class ModuleHost:
+    """Follows modules for ``module.outputs`` (implemented by the loader)."""
+
+    def outputs(self, file: FileContext, instance: Instance) -> Any:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+# --------------------------------------------------------------------------- the evaluator
+
+
+class BicepEvaluator:
+    """Evaluates Bicep expressions of one file, with loop and lambda variables in ``local``."""
+
+    def __init__(self, file: FileContext, local: dict[str, Any], in_parameter_default: bool) -> None:
+        self.file = file
+        self.local = local
+        self.in_parameter_default = in_parameter_default
+
+    def evaluate(self, expr: Expr) -> Any:
+        workspace = self.file.workspace
+        if workspace.depth >= _MAX_DEPTH:
+            return Unresolved(expr.span.text, "the value is nested too deeply to evaluate")
+        workspace.depth += 1
+        try:
+            return self._eval(expr)
+        except _Fail as failure:
+            return Unresolved(expr.span.text, failure.reason)
+        finally:
+            workspace.depth -= 1
+
+    def with_local(self, extra: Mapping[str, Any]) -> BicepEvaluator:
+        return BicepEvaluator(self.file, {**self.local, **extra}, self.in_parameter_default)
+
+    # -- dispatch
+
+    def _eval(self, expr: Expr) -> Any:
+        if isinstance(expr, Literal):
+            return expr.value
+        if isinstance(expr, Identifier):
+            return self._identifier(expr)
+        if isinstance(expr, Interpolated):
+            return self._interpolated(expr)
+        if isinstance(expr, ObjectLit):
+            return self._object(expr)
+        if isinstance(expr, ArrayLit):
+            return self._array(expr)
+        if isinstance(expr, Member):
+            return self._member(expr)
+        if isinstance(expr, NestedRef):
+            decl = self.file.nested_decl(expr)
+            if decl is None:
+                return Unresolved(expr.span.text, f"'{expr.span.text}' is not a declared nested resource")
+            return self.file.resource_value(decl)
+        if isinstance(expr, Index):
+            return self._index(expr)
+        if isinstance(expr, Call):
+            return self._call(expr)
+        if isinstance(expr, Unary):
+            return self._unary(expr)
+        if isinstance(expr, Binary):
+            return self._binary(expr)
+        if isinstance(expr, Ternary):
+            return self._ternary(expr)
+        if isinstance(expr, ForExpr):
+            return self._for(expr)
+        if isinstance(expr, Lambda):
+            return Unresolved(expr.span.text, "a lambda is only a value as a function argument")
+        if isinstance(expr, IfExpr):
+            return Unresolved(expr.span.text, "a condition is only allowed on a resource or module")
+        assert isinstance(expr, Unsupported)
+        return Unresolved(expr.span.text, f"{_describe(expr.kind)} is not evaluated statically")
+
+    def _identifier(self, expr: Identifier) -> Any:
+        name = expr.name
+        file = self.file
+        if name in self.local:
+            return self.local[name]
+        if name in file.params:
+            return file.param_value(name)
+        if name in file.variables:
+            return file.variable_value(name)
+        if name in file.resources:
+            return file.resource_value(file.resources[name])
+        if name in file.module_decls:
+            return file.module_value(name)
+        if name in file.imports:
+            return Unresolved(name, f"'{name}' is imported from another file and is not evaluated")
+        return Unresolved(name, f"'{name}' is not declared")
+
+    def _interpolated(self, expr: Interpolated) -> Any:
+        template: list[str] = []
+        args: list[Any] = []
+        texts: list[str] = []
+        for part in expr.parts:
+            if isinstance(part, str):
+                template.append(part.replace("{", "{{").replace("}", "}}"))
+            else:
+                template.append("{" + str(len(args)) + "}")
+                args.append(self.evaluate(part))
+                texts.append(part.span.text)
+        return self._arm("format", ["".join(template), *args], expr, ["", *texts])
+
+    def _object(self, expr: ObjectLit) -> Any:
+        result: dict[str, Any] = {}
+        for prop in expr.properties:
+            if isinstance(prop, Spread):
+                value = self.evaluate(prop.value)
+                if isinstance(value, Unresolved):
+                    return Unresolved(expr.span.text, value.reason)
+                if isinstance(value, dict):
+                    result.update(value)
+                elif value is not None:
+                    raise _Fail(f"only an object can be spread into an object, not a {_type_name(value)}")
+                continue
+            key: Any = prop.key if isinstance(prop.key, str) else self.evaluate(prop.key)
+            if isinstance(key, Unresolved):
+                return Unresolved(expr.span.text, key.reason)
+            if not isinstance(key, str):
+                raise _Fail(f"an object key must be a string, not a {_type_name(key)}")
+            result[key] = self.evaluate(prop.value)
+        return result
+
+    def _array(self, expr: ArrayLit) -> Any:
+        result: list[Any] = []
+        for item in expr.items:
+            if isinstance(item, Spread):
+                value = self.evaluate(item.value)
+                if isinstance(value, Unresolved):
+                    return Unresolved(expr.span.text, value.reason)
+                if not isinstance(value, list):
+                    raise _Fail(f"only an array can be spread into an array, not a {_type_name(value)}")
+                result.extend(value)
+            else:
+                result.append(self.evaluate(item))
+        return result
+
+    def _for(self, expr: ForExpr) -> Any:
+        items = self.evaluate(expr.iterable)
+        if isinstance(items, Unresolved):
+            return Unresolved(expr.span.text, items.reason)
+        if not isinstance(items, list):
+            raise _Fail(f"a loop needs an array, not a {_type_name(items)}")
+        if len(items) > MAX_LOOP:
+            raise _Fail(f"the loop has {len(items)} items; Bicep allows at most {MAX_LOOP}")
+        result: list[Any] = []
+        for index, item in enumerate(items):
+            bound: dict[str, Any] = {}
+            if expr.item is not None:
+                bound[expr.item] = item
+            if expr.counter is not None:
+                bound[expr.counter] = index
+            inner = self.with_local(bound)
+            body = expr.body
+            if isinstance(body, IfExpr):
+                condition = inner.evaluate(body.condition)
+                if isinstance(condition, Unresolved):
+                    return Unresolved(expr.span.text, condition.reason)
+                if condition is not True:
+                    continue
+                body = body.body
+            result.append(inner.evaluate(body))
+        return result
+
+    def _member(self, expr: Member) -> Any:
+        target = self.evaluate(expr.target)
+        if isinstance(target, Unresolved):
+            return Unresolved(expr.span.text, target.reason)
+        if target is None and expr.safe:
+            return None
+        if isinstance(target, dict):
+            found, value = _lookup(target, expr.name)
+            if found:
+                return value
+            if expr.safe:
+                return None
+            raise _Fail(f"property '{expr.name}' does not exist")
+        if isinstance(target, list) and expr.safe:
+            return None
+        raise _Fail(f"cannot read property '{expr.name}' of a {_type_name(target)}")
+
+    def _index(self, expr: Index) -> Any:
+        target = self.evaluate(expr.target)
+        if isinstance(target, Unresolved):
+            return Unresolved(expr.span.text, target.reason)
+        index = self.evaluate(expr.key)
+        if isinstance(index, Unresolved):
+            return Unresolved(expr.span.text, index.reason)
+        if target is None and expr.safe:
+            return None
+        if isinstance(target, list) and isinstance(index, int) and not isinstance(index, bool):
+            if 0 <= index < len(target):
+                return target[index]
+            if expr.safe:
+                return None
+            raise _Fail(f"index {index} is out of range for an array of length {len(target)}")
+        if isinstance(target, dict) and isinstance(index, str):
+            found, value = _lookup(target, index)
+            if found:
+                return value
+            if expr.safe:
+                return None
+            raise _Fail(f"property '{index}' does not exist")
+        raise _Fail(f"cannot index a {_type_name(target)} with a {_type_name(index)}")
+
+    def _unary(self, expr: Unary) -> Any:
+        value = self.evaluate(expr.operand)
+        if isinstance(value, Unresolved):
+            return Unresolved(expr.span.text, value.reason)
+        if expr.operator == "!":
+            if not isinstance(value, bool):
+                raise _Fail(f"'!' needs a bool, not a {_type_name(value)}")
+            return not value
+        if expr.operator == "-":
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise _Fail(f"'-' needs an int, not a {_type_name(value)}")
+            return -value
+        raise _Fail(f"operator '{expr.operator}' is not evaluated statically")
+
+    def _binary(self, expr: Binary) -> Any:
+        op = expr.operator
+        if op in ("&&", "||"):
+            stop = op == "||"
+            unknown: Unresolved | None = None
+            for side in (expr.left, expr.right):
+                value = self.evaluate(side)
+                if isinstance(value, Unresolved):
+                    unknown = unknown or value
+                elif not isinstance(value, bool):
+                    raise _Fail(f"'{op}' needs bools, not a {_type_name(value)}")
+                elif value is stop:
+                    return stop
+            return Unresolved(expr.span.text, unknown.reason) if unknown is not None else not stop
+        if op == "??":
+            left = self.evaluate(expr.left)
+            if left is None:
+                return self.evaluate(expr.right)
+            if isinstance(left, Unresolved):
+                return Unresolved(expr.span.text, left.reason)
+            return left
+        left = self.evaluate(expr.left)
+        right = self.evaluate(expr.right)
+        for value in (left, right):
+            if isinstance(value, Unresolved):
+                return Unresolved(expr.span.text, value.reason)
+        if op in ("==", "!="):
+            equal = self._arm("equals", [left, right], expr, [expr.left.span.text, expr.right.span.text])
+            if isinstance(equal, Unresolved):
+                return equal
+            return equal if op == "==" else not equal
+        if op in ("=~", "!~"):
+            if not isinstance(left, str) or not isinstance(right, str):
+                raise _Fail(f"'{op}' needs strings")
+            return (left.lower() == right.lower()) == (op == "=~")
+        if op in ("<", "<=", ">", ">="):
+            comparable = (isinstance(left, int) and isinstance(right, int)) or (
+                isinstance(left, str) and isinstance(right, str)
+            )
+            if not comparable or isinstance(left, bool) or isinstance(right, bool):
+                raise _Fail(f"'{op}' needs two ints or two strings")
+            return {
+                "<": left < right,
+                "<=": left <= right,
+                ">": left > right,
+                ">=": left >= right,
+            }[op]
+        if op in ("+", "-", "*", "/", "%"):
+            if not all(isinstance(v, int) and not isinstance(v, bool) for v in (left, right)):
+                raise _Fail(f"'{op}' needs two ints")
+            assert isinstance(left, int) and isinstance(right, int)
+            if op in ("/", "%") and right == 0:
+                raise _Fail("division by zero")
+            if op == "+":
+                return left + right
+            if op == "-":
+                return left - right
+            if op == "*":
+                return left * right
+            quotient = abs(left) // abs(right) * (1 if (left >= 0) == (right >= 0) else -1)
+            return quotient if op == "/" else left - quotient * right
+        raise _Fail(f"operator '{op}' is not evaluated statically")
+
+    def _ternary(self, expr: Ternary) -> Any:
+        condition = self.evaluate(expr.condition)
+        if isinstance(condition, Unresolved):
+            return Unresolved(expr.span.text, condition.reason)
+        if not isinstance(condition, bool):
+            raise _Fail(f"a condition must be a bool, not a {_type_name(condition)}")
+        return self.evaluate(expr.then if condition else expr.otherwise)
+
+    # -- calls
+
+    def _call(self, expr: Call) -> Any:
+        if expr.target is not None:
+            return Unresolved(expr.span.text, f"{expr.name}() is only known at deployment time")
+        name = expr.name
+        lowered = name.lower()
+        if expr.namespace is None and name in self.file.functions:
+            return self._user_function(expr)
+        native = _NATIVE.get(lowered)
+        if native is not None and (lowered not in _SCOPE_FUNCTIONS or expr.args):
+            return native(self, expr)
+        if any(isinstance(a, Lambda) for a in expr.args):
+            return Unresolved(expr.span.text, f"function '{name}' with a lambda is not evaluated statically")
+        args = [self.evaluate(a) for a in expr.args]
+        if lowered == "datetimeadd" and args and isinstance(args[0], str):
+            match = _BASIC_DATETIME.fullmatch(args[0])
+            if match is not None:
+                y, mo, d, h, mi, s = match.groups()
+                args[0] = f"{y}-{mo}-{d}T{h}:{mi}:{s}Z"
+        return self._arm(name, args, expr, [a.span.text for a in expr.args])
+
+    def _arm(self, name: str, args: list[Any], expr: Expr, texts: list[str]) -> Any:
+        """Call ARM function ``name`` on evaluated arguments, through the ARM evaluator."""
+        parameters: dict[str, Any] = {}
+        for i, value in enumerate(args):
+            if isinstance(value, Unresolved) and value.partial is None:
+                # Shown as {text} inside the partials of string-building functions.
+                value = Unresolved(value.expression, value.reason, "{" + (texts[i] or value.expression) + "}")
+            parameters[f"a{i}"] = value
+        file = self.file
+        evaluator = Evaluator(
+            parameters=parameters,
+            variables={},
+            deployment=file.deployment,
+            today=file.workspace.today,
+            in_parameter_default=self.in_parameter_default,
+        )
+        result = evaluator.evaluate(_arm_expression(name, len(args)))
+        if isinstance(result, Unresolved):
+            return Unresolved(expr.span.text, result.reason, result.partial)
+        return result
+
+    def _user_function(self, expr: Call) -> Any:
+        function = self.file.functions[expr.name]
+        if len(expr.args) != len(function.parameters):
+            raise _Fail(
+                f"{expr.name}() takes {len(function.parameters)} argument(s), but {len(expr.args)} were given"
+            )
+        bound = {p: self.evaluate(a) for p, a in zip(function.parameters, expr.args, strict=True)}
+        # A function sees only its own parameters (and other functions).
+        return BicepEvaluator(self.file, bound, self.in_parameter_default).evaluate(function.body)
+
+    def _lambda(self, expr: Expr, count: int) -> Callable[..., Any]:
+        if not isinstance(expr, Lambda):
+            raise _Fail("a lambda (x => ...) is expected")
+        if not 1 <= len(expr.parameters) <= count:
+            raise _Fail(f"the lambda takes {len(expr.parameters)} parameter(s), at most {count} are passed")
+
+        def call(*values: Any) -> Any:
+            bound = dict(zip(expr.parameters, values, strict=False))
+            result = self.with_local(bound).evaluate(expr.body)
+            if isinstance(result, Unresolved):
+                raise _Fail(result.reason)
+            return result
+
+        return call
+
+    def _array_arg(self, expr: Call, index: int) -> list[Any]:
+        value = self.evaluate(expr.args[index])
+        if isinstance(value, Unresolved):
+            raise _Fail(value.reason)
+        if not isinstance(value, list):
+            raise _Fail(f"{expr.name}() expects an array, not a {_type_name(value)}")
+        return value
+
+    def _arity(self, expr: Call, low: int, high: int) -> None:
+        if not low <= len(expr.args) <= high:
+            expected = str(low) if low == high else f"{low} to {high}"
+            raise _Fail(f"{expr.name}() takes {expected} argument(s), but {len(expr.args)} were given")
+
+    def _known(self, expr: Expr) -> Any:
+        value = self.evaluate(expr)
+        if isinstance(value, Unresolved):
+            raise _Fail(value.reason)
+        return value
+
+
+def _lookup(obj: dict[str, Any], name: str) -> tuple[bool, Any]:
+    if name in obj:
+        return True, obj[name]
+    lowered = name.lower()
+    for key, value in obj.items():
+        if isinstance(key, str) and key.lower() == lowered:
+            return True, value
+    return False, None
+
+
+def _describe(kind: str) -> str:
+    return {
+        "spread": "this spread (...)",
+        "for": "this for-expression",
+        "if": "this condition",
+    }.get(kind, f"a {kind.replace('_', ' ')}")
+
+
+# --------------------------------------------------------------------------- native functions
+
+
+def _fn_range(ev: BicepEvaluator, expr: Call) -> Any:
+    ev._arity(expr, 2, 2)
+    start, count = ev._known(expr.args[0]), ev._known(expr.args[1])
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (start, count)):
+        raise _Fail("range() expects two ints")
+    if not 0 <= count <= 10_000:
+        raise _Fail(f"range() count {count} is out of bounds")
+    return list(range(start, start + count))
+
+
+def _fn_items(ev: BicepEvaluator, expr: Call) -> Any:
+    ev._arity(expr, 1, 1)
+    value = ev._known(expr.args[0])
+    if not isinstance(value, dict):
+        raise _Fail(f"items() expects an object, not a {_type_name(value)}")
+    return [{"key": k, "value": value[k]} for k in sorted(value, key=str.lower)]
+
+
+def _fn_object_keys(ev: BicepEvaluator, expr: Call) -> Any:
+    ev._arity(expr, 1, 1)
+    value = ev._known(expr.args[0])
+    if not isinstance(value, dict):
+        raise _Fail(f"objectKeys() expects an object, not a {_type_name(value)}")
+    return list(value)
+
+
+def _fn_flatten(ev: BicepEvaluator, expr: Call) -> Any:
+    ev._arity(expr, 1, 1)
+    result: list[Any] = []
+    for item in ev._array_arg(expr, 0):
+        if isinstance(item, Unresolved):
+            raise _Fail(item.reason)
+        if not isinstance(item, list):
+            raise _Fail("flatten() expects an array of arrays")
+        result.extend(item)
+    return result
+
+
+def _fn_join(ev: BicepEvaluator, expr: Call) -> Any:
+    ev._arity(expr, 2, 2)
+    items = ev._array_arg(expr, 0)
+    delimiter = ev._known(expr.args[1])
+    if not isinstance(delimiter, str) or not all(isinstance(i, str) for i in items):
+        raise _Fail("join() expects an array of strings and a string")
+    return delimiter.join(items)
+
+
+def _fn_any(ev: BicepEvaluator, expr: Call) -> Any:
+    ev._arity(expr, 1, 1)
+    return ev.evaluate(expr.args[0])
+
+
+def _fn_filter(ev: BicepEvaluator, expr: Call) -> Any:
+    ev._arity(expr, 2, 2)
+    items = ev._array_arg(expr, 0)
+    keep = ev._lambda(expr.args[1], 2)
+    result = []
+    for index, item in enumerate(items):
+        verdict = keep(item, index)
+        if not isinstance(verdict, bool):
+            raise _Fail("the filter() lambda must return a bool")
+        if verdict:
+            result.append(item)
+    return result
+
+
+def _fn_map(ev: BicepEvaluator, expr: Call) -> Any:
+    ev._arity(expr, 2, 2)
+    items = ev._array_arg(expr, 0)
+    transform = ev._lambda(expr.args[1], 2)
+    return [transform(item, index) for index, item in enumerate(items)]
+
+
+def _fn_reduce(ev: BicepEvaluator, expr: Call) -> Any:
+    ev._arity(expr, 3, 3)
+    items = ev._array_arg(expr, 0)
+    accumulator = ev._known(expr.args[1])
+    combine = ev._lambda(expr.args[2], 3)
+    for index, item in enumerate(items):
+        accumulator = combine(accumulator, item, index)
+    return accumulator
+
+
+def _fn_to_object(ev: BicepEvaluator, expr: Call) -> Any:
+    ev._arity(expr, 2, 3)
+    items = ev._array_arg(expr, 0)
+    key_of = ev._lambda(expr.args[1], 1)
+    value_of = ev._lambda(expr.args[2], 1) if len(expr.args) == 3 else None
+    result: dict[str, Any] = {}
+    for item in items:
+        key = key_of(item)
+        if not isinstance(key, str):
+            raise _Fail("the toObject() key lambda must return a string")
+        result[key] = value_of(item) if value_of is not None else item
+    return result
+
+
+def _load_path(ev: BicepEvaluator, expr: Call) -> Path:
+    relative = ev._known(expr.args[0])
+    if not isinstance(relative, str):
+        raise _Fail(f"{expr.name}() expects a file path")
+    base = ev.file.path
+    if base is None:
+        raise _Fail(f"{expr.name}() needs the file's directory, which is not known")
+    return base.parent / relative
+
+
+def _read(ev: BicepEvaluator, expr: Call) -> str:
+    path = _load_path(ev, expr)
+    try:
+        if path.stat().st_size > _LOAD_LIMIT:
+            raise _Fail(f"{expr.name}(): the file is larger than {_LOAD_LIMIT // (1024 * 1024)} MiB")
+        return path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        raise _Fail(f"{expr.name}() cannot read '{path.name}': {error}") from None
+
+
+def _fn_load_text_content(ev: BicepEvaluator, expr: Call) -> Any:
+    ev._arity(expr, 1, 2)
+    return _read(ev, expr)
+
+
+def _fn_load_json_content(ev: BicepEvaluator, expr: Call) -> Any:
+    ev._arity(expr, 1, 3)
+    from exemptlint.loaders.jsontext import JsonSyntaxError, parse_json_text
+
+    try:
+        value = parse_json_text(_read(ev, expr))
+    except JsonSyntaxError as error:
+        raise _Fail(f"loadJsonContent(): invalid JSON at line {error.line}: {error.message}") from None
+    if len(expr.args) >= 2:
+        path = ev._known(expr.args[1])
+        if not isinstance(path, str):
+            raise _Fail("loadJsonContent() expects a JSONPath string")
+        value = _json_path(value, path)
+    return value
+
+
+def _json_path(value: Any, path: str) -> Any:
+    """The simple JSONPath subset ``$.a.b[0]`` that loadJsonContent is used with."""
+    text = path.strip()
+    if not text.startswith("$"):
+        raise _Fail(f"JSONPath '{path}' is not supported")
+    for match in re.finditer(r"\.([A-Za-z_$][\w$-]*)|\[(\d+)\]|\['([^']*)'\]", text[1:]):
+        key, index, quoted = match.groups()
+        if index is not None:
+            if not isinstance(value, list) or int(index) >= len(value):
+                raise _Fail(f"JSONPath '{path}' does not match the file")
+            value = value[int(index)]
+        else:
+            name = key if key is not None else quoted
+            if not isinstance(value, dict) or name not in value:
+                raise _Fail(f"JSONPath '{path}' does not match the file")
+            value = value[name]
+    return value
+
+
+def _fn_json(ev: BicepEvaluator, expr: Call) -> Any:
+    ev._arity(expr, 1, 1)
+    text = ev._known(expr.args[0])
+    if not isinstance(text, str):
+        raise _Fail("json() expects a string")
+    try:
+        return json.loads(text)
+    except ValueError as error:
+        raise _Fail(f"json(): {error}") from None
+
+
+def _fn_scope(ev: BicepEvaluator, expr: Call) -> Any:
+    """subscription(id), resourceGroup([sub,] name), managementGroup(name) as values."""
+    scope, deployment = scope_target(ev, expr)
+    lowered = expr.name.lower()
+    if lowered == "subscription":
+        return {"id": scope, "subscriptionId": deployment.subscription_id, "tenantId": deployment.tenant_id}
+    if lowered == "resourcegroup":
+        return {
+            "id": scope,
+            "name": deployment.resource_group,
+            "type": "Microsoft.Resources/resourceGroups",
+        }
+    return {"id": scope, "name": deployment.management_group, "type": "Microsoft.Management/managementGroups"}
+
+
+_NATIVE: dict[str, Callable[[BicepEvaluator, Call], Any]] = {
+    "range": _fn_range,
+    "items": _fn_items,
+    "objectkeys": _fn_object_keys,
+    "flatten": _fn_flatten,
+    "join": _fn_join,
+    "any": _fn_any,
+    "filter": _fn_filter,
+    "map": _fn_map,
+    "reduce": _fn_reduce,
+    "toobject": _fn_to_object,
+    "loadtextcontent": _fn_load_text_content,
+    "loadjsoncontent": _fn_load_json_content,
+    "json": _fn_json,
+    "subscription": _fn_scope,
+    "resourcegroup": _fn_scope,
+    "managementgroup": _fn_scope,
+}
