@@ -242,11 +242,20 @@ def _load_inputs(
     options = LoadOptions(today=today, parameters=parameters, exclude=exclude)
     loaded = LoadResult()
     shown_files: list[str] = []
+    per_file: list[tuple[str, LoadResult]] = []
     for file in files:
         shown = display_path(file)
         shown_files.append(shown)
-        loaded.extend(load_file(file, options, shown))
-    errors.extend(loaded.errors)
+        per_file.append((shown, load_file(file, options, shown)))
+    followed = set().union(*(result.followed for _, result in per_file))
+    for shown, result in per_file:
+        if shown in followed:
+            # A module another file deploys is linted with the values that file passes it; on its
+            # own, its parameters have no values and would only produce EL009 notes.
+            result = LoadResult(errors=result.errors, assignments=result.assignments)
+        loaded.extend(result)
+    # A broken module is reported by its own load and by every file that follows it: once is enough.
+    errors.extend(dict.fromkeys(loaded.errors))
     return shown_files, loaded, errors
 
 

@@ -303,12 +303,15 @@ class LoadResult:
     assignments: list[PolicyAssignment] = field(default_factory=list)
     errors: list[LoadError] = field(default_factory=list)
     notes: list[LoadNote] = field(default_factory=list)
+    # Files (display paths) this load followed as modules: linted through it, not on their own.
+    followed: set[str] = field(default_factory=set)
 
     def extend(self, other: LoadResult) -> None:
         self.exemptions.extend(other.exemptions)
         self.assignments.extend(other.assignments)
         self.errors.extend(other.errors)
         self.notes.extend(other.notes)
+        self.followed |= other.followed
 
 
 @dataclass(frozen=True, slots=True)

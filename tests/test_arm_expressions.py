@@ -1215,3 +1215,20 @@ def test_deployment_defaults() -> None:
     assert deployment.tenant_id == Unresolved(
         "tenant().tenantId", "the deployment's tenant is only known at deployment time", "{tenant().tenantId}"
     )
+
+
+def test_date_time_add_accepts_utc_now_default_format() -> None:
+    import datetime as _dt
+
+    from exemptlint.loaders.arm_expressions import Deployment, Evaluator
+    from exemptlint.model import ScopeLevel
+
+    evaluator = Evaluator(
+        parameters={},
+        variables={},
+        deployment=Deployment(level=ScopeLevel.SUBSCRIPTION),
+        today=_dt.date(2026, 11, 24),
+        in_parameter_default=True,
+    )
+    assert evaluator.evaluate("[utcNow()]") == "20261124T000000Z"
+    assert evaluator.evaluate("[dateTimeAdd(utcNow(), 'P90D')]") == "2027-02-22T00:00:00Z"

@@ -180,8 +180,8 @@ def assert_github(text: str) -> list[str]:
 def test_github_lines_are_commands_then_summary(in_repo: Path, tmp_path: Path) -> None:
     _, text = run("github", tmp_path, "examples")
     commands = assert_github(text)
-    assert len(commands) == 9
-    assert sum(line.startswith("::error ") for line in commands) == 7
+    assert len(commands) == 11
+    assert sum(line.startswith("::error ") for line in commands) == 9
     assert sum(line.startswith("::warning ") for line in commands) == 2
 
 
@@ -256,11 +256,12 @@ def assert_junit(text: str) -> ET.Element:
 def test_junit_counts_add_up(in_repo: Path, tmp_path: Path) -> None:
     _, text = run("junit", tmp_path, "examples")
     root = assert_junit(text)
-    assert root.get("tests") == "4"
-    assert root.get("failures") == "9"
+    assert root.get("tests") == "6"
+    assert root.get("failures") == "11"
     suites = {s.get("name"): s for s in root.findall("testsuite")}
     assert set(suites) == {
         "examples/bad-exemption.json",
+        "examples/bicep/modules/exemption.bicep",
         "examples/exemptions.template.json",
         "examples/good-exemption.json",
     }
@@ -353,11 +354,11 @@ def cells(row: str) -> list[str]:
 
 def test_markdown_examples_summary(in_repo: Path, tmp_path: Path) -> None:
     _, text = run("markdown", tmp_path, "examples")
-    assert text.startswith("## exemptlint\n\n❌ 7 errors, 2 warnings in 3 of 4 exemptions (3 files)\n")
+    assert text.startswith("## exemptlint\n\n❌ 9 errors, 2 warnings in 4 of 6 exemptions (5 files)\n")
     rows = table_rows(text)
-    assert len(rows) == 9
+    assert len(rows) == 11
     levels = [cells(row)[0] for row in rows]
-    assert levels == ["❌ error"] * 7 + ["⚠️ warning"] * 2
+    assert levels == ["❌ error"] * 9 + ["⚠️ warning"] * 2
     assert (
         cells(rows[0])[1] == "[EL007](https://github.com/exemptlint/exemptlint/blob/main/docs/rules/EL007.md)"
     )

@@ -264,3 +264,31 @@ def test_exclude_patterns(workdir: Path) -> None:
     (workdir / ".exemptlint.yaml").write_text("exclude: ['legacy/*']\n", encoding="utf-8")
     assert main(["check", *TODAY]) == 0
     assert main(["check", str(workdir), *TODAY]) == 0
+
+
+def test_files_of_other_formats_named_explicitly_are_skipped(workdir: Path) -> None:
+    (workdir / "main.tf").write_text(
+        'resource "azurerm_subscription_policy_exemption" "x" {\n  exemption_category = "Waiver"\n}\n'
+    )
+    (workdir / "exemptions.csv").write_text("name,policyAssignmentId,exemptionCategory\nx,/a,Waiver\n")
+    copy("EL005-fail-expired.json", workdir, "az-output.txt")
+    assert main(["check", "main.tf", "exemptions.csv", *TODAY]) == 0
+    # JSON content with another name is still read (detected from content).
+    assert main(["check", "az-output.txt", *TODAY]) == 1
+
+
+def test_bicep_modules_are_linted_through_their_parent_only(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(Path(__file__).resolve().parents[1])
+    assert main(["check", "examples/bicep", *TODAY, "--no-color"]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out == [
+        "examples/bicep/modules/exemption.bicep:15:5: EL004 [error] expiresOn 2028-01-01 is 403 days after "
+        "today (2026-11-24); the limit is 365 days [module perGroup (for index 1)]",
+        "examples/bicep/modules/exemption.bicep:17:5: EL006 [error] description is 3 characters; at least 20 "
+        "are needed to explain the exemption [module perGroup (for index 1)]",
+        "Checked 2 exemptions in 2 files: 2 errors, 0 warnings, 0 notes.",
+    ]
+    # The module on its own still gets linted (its parameters have no values: EL009 notes).
+    assert main(["check", "examples/bicep/modules/exemption.bicep", *TODAY, "--fail-on", "note"]) == 1

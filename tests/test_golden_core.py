@@ -23,7 +23,7 @@ def test_examples_golden(fmt: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
         assert set(document) == {
             "schemaVersion", "tool", "today", "files", "summary", "exemptions", "findings", "staleBaseline", "errors"
         }
-        assert document["summary"]["findings"] == {"error": 7, "warning": 2, "note": 0}
+        assert document["summary"]["findings"] == {"error": 9, "warning": 2, "note": 0}
         assert all({"ruleId", "line", "column", "fingerprint"} <= set(f) for f in document["findings"])
 
 

@@ -133,11 +133,16 @@ def load_file(path: Path, options: LoadOptions, display: str | None = None) -> L
         return LoadResult(errors=[error] if error else [])
     try:
         with time_budget(options.time_budget):
-            if path.suffix.lower() in BICEP_SUFFIXES:
+            suffix = path.suffix.lower()
+            if suffix in BICEP_SUFFIXES:
                 # Imported here: runs without Bicep files never load the Bicep parser.
                 from exemptlint.loaders.bicep import load_bicep_text
 
                 return load_bicep_text(text, display, options, path)
+            if suffix not in JSON_SUFFIXES and text.lstrip("\ufeff \t\r\n")[:1] not in ("{", "["):
+                # Named explicitly (a pre-commit hook passes every matching file) but neither JSON
+                # by its name nor by its content: a format exemptlint does not read.
+                return LoadResult()
             return load_json_text(text, display, options, path)
     except TimeBudgetExceeded:
         message = f"gave up after {options.time_budget:g} seconds (the file is too large or too complex)"

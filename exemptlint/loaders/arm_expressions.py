@@ -503,8 +503,9 @@ _STANDARD_DATE_FORMATS = {
     "O": "yyyy-MM-ddTHH:mm:ss.fffffffK",
 }
 _ISO_DATETIME = re.compile(
-    r"\s*(\d{4})-(\d{2})-(\d{2})"
-    r"(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,7}))?)?)?"
+    # Extended (2026-11-24T00:00:00Z) and basic (20261124T000000Z, utcNow()'s default) forms.
+    r"\s*(\d{4})-?(\d{2})-?(\d{2})"
+    r"(?:[Tt ](\d{2}):?(\d{2})(?::?(\d{2})(?:[.,](\d{1,7}))?)?)?"
     r"\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?\s*"
 )
 _ISO_DURATION = re.compile(

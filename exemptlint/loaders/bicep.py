@@ -425,6 +425,8 @@ class _Loader(ModuleHost):
             document = self.workspace.document(path)
             display = _module_display(where.display if where is not None else "", reference, path)
             if isinstance(document, Document):
+                if where is not None:
+                    self.result.followed.add(display)
                 return path, document, display
             if isinstance(document, BicepSyntaxError):
                 if where is not None:
