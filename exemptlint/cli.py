@@ -143,11 +143,18 @@ def run_check(args: argparse.Namespace) -> int:
         if not config_path.is_file():
             print(f"{args.config}:1:1: error: config file not found", file=sys.stderr)
             return EXIT_ERROR
-        try:
-            config = load_config(config_path, BUILTIN_RULES)
-        except ConfigError as error:
-            print(error, file=sys.stderr)
-            return EXIT_ERROR
+        from exemptlint.config_cache import cached_config, store_config
+
+        cached = cached_config(config_path, BUILTIN_RULES)
+        if cached is not None:
+            config = cached
+        else:
+            try:
+                config = load_config(config_path, BUILTIN_RULES)
+            except ConfigError as error:
+                print(error, file=sys.stderr)
+                return EXIT_ERROR
+            store_config(config_path, config)
     try:
         targets = _output_targets(args)
     except ValueError as error:
