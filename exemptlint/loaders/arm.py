@@ -15,7 +15,7 @@ from typing import Any
 
 from exemptlint.loaders.arm_expressions import Deployment, Evaluator, is_expression
 from exemptlint.loaders.jsontext import JsonLocator, JsonPositions, Path
-from exemptlint.loaders.values import canonical_properties, get_ci
+from exemptlint.loaders.values import canonical_properties, get_ci, join_context, join_id
 from exemptlint.model import (
     ASSIGNMENT_TYPE,
     EXEMPTION_TYPE,
@@ -195,12 +195,12 @@ class _TemplateLoader:
             if isinstance(count, int) and not isinstance(count, bool):
                 for index in range(min(max(count, 0), _MAX_COPIES)):
                     child = frame.evaluator.with_copy_index(name, index)
-                    context = _join_context(frame.context, f"copyIndex({name or ''}) = {index}")
+                    context = join_context(frame.context, f"copyIndex({name or ''}) = {index}")
                     self.one_resource(
                         resource, path, replace(frame, evaluator=child, context=context), parent_type
                     )
                 return
-            context = _join_context(frame.context, f"copy count {display_value(count)} not known")
+            context = join_context(frame.context, f"copy count {display_value(count)} not known")
             self.one_resource(resource, path, replace(frame, context=context), parent_type)
             return
         self.one_resource(resource, path, frame, parent_type)
@@ -217,7 +217,7 @@ class _TemplateLoader:
                 return
             if evaluator.evaluate(condition) is not True or _mentions_parameters(condition):
                 frame = replace(
-                    frame, context=_join_context(frame.context, "deployed only if its condition holds")
+                    frame, context=join_context(frame.context, "deployed only if its condition holds")
                 )
         raw_type = evaluator.evaluate(resource.get("type"))
         if not isinstance(raw_type, str):
@@ -242,7 +242,7 @@ class _TemplateLoader:
         if isinstance(scope, str) and not scope.startswith("/"):
             # A relative id ("Microsoft.Storage/storageAccounts/sa") names a resource in the
             # deployment's resource group (or subscription).
-            return _join_scope(frame.scope, f"/providers/{scope}")
+            return join_id(frame.scope, f"/providers/{scope}", "")
         return scope
 
     def exemption(self, resource: dict[str, Any], path: Path, frame: _Frame) -> None:
@@ -296,7 +296,7 @@ class _TemplateLoader:
             _, raw_definition = get_ci(props, "policyDefinitionId")
             definition = evaluator.evaluate(raw_definition)
         scope = self._scope_of(resource, frame)
-        assignment_id = _join_scope(scope, "/providers/Microsoft.Authorization/policyAssignments/", name)
+        assignment_id = join_id(scope, "/providers/Microsoft.Authorization/policyAssignments/", name)
         self.result.assignments.append(
             PolicyAssignment(
                 id=assignment_id,
@@ -327,7 +327,7 @@ class _TemplateLoader:
             # the parent's context; only the place it deploys to changes.
             evaluator = outer
         name = display_value(outer.evaluate(resource.get("name")))
-        context = _join_context(frame.context, f"nested deployment {name}")
+        context = join_context(frame.context, f"nested deployment {name}")
         nested_scope_evaluator = _template_evaluator({}, deployment, self.today, {})
         self.template(
             template,
@@ -414,29 +414,6 @@ def _iter_resources(resources: Any) -> Iterator[tuple[dict[str, Any], str | int]
         for key, resource in resources.items():
             if isinstance(resource, dict) and not resource.get("existing"):
                 yield resource, key
-
-
-def _join_context(outer: str | None, inner: str) -> str:
-    return inner if outer is None else f"{outer}; {inner}"
-
-
-def _join_scope(scope: Any, suffix: str, name: Any = "") -> Any:
-    """``scope + suffix + name`` where either side may be unresolved (then so is the result)."""
-    parts = [scope, suffix, name]
-    if not any(isinstance(p, Unresolved) for p in parts):
-        if not all(isinstance(p, str) for p in parts):
-            return Unresolved(f"{scope}{suffix}{name}", "the id is not a string", None)
-        text = f"{str(scope).rstrip('/')}{suffix}{name}"
-        return text
-    first = next(p for p in parts if isinstance(p, Unresolved))
-    partial_parts: list[str] = []
-    for p in parts:
-        if isinstance(p, Unresolved):
-            partial_parts.append(p.partial if p.partial is not None else "{" + p.expression + "}")
-        else:
-            partial_parts.append(str(p))
-    partial_parts[0] = partial_parts[0].rstrip("/")
-    return Unresolved(first.expression, first.reason, "".join(partial_parts))
 
 
 __all__ = [

@@ -319,7 +319,7 @@ class _Fail(Exception):
         self.reason = reason
 
 
-def _type_name(value: Any) -> str:
+def type_name(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -448,13 +448,13 @@ def _to_string(value: Any) -> str:
             return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
         except (TypeError, ValueError) as error:  # only for values that did not come from JSON
             raise _Fail(f"cannot convert the value to JSON text ({error})") from None
-    raise _Fail(f"cannot convert a {_type_name(value)} to a string")
+    raise _Fail(f"cannot convert a {type_name(value)} to a string")
 
 
 def _get_property(value: Any, name: str) -> Any:
     """Object property access, case-insensitive as in ARM."""
     if not isinstance(value, dict):
-        raise _Fail(f"cannot read property '{name}' of a {_type_name(value)}")
+        raise _Fail(f"cannot read property '{name}' of a {type_name(value)}")
     if name in value:
         return value[name]
     lowered = name.lower()
@@ -467,15 +467,15 @@ def _get_property(value: Any, name: str) -> Any:
 def _index(value: Any, index: Any) -> Any:
     if isinstance(value, list):
         if not isinstance(index, int) or isinstance(index, bool):
-            raise _Fail(f"an array index must be an int, not a {_type_name(index)}")
+            raise _Fail(f"an array index must be an int, not a {type_name(index)}")
         if not 0 <= index < len(value):
             raise _Fail(f"index {index} is out of range for an array of length {len(value)}")
         return value[index]
     if isinstance(value, dict):
         if not isinstance(index, str):
-            raise _Fail(f"an object index must be a string, not a {_type_name(index)}")
+            raise _Fail(f"an object index must be a string, not a {type_name(index)}")
         return _get_property(value, index)
-    raise _Fail(f"cannot index a {_type_name(value)}")
+    raise _Fail(f"cannot index a {type_name(value)}")
 
 
 _OUTSIDE_BRACES = re.compile(r"(\{[^{}]*\})")
@@ -647,20 +647,20 @@ def _join(expression: str, pieces: Iterable[_Piece]) -> Any:
 def _string_arg(ctx: _Ctx, args: list[Any], index: int) -> str:
     value = args[index]
     if not isinstance(value, str):
-        raise _Fail(f"{ctx.name}() expects argument {index + 1} to be a string, not a {_type_name(value)}")
+        raise _Fail(f"{ctx.name}() expects argument {index + 1} to be a string, not a {type_name(value)}")
     return value
 
 
 def _int_arg(ctx: _Ctx, args: list[Any], index: int) -> int:
     value = args[index]
     if not isinstance(value, int) or isinstance(value, bool):
-        raise _Fail(f"{ctx.name}() expects argument {index + 1} to be an int, not a {_type_name(value)}")
+        raise _Fail(f"{ctx.name}() expects argument {index + 1} to be an int, not a {type_name(value)}")
     return value
 
 
 def _bool_value(ctx: _Ctx, value: Any, index: int) -> bool:
     if not isinstance(value, bool):
-        raise _Fail(f"{ctx.name}() expects argument {index + 1} to be a bool, not a {_type_name(value)}")
+        raise _Fail(f"{ctx.name}() expects argument {index + 1} to be a bool, not a {type_name(value)}")
     return value
 
 
@@ -670,7 +670,7 @@ def _text_piece(value: Any, what: str) -> Any:
         return value
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
-    raise _Fail(f"{what} must be a string, not a {_type_name(value)}")
+    raise _Fail(f"{what} must be a string, not a {type_name(value)}")
 
 
 # --------------------------------------------------------------------------- functions: template
@@ -918,7 +918,7 @@ def _fn_extension_resource_id(ctx: _Ctx, args: list[Any]) -> Any:
     if isinstance(rtype, Unresolved):
         raise _Fail(rtype.reason)
     if not isinstance(rtype, str):
-        raise _Fail(f"extensionResourceId() expects a resource type, not a {_type_name(rtype)}")
+        raise _Fail(f"extensionResourceId() expects a resource type, not a {type_name(rtype)}")
     names = _arg_pieces(ctx, args, 2, len(args))
     if isinstance(base, str):
         base = base.rstrip("/")
@@ -945,7 +945,7 @@ def _fn_concat(ctx: _Ctx, args: list[Any]) -> Any:
         if isinstance(value, Unresolved):
             pieces.append((value, ctx.text(i)))
         elif isinstance(value, (dict, float)):
-            raise _Fail(f"concat() cannot concatenate a {_type_name(value)}")
+            raise _Fail(f"concat() cannot concatenate a {type_name(value)}")
         else:
             # ARM converts ints (copyIndex()) and bools; null adds nothing.
             pieces.append((_to_string(value), None))
@@ -980,7 +980,7 @@ def _fn_format(ctx: _Ctx, args: list[Any]) -> Any:
             pieces.append((value, ctx.text(index + 1)))
             continue
         if isinstance(value, (dict, list)):
-            raise _Fail(f"format() cannot format a {_type_name(value)}")
+            raise _Fail(f"format() cannot format a {type_name(value)}")
         text = _to_string(value)
         # The format specifier (':D', ':N2'...) is ignored; alignment is cheap to honour.
         if match.group(2) is not None:
@@ -1072,7 +1072,7 @@ def _fn_substring(ctx: _Ctx, args: list[Any]) -> Any:
 def _sequence_arg(ctx: _Ctx, args: list[Any], index: int) -> str | list[Any]:
     value = args[index]
     if not isinstance(value, (str, list)):
-        raise _Fail(f"{ctx.name}() expects a string or an array, not a {_type_name(value)}")
+        raise _Fail(f"{ctx.name}() expects a string or an array, not a {type_name(value)}")
     return value
 
 
@@ -1103,7 +1103,7 @@ def _fn_skip(ctx: _Ctx, args: list[Any]) -> Any:
 def _fn_length(ctx: _Ctx, args: list[Any]) -> Any:
     value = args[0]
     if not isinstance(value, (str, list, dict)):
-        raise _Fail(f"length() expects a string, an array or an object, not a {_type_name(value)}")
+        raise _Fail(f"length() expects a string, an array or an object, not a {type_name(value)}")
     return len(value)
 
 
@@ -1112,7 +1112,7 @@ def _fn_empty(ctx: _Ctx, args: list[Any]) -> Any:
     if value is None:
         return True
     if not isinstance(value, (str, list, dict)):
-        raise _Fail(f"empty() expects a string, an array or an object, not a {_type_name(value)}")
+        raise _Fail(f"empty() expects a string, an array or an object, not a {type_name(value)}")
     return len(value) == 0
 
 
@@ -1123,7 +1123,7 @@ def _fn_contains(ctx: _Ctx, args: list[Any]) -> Any:
         return _to_string(item) in container  # case-sensitive, as in ARM
     if isinstance(container, dict):
         if not isinstance(item, str):
-            raise _Fail(f"contains() looks up object keys by string, not by a {_type_name(item)}")
+            raise _Fail(f"contains() looks up object keys by string, not by a {type_name(item)}")
         lowered = item.lower()  # object keys match case-insensitively
         return any(isinstance(k, str) and k.lower() == lowered for k in container)
     if isinstance(container, list):
@@ -1137,7 +1137,7 @@ def _fn_contains(ctx: _Ctx, args: list[Any]) -> Any:
         if unknown is not None:
             raise _Fail(unknown.reason)
         return False
-    raise _Fail(f"contains() expects a string, an array or an object, not a {_type_name(container)}")
+    raise _Fail(f"contains() expects a string, an array or an object, not a {type_name(container)}")
 
 
 def _fn_union(ctx: _Ctx, args: list[Any]) -> Any:
@@ -1161,7 +1161,7 @@ def _fn_union(ctx: _Ctx, args: list[Any]) -> Any:
                     seen.add(key)
                     result.append(element)
         return _check_size(result)
-    raise _Fail("union() expects only objects or only arrays, got " + ", ".join(_type_name(a) for a in args))
+    raise _Fail("union() expects only objects or only arrays, got " + ", ".join(type_name(a) for a in args))
 
 
 def _fn_create_array(ctx: _Ctx, args: list[Any]) -> Any:

@@ -33,7 +33,6 @@ from exemptlint.loaders.bicep_eval import (
     Instance,
     ModuleHost,
     Workspace,
-    join_context,
     scope_target,
     split_type,
 )
@@ -48,7 +47,7 @@ from exemptlint.loaders.bicep_syntax import (
     Spread,
     parse_document,
 )
-from exemptlint.loaders.values import canonical_properties
+from exemptlint.loaders.values import canonical_properties, join_context
 from exemptlint.model import (
     ASSIGNMENT_TYPE,
     EXEMPTION_TYPE,

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from exemptlint.loaders.arm_expressions import Deployment, Evaluator
+from exemptlint.loaders.arm_expressions import Deployment, Evaluator, type_name
 from exemptlint.loaders.bicep_syntax import (
     ArrayLit,
     BicepSyntaxError,
@@ -54,6 +54,7 @@ from exemptlint.loaders.bicep_syntax import (
     Unsupported,
     parse_document,
 )
+from exemptlint.loaders.values import concat, join_context, join_id
 from exemptlint.model import ScopeLevel, Unresolved
 
 # ARM's limit for copy loops; Bicep loops compile to copy loops.
@@ -67,38 +68,6 @@ _LOAD_LIMIT = 4 * 1024 * 1024
 # utcNow()'s default format (yyyyMMddTHHmmssZ), which dateTimeAdd accepts in Azure.
 _BASIC_DATETIME = re.compile(r"(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z")
 CONDITION_CONTEXT = "deployed only if its condition holds"
-
-
-def join_context(outer: str | None, inner: str) -> str:
-    return inner if outer is None else f"{outer}; {inner}"
-
-
-def concat(*pieces: Any) -> Any:
-    """Join strings where some pieces may be unresolved (then so is the result, with a partial
-    that shows the known parts and ``{...}`` for the others, as arm.py's ids do)."""
-    unknown = next((p for p in pieces if isinstance(p, Unresolved)), None)
-    if unknown is None:
-        if all(isinstance(p, str) for p in pieces):
-            return "".join(pieces)
-        return Unresolved(
-            "".join(str(p) for p in pieces), "the id is built from a value that is not a string"
-        )
-    text: list[str] = []
-    for piece in pieces:
-        if isinstance(piece, Unresolved):
-            text.append(piece.partial if piece.partial is not None else "{" + piece.expression + "}")
-        else:
-            text.append(str(piece))
-    return Unresolved(unknown.expression, unknown.reason, "".join(text))
-
-
-def join_id(scope: Any, suffix: str, name: Any) -> Any:
-    """``scope`` (a resource id, '/' for the tenant) + ``suffix`` + ``name``."""
-    if isinstance(scope, str):
-        scope = scope.rstrip("/")
-    elif isinstance(scope, Unresolved) and scope.partial is not None:
-        scope = Unresolved(scope.expression, scope.reason, scope.partial.rstrip("/"))
-    return concat(scope, suffix, name)
 
 
 def walk(expr: Expr | Spread | Property) -> Iterator[Expr]:
@@ -152,22 +121,6 @@ def walk(expr: Expr | Spread | Property) -> Iterator[Expr]:
 def _arm_expression(name: str, count: int) -> str:
     args = ", ".join(f"parameters('a{i}')" for i in range(count))
     return f"[{name}({args})]"
-
-
-def _type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "int"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return type(value).__name__
 
 
 class _Fail(Exception):
@@ -416,7 +369,7 @@ class FileContext:
             reason = (
                 items.reason
                 if isinstance(items, Unresolved)
-                else f"a loop needs an array, not a {_type_name(items)}"
+                else f"a loop needs an array, not a {type_name(items)}"
             )
             inner = dict(local)
             what = f"the items of {body.iterable.span.text}"
@@ -624,7 +577,7 @@ def scope_target(ev: BicepEvaluator, expr: Expr) -> tuple[Any, Deployment]:
         value = _as_written(expr, value)
     elif not isinstance(value, str):
         value = Unresolved(
-            expr.span.text, f"a scope must be a resource or a scope function, not a {_type_name(value)}"
+            expr.span.text, f"a scope must be a resource or a scope function, not a {type_name(value)}"
         )
     return value, deployment_at(value, parent)
 
@@ -784,13 +737,13 @@ class BicepEvaluator:
                 if isinstance(value, dict):
                     result.update(value)
                 elif value is not None:
-                    raise _Fail(f"only an object can be spread into an object, not a {_type_name(value)}")
+                    raise _Fail(f"only an object can be spread into an object, not a {type_name(value)}")
                 continue
             key: Any = prop.key if isinstance(prop.key, str) else self.evaluate(prop.key)
             if isinstance(key, Unresolved):
                 return Unresolved(expr.span.text, key.reason)
             if not isinstance(key, str):
-                raise _Fail(f"an object key must be a string, not a {_type_name(key)}")
+                raise _Fail(f"an object key must be a string, not a {type_name(key)}")
             result[key] = self.evaluate(prop.value)
         return result
 
@@ -802,7 +755,7 @@ class BicepEvaluator:
                 if isinstance(value, Unresolved):
                     return Unresolved(expr.span.text, value.reason)
                 if not isinstance(value, list):
-                    raise _Fail(f"only an array can be spread into an array, not a {_type_name(value)}")
+                    raise _Fail(f"only an array can be spread into an array, not a {type_name(value)}")
                 result.extend(value)
             else:
                 result.append(self.evaluate(item))
@@ -813,7 +766,7 @@ class BicepEvaluator:
         if isinstance(items, Unresolved):
             return Unresolved(expr.span.text, items.reason)
         if not isinstance(items, list):
-            raise _Fail(f"a loop needs an array, not a {_type_name(items)}")
+            raise _Fail(f"a loop needs an array, not a {type_name(items)}")
         if len(items) > MAX_LOOP:
             raise _Fail(f"the loop has {len(items)} items; Bicep allows at most {MAX_LOOP}")
         result: list[Any] = []
@@ -850,7 +803,7 @@ class BicepEvaluator:
             raise _Fail(f"property '{expr.name}' does not exist")
         if isinstance(target, list) and expr.safe:
             return None
-        raise _Fail(f"cannot read property '{expr.name}' of a {_type_name(target)}")
+        raise _Fail(f"cannot read property '{expr.name}' of a {type_name(target)}")
 
     def _index(self, expr: Index) -> Any:
         target = self.evaluate(expr.target)
@@ -874,7 +827,7 @@ class BicepEvaluator:
             if expr.safe:
                 return None
             raise _Fail(f"property '{index}' does not exist")
-        raise _Fail(f"cannot index a {_type_name(target)} with a {_type_name(index)}")
+        raise _Fail(f"cannot index a {type_name(target)} with a {type_name(index)}")
 
     def _unary(self, expr: Unary) -> Any:
         value = self.evaluate(expr.operand)
@@ -882,11 +835,11 @@ class BicepEvaluator:
             return Unresolved(expr.span.text, value.reason)
         if expr.operator == "!":
             if not isinstance(value, bool):
-                raise _Fail(f"'!' needs a bool, not a {_type_name(value)}")
+                raise _Fail(f"'!' needs a bool, not a {type_name(value)}")
             return not value
         if expr.operator == "-":
             if not isinstance(value, int) or isinstance(value, bool):
-                raise _Fail(f"'-' needs an int, not a {_type_name(value)}")
+                raise _Fail(f"'-' needs an int, not a {type_name(value)}")
             return -value
         raise _Fail(f"operator '{expr.operator}' is not evaluated statically")
 
@@ -900,7 +853,7 @@ class BicepEvaluator:
                 if isinstance(value, Unresolved):
                     unknown = unknown or value
                 elif not isinstance(value, bool):
-                    raise _Fail(f"'{op}' needs bools, not a {_type_name(value)}")
+                    raise _Fail(f"'{op}' needs bools, not a {type_name(value)}")
                 elif value is stop:
                     return stop
             return Unresolved(expr.span.text, unknown.reason) if unknown is not None else not stop
@@ -958,7 +911,7 @@ class BicepEvaluator:
         if isinstance(condition, Unresolved):
             return Unresolved(expr.span.text, condition.reason)
         if not isinstance(condition, bool):
-            raise _Fail(f"a condition must be a bool, not a {_type_name(condition)}")
+            raise _Fail(f"a condition must be a bool, not a {type_name(condition)}")
         return self.evaluate(expr.then if condition else expr.otherwise)
 
     # -- calls
@@ -1034,7 +987,7 @@ class BicepEvaluator:
         if isinstance(value, Unresolved):
             raise _Fail(value.reason)
         if not isinstance(value, list):
-            raise _Fail(f"{expr.name}() expects an array, not a {_type_name(value)}")
+            raise _Fail(f"{expr.name}() expects an array, not a {type_name(value)}")
         return value
 
     def _arity(self, expr: Call, low: int, high: int) -> None:
@@ -1084,7 +1037,7 @@ def _fn_items(ev: BicepEvaluator, expr: Call) -> Any:
     ev._arity(expr, 1, 1)
     value = ev._known(expr.args[0])
     if not isinstance(value, dict):
-        raise _Fail(f"items() expects an object, not a {_type_name(value)}")
+        raise _Fail(f"items() expects an object, not a {type_name(value)}")
     return [{"key": k, "value": value[k]} for k in sorted(value, key=str.lower)]
 
 
@@ -1092,7 +1045,7 @@ def _fn_object_keys(ev: BicepEvaluator, expr: Call) -> Any:
     ev._arity(expr, 1, 1)
     value = ev._known(expr.args[0])
     if not isinstance(value, dict):
-        raise _Fail(f"objectKeys() expects an object, not a {_type_name(value)}")
+        raise _Fail(f"objectKeys() expects an object, not a {type_name(value)}")
     return list(value)
 
 

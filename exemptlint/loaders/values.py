@@ -78,3 +78,35 @@ def canonical_properties(
         properties[name] = value
         spelled[name] = key
     return properties, spelled
+
+
+def join_context(outer: str | None, inner: str) -> str:
+    return inner if outer is None else f"{outer}; {inner}"
+
+
+def concat(*pieces: Any) -> Any:
+    """Join strings where some pieces may be unresolved (then so is the result, with a partial
+    that shows the known parts and ``{...}`` for the others: ARM and Bicep ids alike)."""
+    unknown = next((p for p in pieces if isinstance(p, Unresolved)), None)
+    if unknown is None:
+        if all(isinstance(p, str) for p in pieces):
+            return "".join(pieces)
+        return Unresolved(
+            "".join(str(p) for p in pieces), "the id is built from a value that is not a string"
+        )
+    text: list[str] = []
+    for piece in pieces:
+        if isinstance(piece, Unresolved):
+            text.append(piece.partial if piece.partial is not None else "{" + piece.expression + "}")
+        else:
+            text.append(str(piece))
+    return Unresolved(unknown.expression, unknown.reason, "".join(text))
+
+
+def join_id(scope: Any, suffix: str, name: Any) -> Any:
+    """``scope`` (a resource id, '/' for the tenant) + ``suffix`` + ``name``."""
+    if isinstance(scope, str):
+        scope = scope.rstrip("/")
+    elif isinstance(scope, Unresolved) and scope.partial is not None:
+        scope = Unresolved(scope.expression, scope.reason, scope.partial.rstrip("/"))
+    return concat(scope, suffix, name)
