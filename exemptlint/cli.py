@@ -134,7 +134,7 @@ def run_rules(args: argparse.Namespace) -> int:
 def run_check(args: argparse.Namespace) -> int:
     from exemptlint.config import Config, ConfigError, find_config, load_config
     from exemptlint.dates import utc_today
-    from exemptlint.engine import LintSettings, lint
+    from exemptlint.engine import LintSettings, lint, rule_enabled
     from exemptlint.rules import BUILTIN_RULES, SUPPRESSION_RULE_ID, UNRESOLVED_RULE_ID
 
     config_path = Path(args.config) if args.config else find_config(Path.cwd())
@@ -192,7 +192,8 @@ def run_check(args: argparse.Namespace) -> int:
         exemptions=loaded.exemptions,
         findings=findings,
         errors=errors,
-        rules=BUILTIN_RULES,
+        # The rules that ran (SARIF lists them): --select/--ignore and the config decide.
+        rules=[rule for rule in BUILTIN_RULES if rule_enabled(rule.id, settings)],
         root=str(Path.cwd()),
         stale_baseline=stale,
         levels=config.levels,

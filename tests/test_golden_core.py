@@ -36,3 +36,12 @@ def test_sarif_shows_configured_levels(monkeypatch: pytest.MonkeyPatch, tmp_path
     levels = {r["id"]: r["defaultConfiguration"]["level"] for r in rules}
     assert levels["EL010"] == "error"
     assert levels["EL009"] == "note"
+
+
+def test_sarif_lists_only_the_rules_that_ran(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(REPO)
+    out = tmp_path / "r.sarif"
+    main(["check", "examples", "--today", "2026-11-24", "--select", "EL004,EL005", "--format", "sarif", "--output", str(out)])
+    log = json.loads(out.read_text(encoding="utf-8"))
+    assert [r["id"] for r in log["runs"][0]["tool"]["driver"]["rules"]] == ["EL004", "EL005"]
+    assert {r["ruleId"] for r in log["runs"][0]["results"]} == {"EL004", "EL005"}
