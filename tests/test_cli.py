@@ -267,12 +267,10 @@ def test_exclude_patterns(workdir: Path) -> None:
 
 
 def test_files_of_other_formats_named_explicitly_are_skipped(workdir: Path) -> None:
-    (workdir / "main.tf").write_text(
-        'resource "azurerm_subscription_policy_exemption" "x" {\n  exemption_category = "Waiver"\n}\n'
-    )
-    (workdir / "exemptions.csv").write_text("name,policyAssignmentId,exemptionCategory\nx,/a,Waiver\n")
+    (workdir / "README.md").write_text("# Exemptions\nSee policyExemptions and exemptionCategory.\n")
+    (workdir / "costs.csv").write_text("subscription,cost\nx,10\n")
     copy("EL005-fail-expired.json", workdir, "az-output.txt")
-    assert main(["check", "main.tf", "exemptions.csv", *TODAY]) == 0
+    assert main(["check", "README.md", "costs.csv", *TODAY]) == 0
     # JSON content with another name is still read (detected from content).
     assert main(["check", "az-output.txt", *TODAY]) == 1
 

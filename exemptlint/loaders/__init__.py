@@ -23,6 +23,7 @@ from exemptlint.suppressions import parse_directives
 
 JSON_SUFFIXES = frozenset({".json", ".jsonc"})
 BICEP_SUFFIXES = frozenset({".bicep", ".bicepparam"})
+CSV_SUFFIXES = frozenset({".csv"})
 SKIPPED_DIRECTORIES = frozenset({".git", "node_modules", ".venv", "__pycache__", ".terraform", ".tox"})
 
 # A file that mentions none of these cannot define an exemption or an assignment; skipping it
@@ -75,7 +76,7 @@ def _walk(root: Path, exclude: Sequence[str]) -> Iterator[Path]:
             # is_file() is False for dangling links, FIFOs and devices: a walk skips them.
             suffix = file.suffix.lower()
             if (
-                (suffix in JSON_SUFFIXES or suffix in BICEP_SUFFIXES)
+                (suffix in JSON_SUFFIXES or suffix in BICEP_SUFFIXES or suffix in CSV_SUFFIXES)
                 and not _excluded(file, exclude)
                 and file.is_file()
             ):
@@ -139,6 +140,11 @@ def load_file(path: Path, options: LoadOptions, display: str | None = None) -> L
                 from exemptlint.loaders.bicep import load_bicep_text
 
                 return load_bicep_text(text, display, options, path)
+            if suffix in CSV_SUFFIXES:
+                # EPAC's CSV form; a CSV without EPAC's columns holds no exemption.
+                from exemptlint.loaders.epac import load_epac_csv
+
+                return load_epac_csv(text, display)
             if suffix not in JSON_SUFFIXES and text.lstrip("\ufeff \t\r\n")[:1] not in ("{", "["):
                 # Named explicitly (a pre-commit hook passes every matching file) but neither JSON
                 # by its name nor by its content: a format exemptlint does not read.
@@ -181,6 +187,10 @@ def _load_document(
         return arm.load_arm(doc, display, positions, options.today, supplied)
     if arm.is_parameters_file(doc):
         return LoadResult()
+    from exemptlint.loaders import epac
+
+    if epac.is_epac_json(doc):
+        return epac.load_epac_json(doc, display, positions)
     if raw.is_rest_example(doc):
         return raw.load_rest_example(doc, display, positions)
     return raw.load_raw(doc, display, positions)
