@@ -24,12 +24,17 @@ from exemptlint.suppressions import parse_directives
 JSON_SUFFIXES = frozenset({".json", ".jsonc"})
 BICEP_SUFFIXES = frozenset({".bicep", ".bicepparam"})
 CSV_SUFFIXES = frozenset({".csv"})
+TERRAFORM_SUFFIXES = frozenset({".tf"})
+YAML_SUFFIXES = frozenset({".yaml", ".yml"})
+# Every suffix a directory walk picks up.
+SOURCE_SUFFIXES = JSON_SUFFIXES | BICEP_SUFFIXES | CSV_SUFFIXES | TERRAFORM_SUFFIXES | YAML_SUFFIXES
 SKIPPED_DIRECTORIES = frozenset({".git", "node_modules", ".venv", "__pycache__", ".terraform", ".tox"})
 
 # A file that mentions none of these cannot define an exemption or an assignment; skipping it
 # before parsing keeps large repositories fast.
 _RELEVANT = re.compile(
-    r"exemptionCategory|policyExemption|policyAssignments|policyAssignmentId|policyDefinitionId",
+    r"exemptionCategory|policyExemption|policyAssignments|policyAssignmentId|policyDefinitionId"
+    r"|_policy_exemption|_policy_assignment",
     re.IGNORECASE,
 )
 
@@ -75,11 +80,7 @@ def _walk(root: Path, exclude: Sequence[str]) -> Iterator[Path]:
             file = Path(directory, name)
             # is_file() is False for dangling links, FIFOs and devices: a walk skips them.
             suffix = file.suffix.lower()
-            if (
-                (suffix in JSON_SUFFIXES or suffix in BICEP_SUFFIXES or suffix in CSV_SUFFIXES)
-                and not _excluded(file, exclude)
-                and file.is_file()
-            ):
+            if suffix in SOURCE_SUFFIXES and not _excluded(file, exclude) and file.is_file():
                 yield file
 
 
@@ -140,6 +141,17 @@ def load_file(path: Path, options: LoadOptions, display: str | None = None) -> L
                 from exemptlint.loaders.bicep import load_bicep_text
 
                 return load_bicep_text(text, display, options, path)
+            if suffix in TERRAFORM_SUFFIXES:
+                from exemptlint.loaders.terraform import load_terraform_text
+
+                return load_terraform_text(text, display, options, path)
+            if suffix == ".tfvars" or path.name.lower().endswith(".tfvars.json"):
+                # Inputs of the .tf files beside them (read by the Terraform loader), not sources.
+                return LoadResult()
+            if suffix in YAML_SUFFIXES:
+                from exemptlint.loaders.yaml_source import load_yaml_text
+
+                return load_yaml_text(text, display)
             if suffix in CSV_SUFFIXES:
                 # EPAC's CSV form; a CSV without EPAC's columns holds no exemption.
                 from exemptlint.loaders.epac import load_epac_csv
@@ -179,8 +191,10 @@ def _load_document(
     doc: Any, text: str, display: str, positions: JsonPositions, options: LoadOptions, path: Path | None
 ) -> LoadResult:
     # Imported here so that the layers stay one-way and start-up stays small.
-    from exemptlint.loaders import arm, raw
+    from exemptlint.loaders import arm, raw, terraform
 
+    if terraform.is_terraform_plan(doc):
+        return terraform.load_terraform_plan(doc, display, positions)
     if arm.is_arm_template(doc):
         supplied = dict(_sidecar_parameters(path)) if path is not None else {}
         supplied.update(options.parameters)
