@@ -282,3 +282,38 @@ def test_corpus_file(local: str, fmt: str, entries: int) -> None:
     assert len(positions) == entries
     assert len(result.exemptions) == DEPLOYED.get(local, entries)
     lint(result.exemptions, result.assignments, LintSettings(today=TODAY), BUILTIN_RULES)
+
+
+def test_unknown_epac_field_is_reported_by_el008() -> None:
+    import datetime as _dt
+    import json as _json
+
+    from exemptlint.engine import LintSettings as _Settings
+    from exemptlint.engine import lint as _lint
+    from exemptlint.loaders import LoadOptions as _Options
+    from exemptlint.loaders import load_json_text as _load
+    from exemptlint.rules import BUILTIN_RULES as _RULES
+
+    doc = {
+        "$schema": "https://raw.githubusercontent.com/Azure/enterprise-azure-policy-as-code/main/Schemas/policy-exemption-schema.json",
+        "exemptions": [
+            {
+                "name": "typo",
+                "displayName": "Typo in a field name",
+                "description": "The expiry is misspelt, so EPAC would reject the file.",
+                "exemptionCategory": "Waiver",
+                "expiresOnn": "2027-01-01T00:00:00Z",
+                "status": "active",
+                "policyAssignmentId": "/subscriptions/1/providers/Microsoft.Authorization/policyAssignments/SecurityCenterBuiltIn",
+                "scope": "/subscriptions/1/resourceGroups/rg",
+            }
+        ],
+    }
+    text = _json.dumps(doc, indent=2)
+    today = _dt.date(2026, 11, 24)
+    result = _load(text, "typo.json", _Options(today=today))
+    findings = _lint(result.exemptions, result.assignments, _Settings(today=today), _RULES)
+    el008 = [(f.message, f.line, f.column) for f in findings if f.rule_id == "EL008"]
+    assert el008 == [("unknown property 'expiresOnn'", 9, 7)]
+    # The missing expiry is EL003's finding; "status" (an export field) is not reported.
+    assert [f.rule_id for f in findings if f.rule_id == "EL003"] == ["EL003"]

@@ -82,6 +82,8 @@ _DEFINITION_FIELDS = (
 _ASSIGNMENT_NAME_FIELDS = ("assignmentName", "policyAssignmentName")
 _KNOWN_FIELDS = ("name", "scope", "scopes", *_PROPERTY_FIELDS, *_DEFINITION_FIELDS, *_ASSIGNMENT_NAME_FIELDS)
 _CANONICAL_FIELD = {f.lower(): f for f in _KNOWN_FIELDS}
+# Fields that EPAC's export scripts (Get-AzExemptions) add to the files they write.
+_EXPORT_FIELDS = frozenset({"status", "expiresindays", "nodename", "pacselector", "$comment"})
 _MARKERS = frozenset(
     f.lower() for f in ("exemptionCategory", "policyAssignmentId", "scopes", *_DEFINITION_FIELDS)
 )
@@ -272,12 +274,21 @@ def load_epac_json(doc: dict[str, Any], file: str, positions: JsonPositions) -> 
             continue
         fields: dict[str, Any] = {}
         spelled: dict[str, str] = {}
+        unknown: dict[str, Any] = {}
         for key, value in item.items():
             canonical = _CANONICAL_FIELD.get(str(key).lower())
             if canonical is not None and canonical not in fields:
                 fields[canonical] = value
                 spelled[canonical] = key
+            elif canonical is None and str(key).lower() not in _EXPORT_FIELDS:
+                unknown[str(key)] = value
         entry = _interpret(fields, inherited)
+        # The EPAC schema allows no other field: EPAC rejects a typo such as "expiresOnn", so it
+        # goes to the properties, where EL008 reports it as unknown, instead of being dropped.
+        for key, value in unknown.items():
+            entry.properties.setdefault(key, value)
+            entry.origin.setdefault(key, key)
+            spelled[key] = key
         key_names = {name: spelled[origin] for name, origin in entry.origin.items() if origin in spelled}
         if "name" in spelled:
             key_names["name"] = spelled["name"]
