@@ -9,10 +9,15 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from exemptlint import __version__
 from exemptlint.model import Finding, Level, LoadError, LoadResult
 from exemptlint.report import FORMATS, Report
+
+if TYPE_CHECKING:
+    from exemptlint.config import Config
+    from exemptlint.rules.api import Rule
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -82,11 +87,25 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="ARM parameters file whose values apply to the templates (repeatable)",
     )
+    check.add_argument(
+        "--rules-dir",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="load Python rules (RULE/RULES in each .py file) from DIR (repeatable)",
+    )
     check.add_argument("--quiet", action="store_true", help="print findings and errors only, no summary")
     check.add_argument("--no-color", action="store_true", help="never colour the text output")
 
-    rules = commands.add_parser("rules", help="list the rules")
+    rules = commands.add_parser("rules", help="list the rules, or document one")
+    rules.add_argument("rule_id", nargs="?", metavar="ID", help="print this rule's documentation and options")
     rules.add_argument("--format", choices=("text", "json"), default="text")
+    rules.add_argument(
+        "--config", metavar="FILE", help="config file (default: .exemptlint.yaml found upwards)"
+    )
+    rules.add_argument(
+        "--rules-dir", action="append", default=[], metavar="DIR", help="also list rules from DIR"
+    )
     return parser
 
 
@@ -104,57 +123,151 @@ def main(argv: Sequence[str] | None = None) -> int:
     return EXIT_ERROR
 
 
-def run_rules(args: argparse.Namespace) -> int:
+def _rules_and_config(args: argparse.Namespace) -> tuple[Config, tuple[Rule, ...]] | None:
+    """The config and every rule (built-in, plugins, rule packs); None after printing an error."""
+    from exemptlint.config import Config, ConfigError, find_config, load_config
+    from exemptlint.plugins import PluginError, check_custom_ids, entry_point_rules, rules_dir_rules
     from exemptlint.rules import BUILTIN_RULES
 
-    if args.format == "json":
-        import json
-
-        print(
-            json.dumps(
-                [
-                    {
-                        "id": r.id,
-                        "name": r.name,
-                        "level": r.level.value,
-                        "summary": r.summary,
-                        "helpUri": r.help_uri,
-                    }
-                    for r in BUILTIN_RULES
-                ],
-                indent=2,
-            )
-        )
-        return EXIT_OK
-    for rule in BUILTIN_RULES:
-        print(f"{rule.id}  {rule.name:<24} {rule.level.value:<8} {rule.summary}")
-    return EXIT_OK
-
-
-def run_check(args: argparse.Namespace) -> int:
-    from exemptlint.config import Config, ConfigError, find_config, load_config
-    from exemptlint.dates import utc_today
-    from exemptlint.engine import LintSettings, lint, rule_enabled
-    from exemptlint.rules import BUILTIN_RULES, SUPPRESSION_RULE_ID, UNRESOLVED_RULE_ID
-
+    try:
+        plugin_rules = [*entry_point_rules(), *rules_dir_rules([Path(d) for d in args.rules_dir])]
+        check_custom_ids(plugin_rules, BUILTIN_RULES)
+    except PluginError as error:
+        print(error, file=sys.stderr)
+        return None
+    base: tuple[Rule, ...] = (*BUILTIN_RULES, *plugin_rules)
     config_path = Path(args.config) if args.config else find_config(Path.cwd())
     config = Config()
     if config_path is not None:
         if not config_path.is_file():
             print(f"{args.config}:1:1: error: config file not found", file=sys.stderr)
-            return EXIT_ERROR
+            return None
         from exemptlint.config_cache import cached_config, store_config
 
-        cached = cached_config(config_path, BUILTIN_RULES)
+        # Plugin rules' option models are not in the cache: validate afresh when there are any.
+        cached = cached_config(config_path, base) if not plugin_rules else None
         if cached is not None:
             config = cached
         else:
             try:
-                config = load_config(config_path, BUILTIN_RULES)
+                config = load_config(config_path, base)
             except ConfigError as error:
                 print(error, file=sys.stderr)
-                return EXIT_ERROR
-            store_config(config_path, config)
+                return None
+            if not plugin_rules:
+                store_config(config_path, config)
+    return config, (*base, *config.custom_rules)
+
+
+def run_rules(args: argparse.Namespace) -> int:
+    resolved = _rules_and_config(args)
+    if resolved is None:
+        return EXIT_ERROR
+    config, all_rules = resolved
+    if args.rule_id:
+        wanted = [r for r in all_rules if r.id.upper() == args.rule_id.strip().upper()]
+        if not wanted:
+            print(f"exemptlint: error: no such rule: {args.rule_id}", file=sys.stderr)
+            return EXIT_ERROR
+        rule = wanted[0]
+        if args.format == "json":
+            import json
+
+            print(json.dumps(_rule_json(rule, config), indent=2))
+        else:
+            sys.stdout.write(_rule_text(rule, config))
+        return EXIT_OK
+    if args.format == "json":
+        import json
+
+        print(json.dumps([_rule_json(r, config, brief=True) for r in all_rules], indent=2))
+        return EXIT_OK
+    for rule in all_rules:
+        origin = "" if rule.origin == "built-in" else f"  [{rule.origin}]"
+        print(f"{rule.id}  {rule.name:<24} {rule.level.value:<8} {rule.summary}{origin}")
+    return EXIT_OK
+
+
+def _rule_options(rule: Rule) -> list[tuple[str, str, str]]:
+    """(kebab-case name, type, default) of each option."""
+    import dataclasses
+    import json
+
+    if rule.options is None or not dataclasses.is_dataclass(rule.options):
+        return []
+    defaults = rule.default_options()
+    shown: list[tuple[str, str, str]] = []
+    for option in dataclasses.fields(rule.options):
+        value = getattr(defaults, option.name)
+        kind = (
+            option.type
+            if isinstance(option.type, str)
+            else getattr(option.type, "__name__", str(option.type))
+        )
+        try:
+            default = json.dumps(value)
+        except TypeError:
+            default = repr(value)
+        shown.append((option.name.replace("_", "-"), kind, default))
+    return shown
+
+
+def _rule_doc(rule: Rule) -> str:
+    if rule.help is not None:
+        return rule.help.strip()
+    module = sys.modules.get(getattr(rule.check, "__module__", "") or "")
+    return (module.__doc__ or "").strip() if module is not None else ""
+
+
+def _rule_json(rule: Rule, config: Config, brief: bool = False) -> dict[str, object]:
+    document: dict[str, object] = {
+        "id": rule.id,
+        "name": rule.name,
+        "level": rule.level.value,
+        "summary": rule.summary,
+        "helpUri": rule.help_uri,
+        "origin": rule.origin,
+    }
+    if not brief:
+        document["configuredLevel"] = config.levels[rule.id].value if rule.id in config.levels else None
+        document["documentation"] = _rule_doc(rule)
+        document["options"] = [
+            {"name": name, "type": kind, "default": default} for name, kind, default in _rule_options(rule)
+        ]
+        document["crossExemption"] = rule.check_all is not None
+    return document
+
+
+def _rule_text(rule: Rule, config: Config) -> str:
+    lines = [f"{rule.id} {rule.name}", "", f"Level: {rule.level.value}"]
+    if rule.id in config.levels:
+        lines[-1] += f" (configured: {config.levels[rule.id].value})"
+    lines.append(f"Origin: {rule.origin}")
+    if rule.help_uri:
+        lines.append(f"Documentation: {rule.help_uri}")
+    lines += ["", rule.summary]
+    doc = _rule_doc(rule)
+    if doc and doc != rule.summary:
+        lines += ["", doc]
+    options = _rule_options(rule)
+    lines.append("")
+    if options:
+        lines.append(f"Options (rules.{rule.id} in .exemptlint.yaml):")
+        lines += [f"  {name}: {kind} = {default}" for name, kind, default in options]
+    else:
+        lines.append("Options: none")
+    return "\n".join(lines) + "\n"
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from exemptlint.dates import utc_today
+    from exemptlint.engine import LintSettings, lint, rule_enabled
+    from exemptlint.rules import SUPPRESSION_RULE_ID, UNRESOLVED_RULE_ID
+
+    resolved = _rules_and_config(args)
+    if resolved is None:
+        return EXIT_ERROR
+    config, all_rules = resolved
     try:
         targets = _output_targets(args)
     except ValueError as error:
@@ -170,15 +283,17 @@ def run_check(args: argparse.Namespace) -> int:
         levels=config.levels,
         options=config.options,
         assignment_map=config.assignments,
+        overrides=config.overrides,
     )
     findings = lint(
         loaded.exemptions,
         loaded.assignments,
         settings,
-        BUILTIN_RULES,
+        all_rules,
         UNRESOLVED_RULE_ID,
         SUPPRESSION_RULE_ID,
         notes=loaded.notes,
+        errors=errors,
     )
     stale: list[dict[str, object]] = []
     if args.baseline:
@@ -193,7 +308,7 @@ def run_check(args: argparse.Namespace) -> int:
         findings=findings,
         errors=errors,
         # The rules that ran (SARIF lists them): --select/--ignore and the config decide.
-        rules=[rule for rule in BUILTIN_RULES if rule_enabled(rule.id, settings)],
+        rules=[rule for rule in all_rules if rule_enabled(rule.id, settings)],
         root=str(Path.cwd()),
         stale_baseline=stale,
         levels=config.levels,

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
+from exemptlint.engine import PathOverride
 from exemptlint.model import Level
 from exemptlint.rules.api import Rule
 
@@ -34,6 +35,17 @@ class Config:
     assignments: dict[str, str] = field(default_factory=dict)
     levels: dict[str, Level] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
+    # Custom rules: rule packs and rule folders, resolved relative to the config file.
+    rule_packs: tuple[Path, ...] = ()
+    rule_dirs: tuple[Path, ...] = ()
+    # The rules the packs and folders define (loaded while validating the config).
+    custom_rules: tuple[Rule, ...] = ()
+    overrides: tuple[PathOverride, ...] = ()
+
+    @property
+    def uncacheable(self) -> bool:
+        """Configs with custom rules or overrides depend on more than their own bytes."""
+        return bool(self.rule_packs or self.rule_dirs or self.custom_rules or self.overrides)
 
 
 def find_config(start: Path) -> Path | None:
@@ -163,6 +175,11 @@ def _validate(file: Path, raw: dict[str, Any], lines: Any, rules: Sequence[Rule]
     path = _shown(file)
     from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
+    class OverrideModel(BaseModel):
+        model_config = ConfigDict(extra="forbid", strict=False)
+        files: list[str]
+        rules: dict[str, dict[str, Any]] = {}
+
     class RootModel(BaseModel):
         model_config = ConfigDict(extra="forbid", strict=False)
         today: datetime.date | None = None
@@ -172,6 +189,9 @@ def _validate(file: Path, raw: dict[str, Any], lines: Any, rules: Sequence[Rule]
         exclude: list[str] = []
         assignments: dict[str, str] = {}
         rules: dict[str, dict[str, Any]] = {}
+        rule_packs: list[str] = []
+        rule_dirs: list[str] = []
+        overrides: list[OverrideModel] = []
 
     def fail(error: ValidationError, prefix: tuple[Any, ...], kebab: bool = True) -> ConfigError:
         first = error.errors()[0]
@@ -189,39 +209,87 @@ def _validate(file: Path, raw: dict[str, Any], lines: Any, rules: Sequence[Rule]
     except ValidationError as error:
         raise fail(error, ()) from None
 
-    by_id = {rule.id.upper(): rule for rule in rules}
-    levels: dict[str, Level] = {}
-    options: dict[str, Any] = {}
-    for rule_id, settings in root.rules.items():
-        rule = by_id.get(rule_id.upper())
-        if rule is None:
-            line = _line_of(lines, ["rules", rule_id]) if lines is not None else 1
-            raise ConfigError(f"{path}:{line}:1: error: rules.{rule_id}: no such rule")
-        settings = dict(settings)
-        if "level" in settings:
-            try:
-                levels[rule.id] = TypeAdapter(Level).validate_python(settings.pop("level"))
-            except ValidationError as error:
-                raise fail(error, ("rules", rule_id, "level")) from None
-        if not settings:
-            continue
-        if rule.options is None or not is_dataclass(rule.options):
-            line = _line_of(lines, ["rules", rule_id, next(iter(settings))]) if lines is not None else 1
-            raise ConfigError(f"{path}:{line}:1: error: rules.{rule_id}: {rule.id} takes no options")
-        known = {f.name for f in fields(rule.options)}
-        snake = _kebab_to_snake(settings)
-        for key in snake:
-            if key not in known:
-                line = _line_of(lines, ["rules", rule_id, key.replace("_", "-")]) if lines is not None else 1
-                allowed = ", ".join(sorted(k.replace("_", "-") for k in known))
-                option = key.replace("_", "-")
-                raise ConfigError(
-                    f"{path}:{line}:1: error: rules.{rule_id}.{option}: unknown option (known: {allowed})"
-                )
+    base = file.parent
+    rule_packs = tuple(base / p for p in root.rule_packs)
+    rule_dirs = tuple(base / p for p in root.rule_dirs)
+    custom: list[Rule] = []
+    if rule_dirs:
+        from exemptlint.plugins import PluginError, rules_dir_rules
+
         try:
-            options[rule.id] = TypeAdapter(rule.options).validate_python(snake)
-        except ValidationError as error:
-            raise fail(error, ("rules", rule_id)) from None
+            custom.extend(rules_dir_rules(rule_dirs))
+        except PluginError as error:
+            raise ConfigError(str(error)) from None
+    if rule_packs:
+        from exemptlint.rulepacks import RulePackError, load_rule_packs
+
+        try:
+            custom.extend(load_rule_packs(rule_packs, taken=[r.id for r in (*rules, *custom)]))
+        except RulePackError as error:
+            raise ConfigError(str(error)) from None
+    if custom:
+        from exemptlint.plugins import PluginError, check_custom_ids
+
+        try:
+            check_custom_ids(custom, rules)
+        except PluginError as error:
+            raise ConfigError(str(error)) from None
+    by_id = {rule.id.upper(): rule for rule in (*rules, *custom)}
+
+    def rule_settings(
+        table: dict[str, dict[str, Any]], prefix: tuple[Any, ...], defaults: dict[str, dict[str, Any]]
+    ) -> tuple[dict[str, Level], dict[str, Any]]:
+        levels: dict[str, Level] = {}
+        options: dict[str, Any] = {}
+        for rule_id, settings in table.items():
+            rule = by_id.get(rule_id.upper())
+            if rule is None:
+                line = _line_of(lines, [*prefix, rule_id]) if lines is not None else 1
+                where = ".".join(str(p) for p in (*prefix, rule_id))
+                raise ConfigError(f"{path}:{line}:1: error: {where}: no such rule")
+            settings = dict(settings)
+            if "level" in settings:
+                try:
+                    levels[rule.id] = TypeAdapter(Level).validate_python(settings.pop("level"))
+                except ValidationError as error:
+                    raise fail(error, (*prefix, rule_id, "level")) from None
+            if not settings:
+                continue
+            where = ".".join(str(p) for p in (*prefix, rule_id))
+            if rule.options is None or not is_dataclass(rule.options):
+                line = _line_of(lines, [*prefix, rule_id, next(iter(settings))]) if lines is not None else 1
+                raise ConfigError(f"{path}:{line}:1: error: {where}: {rule.id} takes no options")
+            known = {f.name for f in fields(rule.options)}
+            snake = _kebab_to_snake(settings)
+            for key in snake:
+                if key not in known:
+                    line = (
+                        _line_of(lines, [*prefix, rule_id, key.replace("_", "-")]) if lines is not None else 1
+                    )
+                    allowed = ", ".join(sorted(k.replace("_", "-") for k in known))
+                    option = key.replace("_", "-")
+                    raise ConfigError(
+                        f"{path}:{line}:1: error: {where}.{option}: unknown option (known: {allowed})"
+                    )
+            inherited = {
+                k: v for k, v in _kebab_to_snake(dict(defaults.get(rule.id, {}))).items() if k != "level"
+            }
+            try:
+                options[rule.id] = TypeAdapter(rule.options).validate_python({**inherited, **snake})
+            except ValidationError as error:
+                raise fail(error, (*prefix, rule_id)) from None
+        return levels, options
+
+    levels, options = rule_settings(root.rules, ("rules",), {})
+    top = {}
+    for rule_id, settings in root.rules.items():
+        found = by_id.get(rule_id.upper())
+        if found is not None:
+            top[found.id] = settings
+    overrides: list[PathOverride] = []
+    for index, override in enumerate(root.overrides):
+        o_levels, o_options = rule_settings(override.rules, ("overrides", index, "rules"), top)
+        overrides.append(PathOverride(files=tuple(override.files), levels=o_levels, options=o_options))
     return Config(
         path=file,
         today=root.today,
@@ -232,4 +300,8 @@ def _validate(file: Path, raw: dict[str, Any], lines: Any, rules: Sequence[Rule]
         assignments=dict(root.assignments),
         levels=levels,
         options=options,
+        rule_packs=rule_packs,
+        rule_dirs=rule_dirs,
+        custom_rules=tuple(custom),
+        overrides=tuple(overrides),
     )

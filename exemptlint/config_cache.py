@@ -2,7 +2,11 @@
 not import pydantic and ruamel.yaml (about 80 ms, half of a one-file run's budget).
 
 The cache key is the config file's bytes, its path and the exemptlint version: any change means a
-full validation. The cache lives in ``$EXEMPTLINT_CACHE_DIR``, else ``$XDG_CACHE_HOME/exemptlint``,
+full validation. A config that names rule packs or rule folders (or has per-path overrides)
+depends on other files' contents and is never cached; nor is any run with plugin rules (entry
+points or ``--rules-dir``), whose option models the cache cannot know.
+
+The cache lives in ``$EXEMPTLINT_CACHE_DIR``, else ``$XDG_CACHE_HOME/exemptlint``,
 else ``~/.cache/exemptlint``; ``EXEMPTLINT_CACHE_DIR=""`` turns it off. It is never required: an
 unreadable, corrupt or unwritable cache only means the slow path.
 """
@@ -58,7 +62,8 @@ def cached_config(path: Path, rules: Sequence[Rule]) -> Config | None:
 
 def store_config(path: Path, config: Config) -> None:
     directory = cache_directory()
-    if directory is None:
+    if directory is None or config.uncacheable:
+        # Rule packs, rule folders and overrides depend on other files: always validated afresh.
         return
     try:
         entry = directory / f"config-{_key(path, path.read_bytes())}.json"

@@ -9,13 +9,14 @@ import datetime
 import hashlib
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from exemptlint.model import (
     Exemption,
     Finding,
     Level,
+    LoadError,
     LoadNote,
     PolicyAssignment,
     Position,
@@ -29,6 +30,25 @@ _NUMBERS = re.compile(r"\d+")
 
 
 @dataclass(frozen=True)
+class PathOverride:
+    """Per-path settings (config ``overrides``): levels and options for exemptions whose source
+    file matches one of ``files`` (shell-style globs; ``**`` and ``*`` also match ``/``)."""
+
+    files: tuple[str, ...]
+    levels: Mapping[str, Level] = field(default_factory=dict)
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def matches(self, file: str) -> bool:
+        from fnmatch import fnmatchcase
+
+        normalized = file.replace("\\", "/").removeprefix("./")
+        return any(
+            fnmatchcase(normalized, pattern) or fnmatchcase(normalized, pattern.replace("/**/", "/"))
+            for pattern in self.files
+        )
+
+
+@dataclass(frozen=True)
 class LintSettings:
     today: datetime.date
     select: tuple[str, ...] | None = None  # rule ids or id prefixes; None: every rule
@@ -37,6 +57,19 @@ class LintSettings:
     # Rule id -> options object (an instance of the rule's options dataclass).
     options: Mapping[str, Any] = field(default_factory=dict)
     assignment_map: Mapping[str, str] = field(default_factory=dict)
+    overrides: tuple[PathOverride, ...] = ()
+
+    def for_file(self, file: str) -> LintSettings:
+        """These settings with the overrides that match ``file`` applied, in order."""
+        matching = [o for o in self.overrides if o.matches(file)]
+        if not matching:
+            return self
+        levels = dict(self.levels)
+        options = dict(self.options)
+        for override in matching:
+            levels.update(override.levels)
+            options.update(override.options)
+        return replace(self, levels=levels, options=options, overrides=())
 
 
 def rule_enabled(rule_id: str, settings: LintSettings) -> bool:
@@ -56,7 +89,12 @@ def lint(
     unresolved_rule_id: str = "EL009",
     suppression_rule_id: str = "EL011",
     notes: Sequence[LoadNote] = (),
+    errors: list[LoadError] | None = None,
 ) -> list[Finding]:
+    """The findings of ``rules`` on ``exemptions``. A rule that raises is reported in ``errors``
+    (naming the rule and the exemption) and the other rules still run."""
+    if errors is None:
+        errors = []
     context = RuleContext(
         today=settings.today, assignments=list(assignments), assignment_map=settings.assignment_map
     )
@@ -66,20 +104,45 @@ def lint(
     suppression_rule = by_id.get(suppression_rule_id) if rule_enabled(suppression_rule_id, settings) else None
     findings: list[Finding] = []
     seen_directives: set[tuple[str, int]] = set()
+    # Cross-exemption rules run once; their violations join each exemption's own.
+    across: dict[int, list[tuple[Rule, Violation]]] = {}
+    for rule in active:
+        if rule.check_all is None:
+            continue
+        options = settings.options.get(rule.id) or rule.default_options()
+        try:
+            for exemption, violation in rule.check_all(exemptions, context, options):
+                across.setdefault(id(exemption), []).append((rule, violation))
+        except Exception as error:
+            errors.append(LoadError("exemptlint", 1, 1, f"rule {rule.id} raised {error!r} on the whole set"))
     for exemption in exemptions:
         own: list[Finding] = []
         # property -> (value, ids of the rules that needed it), one EL009 note per property.
         needed: dict[str, tuple[Unresolved, list[str]]] = {}
+        local = settings.for_file(exemption.source.file) if settings.overrides else settings
+        produced: list[tuple[Rule, Violation]] = list(across.get(id(exemption), ()))
         for rule in active:
-            options = settings.options.get(rule.id) or rule.default_options()
-            for violation in rule.check(exemption, context, options):
-                if violation.unresolved is not None:
-                    prop = violation.property or "value"
-                    entry = needed.setdefault(prop, (violation.unresolved, []))
-                    if rule.id not in entry[1]:
-                        entry[1].append(rule.id)
-                    continue
-                own.append(_finding(rule, violation, exemption, settings))
+            options = local.options.get(rule.id) or rule.default_options()
+            try:
+                produced.extend((rule, violation) for violation in rule.check(exemption, context, options))
+            except Exception as error:
+                position = exemption.source.locator.exemption()
+                errors.append(
+                    LoadError(
+                        exemption.source.file,
+                        position.line,
+                        position.column,
+                        f"rule {rule.id} raised {error!r} on exemption '{exemption.label}'",
+                    )
+                )
+        for rule, violation in produced:
+            if violation.unresolved is not None:
+                prop = violation.property or "value"
+                entry = needed.setdefault(prop, (violation.unresolved, []))
+                if rule.id not in entry[1]:
+                    entry[1].append(rule.id)
+                continue
+            own.append(_finding(rule, violation, exemption, local))
         if report_unresolved:
             rule = by_id[unresolved_rule_id]
             for prop, (value, rule_ids) in needed.items():
@@ -87,7 +150,7 @@ def lint(
                     f"{prop} is not known statically: {value.expression} ({value.reason}); "
                     f"not checked by {', '.join(rule_ids)}"
                 )
-                own.append(_finding(rule, Violation(message, property=prop), exemption, settings))
+                own.append(_finding(rule, Violation(message, property=prop), exemption, local))
         _apply_suppressions(own, exemption)
         findings.extend(own)
         if suppression_rule is not None:

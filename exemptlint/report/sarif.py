@@ -182,7 +182,7 @@ def _tags(rule: Rule, clip: _Clipper) -> list[str]:
 
 def _rule_descriptor(rule: Rule, clip: _Clipper, configured: Level | None = None) -> dict[str, Any]:
     summary = _sentence(rule.summary) or f"{rule.id} {rule.name}."
-    paragraphs = _paragraphs(_module_doc(rule))
+    paragraphs = _paragraphs(rule.help if rule.help is not None else _module_doc(rule))
     first = paragraphs[0] if paragraphs else summary
     options = _options(rule)
     level = (configured or rule.level).value
@@ -206,8 +206,9 @@ def _rule_descriptor(rule: Rule, clip: _Clipper, configured: Level | None = None
             )
             + "."
         )
-    text.append(f"Documentation: {rule.help_uri}")
-    markdown.append(f"[{rule.id} documentation]({rule.help_uri})")
+    if rule.help_uri:
+        text.append(f"Documentation: {rule.help_uri}")
+        markdown.append(f"[{rule.id} documentation]({rule.help_uri})")
 
     properties: dict[str, Any] = {
         "tags": _tags(rule, clip),
@@ -217,7 +218,7 @@ def _rule_descriptor(rule: Rule, clip: _Clipper, configured: Level | None = None
     severity = _security_severity(rule)
     if severity is not None:
         properties["security-severity"] = severity
-    return {
+    descriptor: dict[str, Any] = {
         "id": rule.id,
         "name": clip(rule.name or rule.id, MAX_NAME, "ruleNames"),
         "shortDescription": {"text": clip(summary, MAX_DESCRIPTION, "descriptions")},
@@ -230,6 +231,9 @@ def _rule_descriptor(rule: Rule, clip: _Clipper, configured: Level | None = None
         "helpUri": rule.help_uri,
         "properties": properties,
     }
+    if not rule.help_uri:
+        del descriptor["helpUri"]
+    return descriptor
 
 
 def _unknown_rule_descriptor(finding: Finding, clip: _Clipper) -> dict[str, Any]:

@@ -42,8 +42,13 @@ def summary(report: Report) -> str:
     )
     if report.suppressed:
         text += f" ({report.suppressed} suppressed)"
-    if report.errors:
-        text += f"; {len(report.errors)} file{'s' if len(report.errors) != 1 else ''} could not be read"
+    # Errors of rules that raised (plugins) are tool errors, not unreadable files.
+    raised = sum(1 for e in report.errors if e.message.startswith("rule ") and " raised " in e.message)
+    unread = len(report.errors) - raised
+    if unread:
+        text += f"; {unread} file{'s' if unread != 1 else ''} could not be read"
+    if raised:
+        text += f"; {raised} rule error{'s' if raised != 1 else ''}"
     return text + "."
 
 

@@ -7,7 +7,7 @@ yields ``Violation`` objects. The built-in rules use exactly this API.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -71,6 +71,13 @@ class RuleContext:
 
 
 CheckFunction = Callable[[Exemption, RuleContext, Any], Iterable[Violation]]
+# A cross-exemption check: called once with every exemption of the run; yields (exemption, violation).
+CheckAllFunction = Callable[[Sequence[Exemption], RuleContext, Any], Iterable[tuple[Exemption, Violation]]]
+
+
+def no_check(exemption: Exemption, context: RuleContext, options: Any) -> Iterable[Violation]:
+    """The per-exemption check of a rule that only has ``check_all``."""
+    return ()
 
 
 @dataclass(frozen=True)
@@ -85,21 +92,33 @@ class Rule:
     tags: tuple[str, ...] = ("security",)
     # How code-scanning dashboards rank it (0.0-10.0, GitHub's "security-severity").
     security_severity: float = 5.0
+    # Longer documentation (Markdown); built-in rules are documented by their module docstring.
+    help: str | None = None
+    # Where the rule is documented; built-in rules: docs/rules/ID.md.
+    help_url: str | None = None
+    # Cross-exemption rules: called once per run, after (or instead of) ``check``.
+    check_all: CheckAllFunction | None = None
+    # Where the rule comes from: "built-in", "rule pack FILE", "rules-dir FILE", "entry point NAME".
+    origin: str = "built-in"
 
     @property
     def help_uri(self) -> str:
-        return f"{DOCS_BASE}/{self.id}.md"
+        if self.help_url is not None:
+            return self.help_url
+        return f"{DOCS_BASE}/{self.id}.md" if self.origin == "built-in" else ""
 
     def default_options(self) -> Any:
         return self.options() if self.options is not None else None
 
 
 __all__ = [
+    "CheckAllFunction",
     "CheckFunction",
     "Rule",
     "RuleContext",
     "Violation",
     "contains_unresolved",
     "first_unresolved",
+    "no_check",
     "not_known",
 ]
