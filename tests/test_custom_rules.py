@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -323,24 +324,36 @@ def test_config_cache_sees_rule_pack_changes(project: Path, capsys: pytest.Captu
 # Plugins ---------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def installed_plugin(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Path]:
-    """The tests/plugin_package distribution, installed the way pip would record it: a dist-info
-    folder with entry_points.txt on sys.path (real discovery through importlib.metadata, offline)."""
+@pytest.fixture(scope="session")
+def plugin_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """tests/plugin_package, installed by pip (without its dependencies) into a folder of its own."""
     site = tmp_path_factory.mktemp("site")
-    dist_info = site / "exemptlint_demo_plugin-1.0.0.dist-info"
-    dist_info.mkdir()
-    (dist_info / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: exemptlint-demo-plugin\nVersion: 1.0.0\n", encoding="utf-8"
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--target",
+            str(site),
+            str(PLUGIN_PACKAGE),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
-    (dist_info / "entry_points.txt").write_text(
-        "[exemptlint.rules]\ndemo = exemptlint_demo_plugin:RULES\n", encoding="utf-8"
-    )
-    monkeypatch.syspath_prepend(str(site))
-    monkeypatch.syspath_prepend(str(PLUGIN_PACKAGE))
-    yield site
+    assert completed.returncode == 0, completed.stderr
+    assert list(site.glob("exemptlint_demo_plugin-1.0.0.dist-info/entry_points.txt"))
+    return site
+
+
+@pytest.fixture
+def installed_plugin(plugin_site: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The installed package on sys.path: discovered through importlib.metadata like any other."""
+    monkeypatch.syspath_prepend(str(plugin_site))
+    yield plugin_site
     sys.modules.pop("exemptlint_demo_plugin", None)
 
 
