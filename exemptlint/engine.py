@@ -170,9 +170,7 @@ def lint(
                     line=note.line,
                     column=note.column,
                     end_column=note.column + 1,
-                    fingerprint=hashlib.sha256(
-                        "\0".join((rule.id, note.file, _NUMBERS.sub("#", note.message))).encode("utf-8")
-                    ).hexdigest()[:32],
+                    fingerprint=_digest(rule.id, note.file, _NUMBERS.sub("#", note.message)),
                 )
             )
     findings.sort(key=Finding.sort_key)
@@ -286,7 +284,10 @@ def _finding_at(
 
 def fingerprint(rule_id: str, exemption: Exemption, prop: str | None, message: str) -> str:
     """Stable when unrelated lines move or days pass: no positions, and numbers are masked."""
-    parts = (rule_id, exemption.source.file, exemption.label, prop or "", _NUMBERS.sub("#", message))
+    return _digest(rule_id, exemption.source.file, exemption.label, prop or "", _NUMBERS.sub("#", message))
+
+
+def _digest(*parts: str) -> str:
     return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()[:32]
 
 

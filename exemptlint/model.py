@@ -6,7 +6,6 @@ about a file format or an output format.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Protocol
@@ -358,15 +357,3 @@ class Finding:
             if self.suppression is None
             else {"kind": self.suppression.kind, "justification": self.suppression.justification},
         }
-
-
-def iter_strings(value: Any) -> Iterator[str]:
-    """Every plain string inside a JSON-like value."""
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for v in value.values():
-            yield from iter_strings(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from iter_strings(v)

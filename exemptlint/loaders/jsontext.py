@@ -158,9 +158,6 @@ class JsonPositions:
         offset = self._values.get(path)
         return None if offset is None else self._position(offset)
 
-    def key_or_value(self, path: Path) -> Position | None:
-        return self.key(path) or self.value(path)
-
 
 def _decode_string(token: str) -> str:
     if "\\" not in token:

@@ -537,6 +537,12 @@ def _instances(body: dict[str, Any], module: _Module) -> list[tuple[_Scope, str 
     return [(_Scope(), None)]
 
 
+def _block_position(lines: list[str], start: int) -> Position:
+    """Where the ``resource`` keyword of a block starting on line ``start`` is."""
+    header = lines[start - 1] if 0 < start <= len(lines) else ""
+    return Position(start, len(header) - len(header.lstrip()) + 1, len("resource"))
+
+
 def _load_exemption(
     rtype: str,
     name: str,
@@ -550,8 +556,7 @@ def _load_exemption(
 ) -> None:
     scope_arg = EXEMPTION_TYPES[rtype]
     positions = _argument_positions(lines, start, end, ["name", scope_arg, *ARGUMENTS])
-    header = lines[start - 1] if 0 < start <= len(lines) else ""
-    block_position = Position(start, len(header) - len(header.lstrip()) + 1, len("resource"))
+    block_position = _block_position(lines, start)
     located = {ARGUMENTS.get(arg, arg): pos for arg, pos in positions.items()}
     if scope_arg in positions:
         located["scope"] = positions[scope_arg]
@@ -599,8 +604,7 @@ def _load_assignment(
     file: str,
     result: LoadResult,
 ) -> None:
-    header = lines[start - 1] if 0 < start <= len(lines) else ""
-    block_position = Position(start, len(header) - len(header.lstrip()) + 1, len("resource"))
+    block_position = _block_position(lines, start)
     result.assignments.append(
         PolicyAssignment(
             id=mark_placeholders(module.assignment_id(f"{rtype}.{name}")),
