@@ -139,17 +139,24 @@ class Locator(Protocol):
 
 
 class FixedLocator:
-    """A locator for sources whose positions are known up front."""
+    """A locator for sources whose positions are known up front.
+
+    Positions are kept as plain tuples: worker processes send many of these locators to the
+    parent, and tuples pickle far faster than dataclass instances.
+    """
 
     def __init__(self, exemption: Position, properties: dict[str, Position] | None = None) -> None:
-        self._exemption = exemption
-        self._properties = properties or {}
+        self._exemption = (exemption.line, exemption.column, exemption.length)
+        self._properties = {
+            name: (found.line, found.column, found.length) for name, found in (properties or {}).items()
+        }
 
     def exemption(self) -> Position:
-        return self._exemption
+        return Position(*self._exemption)
 
     def property(self, name: str) -> Position | None:
-        return self._properties.get(name)
+        found = self._properties.get(name)
+        return None if found is None else Position(*found)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import json
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from exemptlint.loaders.jsontext import JsonPositions, JsonSyntaxError, parse_json_text, strip_jsonc
 from exemptlint.model import Position
@@ -59,3 +63,62 @@ def test_positions_with_escaped_quotes_and_unicode() -> None:
     positions = JsonPositions(text)
     assert positions.key(('k"ey',)) == Position(1, 2)
     assert positions.key(("é", "x")) == Position(1, 26)
+
+
+def _paths(value: object, path: tuple[str | int, ...] = ()) -> list[tuple[tuple[str | int, ...], object]]:
+    found: list[tuple[tuple[str | int, ...], object]] = [(path, value)]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += _paths(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += _paths(item, (*path, index))
+    return found
+
+
+def _offset(text: str, position: Position) -> int:
+    lines = text.split("\n")
+    return sum(len(line) + 1 for line in lines[: position.line - 1]) + position.column - 1
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(derandomize=True, deadline=None, max_examples=300)
+@given(doc=_json_values, indent=st.sampled_from([None, 0, 2]), jsonc=st.booleans())
+def test_positions_point_at_every_key_and_container(doc: object, indent: int | None, jsonc: bool) -> None:
+    """Every key path finds its key token and every object or array its opening bracket, in
+    plain JSON and in JSONC with comments and trailing commas after every value."""
+    text = json.dumps(doc, indent=indent, ensure_ascii=False)
+    if jsonc and indent is not None:
+        # A comment after each line and a trailing comma before each closing bracket.
+        text = "// head\n" + "\n".join(
+            line + (" /* c */," if line.rstrip().endswith(("]", "}")) and i else "")
+            for i, line in enumerate(text.split("\n"))
+        ).rstrip(",")
+        if not text.endswith(("]", "}")):
+            text = text.rsplit(" /* c */", 1)[0]
+    try:
+        assert parse_json_text(text) == doc
+    except (JsonSyntaxError, AssertionError):
+        return  # the comment insertion made something that is not the same document: not a case
+    positions = JsonPositions(text)
+    for path, value in _paths(doc):
+        if path:
+            key = positions.key(path)
+            if isinstance(path[-1], str):
+                assert key is not None, path
+                at = _offset(text, key)
+                assert text[at : at + key.length] == json.dumps(path[-1], ensure_ascii=False), path
+            else:
+                assert key is None
+        where = positions.value(path)
+        if isinstance(value, (dict, list)):
+            assert where is not None, path
+            assert text[_offset(text, where)] == ("{" if isinstance(value, dict) else "["), path
+        else:
+            assert where is None, path

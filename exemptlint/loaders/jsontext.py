@@ -8,8 +8,11 @@ first request, which happens only for files that have something to report.
 from __future__ import annotations
 
 import bisect
+import contextlib
+import itertools
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from exemptlint.model import Position
@@ -71,102 +74,141 @@ def parse_json_text(text: str) -> Any:
         raise JsonSyntaxError("nesting too deep", 1, 1) from None
 
 
-# One match per token, with the white space and comments before it: a string, a punctuation
-# mark, or a scalar (number, true, false, null).
-_TOKEN = re.compile(
-    r"(?:\s|\ufeff|//[^\n]*|/\*.*?\*/)*"
-    r'(?:("[^"\\]*(?:\\.[^"\\]*)*")|([{}\[\]:,])|([^\s{}\[\]:,"/]+))',
-    re.DOTALL,
-)
+# White space and comments between tokens (a BOM can only come first, but is harmless anywhere),
+# and the same with the commas between members. One character per repetition, never ``[...]+``
+# inside ``*``: a nested repetition backtracks exponentially when the next token does not match.
+_SPACE_TEXT = r"(?:[ \t\n\r\ufeff]|//[^\n]*|/\*.*?\*/)*"
+_SPACE = re.compile(_SPACE_TEXT, re.DOTALL)
+_GAP = re.compile(r"(?:[ \t\n\r\ufeff,]|//[^\n]*|/\*.*?\*/)*", re.DOTALL)
+# One object member up to its value: the gap before it, the key (group 1, as written), the colon.
+_KEY = re.compile(_GAP.pattern + r'"([^"\\]*(?:\\.[^"\\]*)*)"' + _SPACE_TEXT + ":" + _SPACE_TEXT, re.DOTALL)
 
 
 class JsonPositions:
-    """Offsets of every key, and of every object and array, by path, built on first use."""
+    """Offsets of keys, and of objects and arrays, by path, found on demand.
+
+    Nothing is computed up front: a lookup walks from the root along its path, and each object or
+    array on the way is scanned once, recording where its members' keys and values start. Values
+    off the path are skipped with the C scanner of the ``json`` module, so the Python work is per
+    member on the path, not per token of the file (a full tokenizer was the largest cost of a run
+    that reports positions for every exemption).
+    """
 
     def __init__(self, text: str) -> None:
         self._text = text
-        self._keys: dict[Path, int] | None = None
-        self._key_lengths: dict[int, int] = {}
-        self._values: dict[Path, int] = {}
-        self._line_starts: list[int] = []
-
-    def _build(self) -> dict[Path, int]:
-        # This loop is the cost of positions, so it keeps the top of the stack in locals.
-        keys: dict[Path, int] = {}
-        key_lengths = self._key_lengths
-        values = self._values
-        stack: list[tuple[Path, bool, int]] = []
-        path: Path = ()
-        in_object = False
-        index = 0
-        key = ""
-        expect_key = False
-        started = False
-        for match in _TOKEN.finditer(self._text):
-            string, punct, _scalar = match.groups()
-            if punct is not None:
-                if punct == ",":
-                    expect_key = in_object
-                    continue
-                if punct == ":":
-                    continue
-                if punct == "]" or punct == "}":
-                    if stack:
-                        path, in_object, index = stack.pop()
-                    expect_key = False
-                    continue
-            elif string is not None and expect_key:
-                key = _decode_string(string)
-                offset = match.start(1)
-                key_path = (*path, key)
-                keys[key_path] = offset
-                key_lengths[offset] = len(string)
-                expect_key = False
-                continue
-            # A value starts here: its path inside the enclosing container.
-            if not started:
-                value_path: Path = ()
-                started = True
-            elif in_object:
-                value_path = (*path, key)
-            else:
-                value_path = (*path, index)
-                index += 1
-            if punct is not None:  # "{" or "["
-                values.setdefault(value_path, match.start(2))
-                stack.append((path, in_object, index))
-                path, in_object, index = value_path, punct == "{", 0
-                expect_key = in_object
-        self._line_starts = [0] + [m.end() for m in re.finditer("\n", self._text)]
-        return keys
-
-    def _position(self, offset: int, length: int = 1) -> Position:
-        line_index = bisect.bisect_right(self._line_starts, offset) - 1
-        return Position(line_index + 1, offset - self._line_starts[line_index] + 1, length)
+        # The same text with comments and trailing commas blanked, made only if a skipped value
+        # holds one (JSONC): the C scanner reads strict JSON.
+        self._strict: str | None = None
+        self._keys: dict[Path, tuple[int, int]] = {}
+        self._containers: dict[Path, int] = {}
+        self._scanned: set[Path] = set()
+        self._line_starts: list[int] | None = None
 
     def key(self, path: Path) -> Position | None:
         """Where the key that ends ``path`` is written."""
-        if self._keys is None:
-            self._keys = self._build()
-        offset = self._keys.get(path)
-        return None if offset is None else self._position(offset, self._key_lengths.get(offset, 1))
+        if not path:
+            return None
+        self._scan(path[:-1])
+        found = self._keys.get(path)
+        return None if found is None else self._position(found[0], found[1])
 
     def value(self, path: Path) -> Position | None:
-        """Where the value at ``path`` starts."""
-        if self._keys is None:
-            self._keys = self._build()
-        offset = self._values.get(path)
+        """Where the object or array at ``path`` starts (None for other values)."""
+        if path:
+            self._scan(path[:-1])
+        else:
+            self._root_offset()
+        offset = self._containers.get(path)
         return None if offset is None else self._position(offset)
 
+    def _root_offset(self) -> int | None:
+        offset = self._containers.get(())
+        if offset is None and () not in self._scanned:
+            offset = _SPACE.match(self._text).end()  # type: ignore[union-attr]
+            if self._text[offset : offset + 1] in ("{", "["):
+                self._containers[()] = offset
+            else:
+                self._scanned.add(())  # a scalar document has no members
+        return offset
 
-def _decode_string(token: str) -> str:
-    if "\\" not in token:
-        return token[1:-1]
+    def _scan(self, path: Path) -> None:
+        """Record the members of the container at ``path`` (and of its parents on the way)."""
+        if path in self._scanned:
+            return
+        if path:
+            self._scan(path[:-1])
+            start = self._containers.get(path)
+        else:
+            start = self._root_offset()
+        self._scanned.add(path)
+        if start is None:
+            return
+        # Not raised for text json.loads accepted; the members found before the problem stay.
+        with contextlib.suppress(ValueError, IndexError, StopIteration, RecursionError):
+            self._members(path, start)
+
+    def _members(self, path: Path, start: int) -> None:
+        text = self._text
+        keys = self._keys
+        containers = self._containers
+        at = start + 1
+        if text[start] == "{":
+            key = _KEY.match
+            while (found := key(text, at)) is not None:
+                spelled = found.group(1)
+                member: Path = (*path, spelled if "\\" not in spelled else _unescape(spelled))
+                keys[member] = (found.start(1) - 1, len(spelled) + 2)
+                at = found.end()
+                if text[at] in "{[":
+                    containers[member] = at
+                at = self._skip(at)
+            return
+        gap = _GAP.match
+        index = 0
+        while text[at := gap(text, at).end()] != "]":  # type: ignore[union-attr]
+            if text[at] in "{[":
+                item: Path = (*path, index)
+                containers[item] = at
+            index += 1
+            at = self._skip(at)
+
+    def _skip(self, at: int) -> int:
+        """The offset just after the value that starts at ``at``."""
+        if self._strict is None:
+            try:
+                return _SCAN(self._text, at)[1]
+            except StopIteration:
+                pass
+            except json.JSONDecodeError:
+                pass
+            self._strict = strip_jsonc(self._text)  # same length: offsets stay valid
+        return _SCAN(self._strict, at)[1]
+
+    def _position(self, offset: int, length: int = 1) -> Position:
+        starts = self._line_starts
+        if starts is None:
+            # Built with C-level calls only (no Python step per line): cumulative line lengths.
+            lengths = map(len, self._text.split("\n"))
+            starts = self._line_starts = [0, *itertools.accumulate(map(_PLUS_ONE, lengths))]
+        line_index = bisect.bisect_right(starts, offset) - 1
+        return Position(line_index + 1, offset - starts[line_index] + 1, length)
+
+
+_PLUS_ONE = (1).__add__
+
+
+def _unescape(spelled: str) -> str:
     try:
-        value = json.loads(token)
+        value = json.loads(f'"{spelled}"')
     except json.JSONDecodeError:
-        return token[1:-1]
-    return value if isinstance(value, str) else token[1:-1]
+        return spelled
+    return value if isinstance(value, str) else spelled
+
+
+# The C scanner behind json.loads: (value, end offset) of the value at an offset. Neither is in
+# the typeshed stubs, hence the annotations.
+_SCAN: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+scanstring: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
 
 
 class JsonLocator:
