@@ -8,15 +8,18 @@ import os
 import sys
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from exemptlint import __version__
-from exemptlint.model import Finding, Level, LoadError, LoadResult
+from exemptlint.model import Exemption, Finding, Level, LoadError, LoadResult
 from exemptlint.report import FORMATS, Report
 
 if TYPE_CHECKING:
     from exemptlint.config import Config
+    from exemptlint.engine import LintSettings
+    from exemptlint.loaders import LoadOptions
     from exemptlint.rules.api import Rule
 
 EXIT_OK = 0
@@ -29,6 +32,16 @@ def _date(text: str) -> datetime.date:
         return datetime.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date (YYYY-MM-DD)") from None
+
+
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of processes (0 for every core)")
+    return value
 
 
 def _rule_list(text: str) -> list[str]:
@@ -93,6 +106,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="DIR",
         help="load Python rules (RULE/RULES in each .py file) from DIR (repeatable)",
+    )
+    check.add_argument(
+        "-j",
+        "--jobs",
+        type=_jobs,
+        default=0,
+        metavar="N",
+        help="processes to use: 0 (default) uses every core for runs over many files, 1 only this one",
     )
     check.add_argument("--quiet", action="store_true", help="print findings and errors only, no summary")
     check.add_argument("--no-color", action="store_true", help="never colour the text output")
@@ -261,8 +282,7 @@ def _rule_text(rule: Rule, config: Config) -> str:
 
 def run_check(args: argparse.Namespace) -> int:
     from exemptlint.dates import utc_today
-    from exemptlint.engine import LintSettings, lint, rule_enabled
-    from exemptlint.rules import SUPPRESSION_RULE_ID, UNRESOLVED_RULE_ID
+    from exemptlint.engine import LintSettings, rule_enabled
 
     resolved = _rules_and_config(args)
     if resolved is None:
@@ -275,7 +295,6 @@ def run_check(args: argparse.Namespace) -> int:
         return EXIT_ERROR
 
     today = args.today or config.today or utc_today()
-    files, loaded, errors = _load_inputs(args, config.exclude, today)
     settings = LintSettings(
         today=today,
         select=tuple(args.select) if args.select is not None else config.select,
@@ -285,16 +304,8 @@ def run_check(args: argparse.Namespace) -> int:
         assignment_map=config.assignments,
         overrides=config.overrides,
     )
-    findings = lint(
-        loaded.exemptions,
-        loaded.assignments,
-        settings,
-        all_rules,
-        UNRESOLVED_RULE_ID,
-        SUPPRESSION_RULE_ID,
-        notes=loaded.notes,
-        errors=errors,
-    )
+    linted = _lint_inputs(args, config.exclude, settings, all_rules, {name for name, _ in targets})
+    findings, errors = linted.findings, linted.errors
     stale: list[dict[str, object]] = []
     if args.baseline:
         problem = _apply_baseline(args.baseline, findings, stale)
@@ -303,8 +314,10 @@ def run_check(args: argparse.Namespace) -> int:
     report = Report(
         version=__version__,
         today=today.isoformat(),
-        files=files,
-        exemptions=loaded.exemptions,
+        files=linted.files,
+        exemptions=linted.exemptions,
+        exemption_count=linted.exemption_count,
+        exemption_json=linted.exemption_json,
         findings=findings,
         errors=errors,
         # The rules that ran (SARIF lists them): --select/--ignore and the config decide.
@@ -348,10 +361,28 @@ def _output_targets(args: argparse.Namespace) -> list[tuple[str, str | None]]:
     return targets
 
 
-def _load_inputs(
-    args: argparse.Namespace, exclude: tuple[str, ...], today: datetime.date
-) -> tuple[list[str], LoadResult, list[LoadError]]:
-    from exemptlint.loaders import LoadOptions, discover, display_path, load_file, load_parameters_file
+@dataclass
+class _Linted:
+    files: list[str]
+    exemptions: list[Exemption]
+    findings: list[Finding]
+    errors: list[LoadError]
+    # Set when the exemptions were linted in worker processes (see Report).
+    exemption_count: int | None = None
+    exemption_json: list[dict[str, Any]] | None = None
+
+
+def _lint_inputs(
+    args: argparse.Namespace,
+    exclude: tuple[str, ...],
+    settings: LintSettings,
+    rules: Sequence[Rule],
+    formats: set[str],
+) -> _Linted:
+    """Load and lint every input, in worker processes when there are many."""
+    from exemptlint.engine import rule_enabled
+    from exemptlint.loaders import LoadOptions, discover, display_path, load_parameters_file
+    from exemptlint.parallel import worker_count
 
     errors: list[LoadError] = []
     parameters: dict[str, object] = {}
@@ -360,17 +391,37 @@ def _load_inputs(
         if problem is not None:
             errors.append(problem)
         parameters.update(values)
-    files, missing = discover(args.paths, exclude)
+    paths, missing = discover(args.paths, exclude)
     errors.extend(missing)
-    options = LoadOptions(today=today, parameters=parameters, exclude=exclude)
-    loaded = LoadResult()
-    shown_files: list[str] = []
-    per_file: list[tuple[str, LoadResult]] = []
-    for file in files:
-        shown = display_path(file)
-        shown_files.append(shown)
-        per_file.append((shown, load_file(file, options, shown)))
+    options = LoadOptions(today=settings.today, parameters=parameters, exclude=exclude)
+    files = [(path, display_path(path)) for path in paths]
+    # A rule over all exemptions at once needs them in one process.
+    across = any(rule.check_all is not None and rule_enabled(rule.id, settings) for rule in rules)
+    workers = 0 if across else worker_count(args.jobs, len(files))
+    if workers:
+        linted = _lint_in_workers(files, options, settings, rules, workers, formats, errors)
+        if linted is not None:
+            return linted
+    return _lint_here(files, options, settings, rules, errors)
+
+
+def _lint_here(
+    files: list[tuple[Path, str]],
+    options: LoadOptions,
+    settings: LintSettings,
+    rules: Sequence[Rule],
+    errors: list[LoadError],
+) -> _Linted:
+    from exemptlint.budget import BudgetTimer
+    from exemptlint.engine import lint
+    from exemptlint.loaders import load_file
+    from exemptlint.rules import SUPPRESSION_RULE_ID, UNRESOLVED_RULE_ID
+
+    with BudgetTimer(options.time_budget) as timer:
+        timed = replace(options, timer=timer)
+        per_file = [(shown, load_file(path, timed, shown)) for path, shown in files]
     followed = set().union(*(result.followed for _, result in per_file))
+    loaded = LoadResult()
     for shown, result in per_file:
         if shown in followed:
             # A module another file deploys is linted with the values that file passes it; on its
@@ -378,8 +429,60 @@ def _load_inputs(
             result = LoadResult(errors=result.errors, assignments=result.assignments)
         loaded.extend(result)
     # A broken module is reported by its own load and by every file that follows it: once is enough.
-    errors.extend(dict.fromkeys(loaded.errors))
-    return shown_files, loaded, errors
+    errors = [*errors, *dict.fromkeys(loaded.errors)]
+    findings = lint(
+        loaded.exemptions,
+        loaded.assignments,
+        settings,
+        rules,
+        UNRESOLVED_RULE_ID,
+        SUPPRESSION_RULE_ID,
+        notes=loaded.notes,
+        errors=errors,
+    )
+    return _Linted([shown for _, shown in files], loaded.exemptions, findings, errors)
+
+
+def _lint_in_workers(
+    files: list[tuple[Path, str]],
+    options: LoadOptions,
+    settings: LintSettings,
+    rules: Sequence[Rule],
+    workers: int,
+    formats: set[str],
+    errors: list[LoadError],
+) -> _Linted | None:
+    """The same as ``_lint_here``, on ``workers`` processes; None when the run must be redone in
+    one process (see ``exemptlint.parallel``)."""
+    from exemptlint.parallel import lint_in_parallel, merge_findings
+    from exemptlint.rules import SUPPRESSION_RULE_ID, UNRESOLVED_RULE_ID
+
+    run = lint_in_parallel(
+        files,
+        options,
+        settings,
+        rules,
+        workers,
+        unresolved_rule_id=UNRESOLVED_RULE_ID,
+        suppression_rule_id=SUPPRESSION_RULE_ID,
+        want_json="json" in formats,
+        want_exemptions="junit" in formats,
+    )
+    if not run.complete:
+        return None
+    followed = set().union(*(report.followed for report in run.files))
+    # Modules another file deploys are linted through that file only (as in _lint_here).
+    linted = [report for report in run.files if report.shown not in followed]
+    load_errors = dict.fromkeys(error for report in run.files for error in report.errors)
+    rule_errors = [error for report in linted for error in report.rule_errors]
+    return _Linted(
+        files=[shown for _, shown in files],
+        exemptions=[exemption for report in linted for exemption in report.exemptions],
+        findings=merge_findings(linted, SUPPRESSION_RULE_ID),
+        errors=[*errors, *load_errors, *rule_errors],
+        exemption_count=sum(report.exemption_count for report in linted),
+        exemption_json=[document for report in linted for document in report.exemption_json],
+    )
 
 
 def _apply_baseline(name: str, findings: list[Finding], stale: list[dict[str, object]]) -> LoadError | None:

@@ -6,6 +6,7 @@ The engine knows nothing about output formats or files on disk.
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -90,14 +91,18 @@ def lint(
     suppression_rule_id: str = "EL011",
     notes: Sequence[LoadNote] = (),
     errors: list[LoadError] | None = None,
+    context: RuleContext | None = None,
 ) -> list[Finding]:
     """The findings of ``rules`` on ``exemptions``. A rule that raises is reported in ``errors``
-    (naming the rule and the exemption) and the other rules still run."""
+    (naming the rule and the exemption) and the other rules still run.
+
+    ``context``, when given, replaces the one made from ``assignments`` and ``settings`` (worker
+    processes share one assignment index between the files they lint).
+    """
     if errors is None:
         errors = []
-    context = RuleContext(
-        today=settings.today, assignments=list(assignments), assignment_map=settings.assignment_map
-    )
+    if context is None:
+        context = new_context(assignments, settings)
     by_id = {rule.id: rule for rule in rules}
     active = [rule for rule in rules if rule_enabled(rule.id, settings)]
     report_unresolved = unresolved_rule_id in by_id and rule_enabled(unresolved_rule_id, settings)
@@ -122,19 +127,7 @@ def lint(
         local = settings.for_file(exemption.source.file) if settings.overrides else settings
         produced: list[tuple[Rule, Violation]] = list(across.get(id(exemption), ()))
         for rule in active:
-            options = local.options.get(rule.id) or rule.default_options()
-            try:
-                produced.extend((rule, violation) for violation in rule.check(exemption, context, options))
-            except Exception as error:
-                position = exemption.source.locator.exemption()
-                errors.append(
-                    LoadError(
-                        exemption.source.file,
-                        position.line,
-                        position.column,
-                        f"rule {rule.id} raised {error!r} on exemption '{exemption.label}'",
-                    )
-                )
+            _check(rule, exemption, context, local, produced, errors)
         for rule, violation in produced:
             if violation.unresolved is not None:
                 prop = violation.property or "value"
@@ -175,6 +168,47 @@ def lint(
             )
     findings.sort(key=Finding.sort_key)
     return findings
+
+
+def _check(
+    rule: Rule,
+    exemption: Exemption,
+    context: RuleContext,
+    settings: LintSettings,
+    produced: list[tuple[Rule, Violation]],
+    errors: list[LoadError],
+) -> None:
+    options = settings.options.get(rule.id) or _default_options(rule)
+    try:
+        produced.extend((rule, violation) for violation in rule.check(exemption, context, options))
+    except Exception as error:
+        position = exemption.source.locator.exemption()
+        errors.append(
+            LoadError(
+                exemption.source.file,
+                position.line,
+                position.column,
+                f"rule {rule.id} raised {error!r} on exemption '{exemption.label}'",
+            )
+        )
+
+
+def _default_options(rule: Rule) -> Any:
+    # One options object per rule and run instead of one per exemption: options are read-only.
+    if rule.options is None:
+        return None
+    return _defaults_of(rule.options)
+
+
+@functools.cache
+def _defaults_of(options: type) -> Any:
+    return options()
+
+
+def new_context(assignments: Sequence[PolicyAssignment], settings: LintSettings) -> RuleContext:
+    return RuleContext(
+        today=settings.today, assignments=list(assignments), assignment_map=settings.assignment_map
+    )
 
 
 def _apply_suppressions(findings: list[Finding], exemption: Exemption) -> None:

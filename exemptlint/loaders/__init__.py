@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from exemptlint.budget import TimeBudgetExceeded, time_budget
+from exemptlint.budget import BudgetTimer, TimeBudgetExceeded, time_budget
 from exemptlint.loaders.jsontext import JsonPositions, JsonSyntaxError, parse_json_text
 from exemptlint.model import LoadError, LoadResult
 from exemptlint.suppressions import parse_directives
@@ -47,6 +47,8 @@ class LoadOptions:
     exclude: tuple[str, ...] = ()
     # Seconds one file may take to load before it is reported as an error (0: no limit).
     time_budget: float = 20.0
+    # An armed run-wide timer with the same budget (cheaper per file); else one timer per file.
+    timer: BudgetTimer | None = None
 
 
 def discover(paths: Sequence[str], exclude: Sequence[str] = ()) -> tuple[list[Path], list[LoadError]]:
@@ -133,40 +135,51 @@ def load_file(path: Path, options: LoadOptions, display: str | None = None) -> L
     text, error = read_text(path, display)
     if error is not None or text is None:
         return LoadResult(errors=[error] if error else [])
+    timer = options.timer
     try:
+        if timer is not None and timer.armed:
+            timer.start_file()
+            try:
+                return _load_text(text, path, display, options)
+            finally:
+                timer.end_file()
         with time_budget(options.time_budget):
-            suffix = path.suffix.lower()
-            if suffix in BICEP_SUFFIXES:
-                # Imported here: runs without Bicep files never load the Bicep parser.
-                from exemptlint.loaders.bicep import load_bicep_text
-
-                return load_bicep_text(text, display, options, path)
-            if suffix in TERRAFORM_SUFFIXES:
-                from exemptlint.loaders.terraform import load_terraform_text
-
-                return load_terraform_text(text, display, options, path)
-            if suffix == ".tfvars" or path.name.lower().endswith(".tfvars.json"):
-                # Inputs of the .tf files beside them (read by the Terraform loader), not sources.
-                return LoadResult()
-            if suffix in YAML_SUFFIXES:
-                from exemptlint.loaders.yaml_source import load_yaml_text
-
-                return load_yaml_text(text, display)
-            if suffix in CSV_SUFFIXES:
-                # EPAC's CSV form; a CSV without EPAC's columns holds no exemption.
-                from exemptlint.loaders.epac import load_epac_csv
-
-                return load_epac_csv(text, display)
-            if suffix not in JSON_SUFFIXES and text.lstrip("\ufeff \t\r\n")[:1] not in ("{", "["):
-                # Named explicitly (a pre-commit hook passes every matching file) but neither JSON
-                # by its name nor by its content: a format exemptlint does not read.
-                return LoadResult()
-            return load_json_text(text, display, options, path)
+            return _load_text(text, path, display, options)
     except TimeBudgetExceeded:
         message = f"gave up after {options.time_budget:g} seconds (the file is too large or too complex)"
         return LoadResult(errors=[LoadError(display, 1, 1, message)])
     except RecursionError:
         return LoadResult(errors=[LoadError(display, 1, 1, "nesting too deep to evaluate")])
+
+
+def _load_text(text: str, path: Path, display: str, options: LoadOptions) -> LoadResult:
+    suffix = path.suffix.lower()
+    if suffix in BICEP_SUFFIXES:
+        # Imported here: runs without Bicep files never load the Bicep parser.
+        from exemptlint.loaders.bicep import load_bicep_text
+
+        return load_bicep_text(text, display, options, path)
+    if suffix in TERRAFORM_SUFFIXES:
+        from exemptlint.loaders.terraform import load_terraform_text
+
+        return load_terraform_text(text, display, options, path)
+    if suffix == ".tfvars" or path.name.lower().endswith(".tfvars.json"):
+        # Inputs of the .tf files beside them (read by the Terraform loader), not sources.
+        return LoadResult()
+    if suffix in YAML_SUFFIXES:
+        from exemptlint.loaders.yaml_source import load_yaml_text
+
+        return load_yaml_text(text, display)
+    if suffix in CSV_SUFFIXES:
+        # EPAC's CSV form; a CSV without EPAC's columns holds no exemption.
+        from exemptlint.loaders.epac import load_epac_csv
+
+        return load_epac_csv(text, display)
+    if suffix not in JSON_SUFFIXES and text.lstrip("\ufeff \t\r\n")[:1] not in ("{", "["):
+        # Named explicitly (a pre-commit hook passes every matching file) but neither JSON
+        # by its name nor by its content: a format exemptlint does not read.
+        return LoadResult()
+    return load_json_text(text, display, options, path)
 
 
 def load_json_text(text: str, display: str, options: LoadOptions, path: Path | None = None) -> LoadResult:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from exemptlint.model import Exemption, Finding, Level, LoadError
 from exemptlint.rules.api import Rule
@@ -34,6 +35,16 @@ class Report:
     stale_baseline: Sequence[Mapping[str, object]] = ()
     # Levels the config sets per rule (SARIF shows them as each rule's configured level).
     levels: Mapping[str, Level] = field(default_factory=dict)
+    # When the exemptions were linted in worker processes, ``exemptions`` holds only what the
+    # requested formats need: their number is here, and their JSON (``Exemption.to_json()``,
+    # made in the workers) in ``exemption_json`` when a JSON report was asked for.
+    exemption_count: int | None = None
+    exemption_json: Sequence[Mapping[str, Any]] | None = None
+
+    @property
+    def checked(self) -> int:
+        """How many exemptions were checked."""
+        return self.exemption_count if self.exemption_count is not None else len(self.exemptions)
 
     def count(self, level: Level) -> int:
         """Findings at ``level`` that count (suppressed ones do not)."""

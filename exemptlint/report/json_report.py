@@ -18,13 +18,15 @@ def render(report: Report, color: bool) -> str:
         "files": list(report.files),
         "summary": {
             "files": len(report.files),
-            "exemptions": len(report.exemptions),
+            "exemptions": report.checked,
             # Findings by level; "loadErrors" counts inputs that could not be read or parsed.
             "findings": {level.value: report.count(level) for level in Level},
             "suppressed": report.suppressed,
             "loadErrors": len(report.errors),
         },
-        "exemptions": [exemption.to_json() for exemption in report.exemptions],
+        "exemptions": list(report.exemption_json)
+        if report.exemption_json is not None
+        else [exemption.to_json() for exemption in report.exemptions],
         "findings": [finding.to_json() for finding in report.findings],
         "staleBaseline": [dict(entry) for entry in report.stale_baseline],
         "errors": [

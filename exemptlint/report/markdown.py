@@ -40,7 +40,7 @@ def _plural(n: int, word: str) -> str:
 
 def result_line(report: Report) -> str:
     errors, warnings = report.count(Level.ERROR), report.count(Level.WARNING)
-    total = len(report.exemptions)
+    total = report.checked
     failing = {
         (f.file, f.exemption_name)
         for f in report.findings

@@ -35,7 +35,7 @@ def summary(report: Report) -> str:
         for level in (Level.ERROR, Level.WARNING, Level.NOTE)
     )
     files = len(report.files)
-    exemptions = len(report.exemptions)
+    exemptions = report.checked
     text = (
         f"Checked {exemptions} exemption{'s' if exemptions != 1 else ''} in {files} "
         f"file{'s' if files != 1 else ''}: {counts}"

@@ -62,6 +62,9 @@ class RuleContext:
     assignment_map: Mapping[str, str] = field(default_factory=dict)
     # Results that several rules share (EL001 and EL010 resolve the same assignment).
     memo: dict[Any, Any] = field(default_factory=dict)
+    # Results about ``assignments`` as a whole (the index EL001 looks them up in): contexts with
+    # the same assignments may share it.
+    assignment_memo: dict[Any, Any] = field(default_factory=dict)
 
     @property
     def catalog(self) -> Catalog:

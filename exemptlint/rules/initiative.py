@@ -97,7 +97,7 @@ class _AssignmentIndex:
 
 
 def _index(context: RuleContext) -> _AssignmentIndex:
-    index = context.memo.get("assignment-index")
+    index = context.assignment_memo.get("index")
     if isinstance(index, _AssignmentIndex):
         return index
     by_id: dict[str, PolicyAssignment] = {}
@@ -112,7 +112,7 @@ def _index(context: RuleContext) -> _AssignmentIndex:
             by_name.setdefault(candidate.lower(), []).append(assignment)
     config = {key.lower().rstrip("/"): value for key, value in context.assignment_map.items()}
     index = _AssignmentIndex(config, by_id, by_name)
-    context.memo["assignment-index"] = index
+    context.assignment_memo["index"] = index
     return index
 
 

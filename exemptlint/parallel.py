@@ -1,0 +1,349 @@
+"""Linting on several processes, for runs over many files.
+
+EL001 needs every policy assignment of the run before it can judge any exemption, so a run is
+two passes over the files, each shared among worker processes in chunks:
+
+1. **Assignments.** A worker reads each file and loads it only if its text can define a policy
+   assignment (it names the assignment *type*, not just an assignment id, or it is Bicep that
+   deploys modules). Most files are only read.
+2. **Lint.** With every assignment known, a worker loads each file, runs every rule on its
+   exemptions and locates the findings. It sends back findings, errors and what the reports need
+   of the exemptions (their number; their JSON for a JSON report), never the file's text.
+
+The parent only merges. Memory stays bounded: a worker holds one chunk's texts at a time, the
+parent no text at all. The result is the same as in one process; if the second pass meets an
+assignment the first one did not load (a file that builds the type from parts, say),
+``ParallelRun.complete`` is False and the caller lints in one process instead.
+
+Workers are forked, so they inherit the rules (plugins and rule packs too) and the settings
+instead of re-creating them; where ``fork`` is not available the run stays in one process.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import re
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, TypeVar
+
+from exemptlint.budget import BudgetTimer
+from exemptlint.engine import LintSettings, lint
+from exemptlint.loaders import LoadOptions, load_file, read_text
+from exemptlint.model import Exemption, Finding, FixedLocator, LoadError, PolicyAssignment, Source
+from exemptlint.rules.api import Rule, RuleContext
+
+# Below this many files a run stays in one process: starting workers costs more than it saves
+# (measured with bench/run; see docs/performance.md).
+MIN_FILES = 200
+# Files per task: small enough to share the work evenly, large enough that sending tasks and
+# results costs little next to linting them.
+MAX_CHUNK = 64
+
+# Text that can define a policy assignment: the assignment type as the value of a type property
+# (JSON, YAML) or of a Bicep resource, any type written as an ARM expression, or a Terraform
+# assignment resource. An assignment *id* (".../policyAssignments/NAME") does not count. Every
+# search is linear in the text (bounded look-behind, no nested repetition): it runs on every file,
+# outside the per-file time budget.
+_ASSIGNMENT_WORD = re.compile(r"policyAssignments(?![/\w])|_policy_assignment\b", re.IGNORECASE)
+_TYPE_KEY_BEFORE = re.compile(r"""type['"]?[ \t]*:[ \t]*['"]?[^'"\n]*\Z""", re.IGNORECASE)
+_EXPRESSION_TYPE = re.compile(r"""type['"]?[ \t]{0,20}:[ \t]{0,20}['"]\[""", re.IGNORECASE)
+_LOOK_BEHIND = 120
+# Bicep modules may define assignments that the deploying file evaluates with its own values.
+_BICEP_MODULE = re.compile(r"^[ \t]*module\s", re.MULTILINE)
+
+
+@dataclass
+class FileReport:
+    """What a worker sends back for one file."""
+
+    shown: str
+    errors: list[LoadError]
+    # Rules that raised (reported after every load error, as in one process).
+    rule_errors: list[LoadError] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    exemption_count: int = 0
+    # Exemption.to_json() of each exemption, when a JSON report is written.
+    exemption_json: list[dict[str, Any]] = field(default_factory=list)
+    # The exemptions themselves (positions kept, text dropped), when a JUnit report is written.
+    exemptions: list[Exemption] = field(default_factory=list)
+    followed: set[str] = field(default_factory=set)
+    # The file defines an assignment that the first pass did not load.
+    missed_assignment: bool = False
+
+
+@dataclass
+class ParallelRun:
+    files: list[FileReport]
+    assignments: list[PolicyAssignment]
+    complete: bool
+
+
+@dataclass(frozen=True)
+class _Job:
+    options: LoadOptions
+    settings: LintSettings
+    rules: tuple[Rule, ...]
+    unresolved_rule_id: str
+    suppression_rule_id: str
+    want_json: bool
+    want_exemptions: bool
+    assignments: tuple[PolicyAssignment, ...] = ()
+
+
+def available_cores() -> int:
+    """The cores this process may run on (the CPU affinity mask, as containers set it)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+def worker_count(requested: int, files: int) -> int:
+    """How many worker processes a run over ``files`` files uses: 0 means "in this process".
+
+    ``requested`` is ``--jobs``: 1 forces one process, 0 means as many as there are cores (then
+    only from ``MIN_FILES`` files on), N uses N workers whatever the number of files.
+    """
+    if requested == 1 or files < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return 0
+    if requested == 0:
+        if files < MIN_FILES:
+            return 0
+        requested = available_cores()
+        if requested == 1:
+            return 0
+    return min(requested, files)
+
+
+def lint_in_parallel(
+    files: Sequence[tuple[Path, str]],
+    options: LoadOptions,
+    settings: LintSettings,
+    rules: Sequence[Rule],
+    workers: int,
+    *,
+    unresolved_rule_id: str,
+    suppression_rule_id: str,
+    want_json: bool,
+    want_exemptions: bool,
+) -> ParallelRun:
+    """Each file's report, in the order of ``files``, computed by ``workers`` processes."""
+    job = _Job(
+        options, settings, tuple(rules), unresolved_rule_id, suppression_rule_id, want_json, want_exemptions
+    )
+    size = max(1, min(MAX_CHUNK, len(files) // (workers * 8)))
+    chunks = [list(files[start : start + size]) for start in range(0, len(files), size)]
+
+    found = _run(_assignments_of_chunk, chunks, job, workers, _no_assignments)
+    assignments = [assignment for loaded, file_assignments in found for assignment in file_assignments]
+    loaded = iter([was_loaded for was_loaded, _ in found])
+    tasks = [[(path, shown, next(loaded)) for path, shown in chunk] for chunk in chunks]
+    reports = _run(_lint_chunk, tasks, replace(job, assignments=tuple(assignments)), workers, _stopped)
+    complete = not any(report.missed_assignment for report in reports)
+    return ParallelRun(reports, assignments, complete)
+
+
+Task = TypeVar("Task")
+Result = TypeVar("Result")
+
+
+def _run(
+    work: Callable[[list[Task]], list[Result]],
+    chunks: list[list[Task]],
+    job: _Job,
+    workers: int,
+    on_crash: Callable[[Task], Result],
+) -> list[Result]:
+    """``work`` over every chunk in the pool, results in order. If a worker dies (killed, out of
+    memory, a crash in a native parser), what is left is redone one item per task in a single
+    worker, so that the item that kills it is known: it gets ``on_crash(item)``."""
+    results: list[Result] = []
+    finished = 0
+    try:
+        with _pool(workers, job) as pool:
+            for chunk_results in pool.map(work, chunks):
+                results.extend(chunk_results)
+                finished += 1
+    except BrokenProcessPool:
+        remaining = [item for chunk in chunks[finished:] for item in chunk]
+        while remaining:
+            done = 0
+            try:
+                with _pool(1, job) as pool:
+                    for item_results in pool.map(work, [[item] for item in remaining]):
+                        results.extend(item_results)
+                        done += 1
+            except BrokenProcessPool:
+                results.append(on_crash(remaining[done]))
+                done += 1
+            remaining = remaining[done:]
+    return results
+
+
+def _no_assignments(item: tuple[Path, str]) -> tuple[bool, list[PolicyAssignment]]:
+    return False, []  # the second pass reports the file
+
+
+def _stopped(item: tuple[Path, str, bool]) -> FileReport:
+    _, shown, _ = item
+    return FileReport(shown, [LoadError(shown, 1, 1, "the process linting this file stopped unexpectedly")])
+
+
+def _pool(workers: int, job: _Job) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_start_worker,
+        initargs=(job,),
+    )
+
+
+@dataclass
+class _Worker:
+    job: _Job
+    # The context of files that define no assignment of their own: shared, so that the
+    # assignment index is built once per worker.
+    shared: RuleContext
+
+
+# This worker process's job, set once when it starts (never set in the parent).
+_worker: _Worker | None = None
+
+
+def _start_worker(job: _Job) -> None:
+    global _worker
+    # Interval timers are not inherited across fork: each worker arms its own.
+    timer = BudgetTimer(job.options.time_budget)
+    timer.arm()
+    job = replace(job, options=replace(job.options, timer=timer))
+    _worker = _Worker(job, _context(job, list(job.assignments)))
+
+
+def _context(job: _Job, assignments: list[PolicyAssignment]) -> RuleContext:
+    return RuleContext(
+        today=job.settings.today, assignments=assignments, assignment_map=job.settings.assignment_map
+    )
+
+
+def _current() -> _Worker:
+    assert _worker is not None, "called outside a worker process"
+    return _worker
+
+
+def _assignments_of_chunk(chunk: list[tuple[Path, str]]) -> list[tuple[bool, list[PolicyAssignment]]]:
+    job = _current().job
+    return [_assignments_of(path, shown, job.options) for path, shown in chunk]
+
+
+def _assignments_of(path: Path, shown: str, options: LoadOptions) -> tuple[bool, list[PolicyAssignment]]:
+    """Whether the file was loaded, and the assignments it defines (its other content and any
+    problem are left to the second pass)."""
+    text, _ = read_text(path, shown)
+    if text is None or not may_define_assignment(text, path):
+        return False, []
+    return True, [_detached_assignment(a) for a in load_file(path, options, shown).assignments]
+
+
+def may_define_assignment(text: str, path: Path) -> bool:
+    """False only when the file certainly defines no policy assignment (see ``_ASSIGNMENT_WORD``)."""
+    for word in _ASSIGNMENT_WORD.finditer(text):
+        end = word.end()
+        if word.group().startswith("_") or text[end : end + 1] == "@":
+            return True  # a Terraform resource, or a Bicep resource type
+        start = word.start()
+        line_start = text.rfind("\n", max(0, start - _LOOK_BEHIND), start) + 1
+        if _TYPE_KEY_BEFORE.search(text, max(line_start, start - _LOOK_BEHIND), start):
+            return True
+    if _EXPRESSION_TYPE.search(text):
+        return True
+    return path.suffix.lower() == ".bicep" and _BICEP_MODULE.search(text) is not None
+
+
+def _lint_chunk(chunk: list[tuple[Path, str, bool]]) -> list[FileReport]:
+    worker = _current()
+    return [_lint_file(path, shown, loaded, worker) for path, shown, loaded in chunk]
+
+
+def _lint_file(path: Path, shown: str, loaded_before: bool, worker: _Worker) -> FileReport:
+    job = worker.job
+    result = load_file(path, job.options, shown)
+    report = FileReport(shown, result.errors, followed=result.followed)
+    # The first pass put this file's assignments in every context already, unless it did not load it.
+    own = [] if loaded_before else result.assignments
+    report.missed_assignment = any(not _synthetic(assignment) for assignment in own)
+    context = worker.shared if not own else _context(job, [*job.assignments, *own])
+    context.memo.clear()  # per exemption (by id), and ids are reused once a file's exemptions are gone
+    report.findings = lint(
+        result.exemptions,
+        context.assignments,
+        job.settings,
+        job.rules,
+        job.unresolved_rule_id,
+        job.suppression_rule_id,
+        notes=result.notes,
+        errors=report.rule_errors,
+        context=context,
+    )
+    report.exemption_count = len(result.exemptions)
+    if job.want_json:
+        report.exemption_json = [exemption.to_json() for exemption in result.exemptions]
+    if job.want_exemptions:
+        report.exemptions = [detached(exemption) for exemption in result.exemptions]
+    return report
+
+
+def _synthetic(assignment: PolicyAssignment) -> bool:
+    # EPAC exemptions that name a definition directly get an assignment of their own
+    # ("epac:<definition id>"): it serves only them, so the first pass need not know it.
+    return isinstance(assignment.id, str) and assignment.id.startswith("epac:")
+
+
+def detached(exemption: Exemption) -> Exemption:
+    """The exemption with a locator that knows, without the file's text, every position the
+    reports can ask for: the exemption's, and those of its name, scope, id, type, properties
+    object and each of its properties."""
+    locator = exemption.source.locator
+    if isinstance(locator, FixedLocator):
+        return exemption
+    positions = {}
+    for name in ("name", "scope", "id", "type", "properties", *exemption.properties):
+        found = locator.property(name)
+        if found is not None:
+            positions[name] = found
+    exemption.source = replace(exemption.source, locator=FixedLocator(locator.exemption(), positions))
+    return exemption
+
+
+def _detached_assignment(assignment: PolicyAssignment) -> PolicyAssignment:
+    source = assignment.source
+    if not isinstance(source.locator, FixedLocator):
+        assignment.source = Source(source.file, source.format, FixedLocator(source.locator.exemption()))
+    return assignment
+
+
+def merge_findings(reports: Sequence[FileReport], suppression_rule_id: str) -> list[Finding]:
+    """The findings of every file, ordered as in one process. A suppression comment in a Bicep
+    module that several linted files deploy is reported through each of them: in one process it
+    is reported once, for the first."""
+    findings: list[Finding] = []
+    seen: set[tuple[str, int, int, str]] = set()
+    for report in reports:
+        comments: set[tuple[str, int, int, str]] = set()
+        for finding in report.findings:
+            if finding.rule_id == suppression_rule_id and finding.message.startswith(_COMMENT_PROBLEM):
+                key = (finding.file, finding.line, finding.column, finding.message)
+                if key in seen:
+                    continue
+                comments.add(key)
+            findings.append(finding)
+        seen |= comments
+    findings.sort(key=Finding.sort_key)
+    return findings
+
+
+# How the engine's EL011 messages about suppression comments begin.
+_COMMENT_PROBLEM = "exemptlint-disable-next-line "

@@ -1,0 +1,267 @@
+"""Runs on several processes (--jobs): the same result as one process, whatever happens to a worker."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from exemptlint import parallel
+from exemptlint.cli import main
+from exemptlint.loaders.jsontext import JsonPositions
+
+ROOT = Path(__file__).resolve().parent.parent
+TODAY = "2026-11-24"
+
+pytestmark = pytest.mark.skipif(
+    "fork" not in __import__("multiprocessing").get_all_start_methods(), reason="workers need fork"
+)
+
+
+def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(["check", *args, "--today", TODAY])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif", "junit", "text", "markdown", "github"])
+def test_workers_give_the_same_report_as_one_process(
+    fmt: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every fixture and example (Bicep modules, EPAC, Terraform, YAML, broken files, suppressions,
+    assignments in other files): byte for byte the same report, and the same exit code."""
+    monkeypatch.chdir(ROOT)
+    one = _run(capsys, "tests/fixtures", "examples", "--format", fmt, "--jobs", "1")
+    two = _run(capsys, "tests/fixtures", "examples", "--format", fmt, "--jobs", "2")
+    assert one == two
+    assert one[0] == 2  # the fixtures hold broken files: errors are reported, not lost
+
+
+def _corpus(root: Path, copies: int) -> None:
+    """``copies`` directories, each with a copy of the rule fixtures and an assignment file."""
+    for index in range(copies):
+        target = root / f"team-{index:02d}"
+        shutil.copytree(ROOT / "tests" / "fixtures" / "rules", target)
+
+
+def test_auto_uses_workers_from_min_files_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _corpus(tmp_path, 1)
+    files = len(list(tmp_path.rglob("*.json")))
+    monkeypatch.chdir(tmp_path)
+    calls: list[int] = []
+    real = parallel.lint_in_parallel
+
+    def spy(*args: object, **kwargs: object) -> parallel.ParallelRun:
+        calls.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(parallel, "lint_in_parallel", spy)
+    monkeypatch.setattr(parallel, "available_cores", lambda: 2)
+    monkeypatch.setattr(parallel, "MIN_FILES", files + 1)
+    _run(capsys, ".", "--format", "json")
+    assert calls == []  # too few files: one process
+    monkeypatch.setattr(parallel, "MIN_FILES", files)
+    _run(capsys, ".", "--format", "json")
+    assert calls == [1]
+    _run(capsys, ".", "--format", "json", "--jobs", "1")
+    assert calls == [1]  # --jobs 1 always stays in one process
+
+
+def test_worker_count() -> None:
+    assert parallel.worker_count(1, 10_000) == 0
+    assert parallel.worker_count(4, 3) == 3
+    assert parallel.worker_count(2, 1) == 0
+    assert parallel.worker_count(0, parallel.MIN_FILES - 1) == 0
+    assert parallel.worker_count(0, 10_000) == (parallel.available_cores() if parallel.available_cores() > 1 else 0)
+
+
+def test_jobs_must_be_a_count(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", ".", "--jobs", "-1"]) == 2
+    assert "is not a number of processes" in capsys.readouterr().err
+
+
+def _assignment_case(root: Path, escaped: bool) -> None:
+    """An assignment of a custom initiative in one file, an exemption of it in another."""
+    kind = "Microsoft.Authorization/policy\\u0041ssignments" if escaped else "Microsoft.Authorization/policyAssignments"
+    (root / "a-assignment.json").write_text(
+        '{"id": "/subscriptions/00000000-0000-0000-0000-000000000001/providers/'
+        'Microsoft.Authorization/policyAssignments/pa-custom", "name": "pa-custom", '
+        f'"type": "{kind}", "properties": {{"policyDefinitionId": '
+        '"/providers/Microsoft.Management/managementGroups/contoso/providers/'
+        'Microsoft.Authorization/policySetDefinitions/contoso-baseline"}}\n',
+        encoding="utf-8",
+    )
+    exemption = json.loads((ROOT / "tests" / "fixtures" / "rules" / "pass-baseline.json").read_text())
+    exemption["properties"]["policyAssignmentId"] = (
+        "/subscriptions/00000000-0000-0000-0000-000000000001/providers/"
+        "Microsoft.Authorization/policyAssignments/pa-custom"
+    )
+    for index in range(3):
+        (root / f"b-exemption-{index}.json").write_text(json.dumps(exemption, indent=2), encoding="utf-8")
+
+
+@pytest.mark.parametrize("escaped", [False, True])
+def test_assignments_in_other_files_are_seen_by_every_worker(
+    escaped: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """EL001 needs the assignment another file defines. Written with a JSON escape, the type does
+    not look like an assignment to the first pass: the run notices and lints in one process."""
+    _assignment_case(tmp_path, escaped)
+    monkeypatch.chdir(tmp_path)
+    one = _run(capsys, ".", "--format", "json", "--jobs", "1")
+    two = _run(capsys, ".", "--format", "json", "--jobs", "2")
+    assert one == two
+    findings = json.loads(one[1])["findings"]
+    assert [(f["ruleId"], f["file"]) for f in findings if f["ruleId"] == "EL001"] == [
+        ("EL001", f"b-exemption-{index}.json") for index in range(3)
+    ]
+    assert "custom initiative" in findings[0]["message"]
+
+
+def test_escaped_assignment_type_is_a_missed_assignment(tmp_path: Path) -> None:
+    from exemptlint.engine import LintSettings
+    from exemptlint.loaders import LoadOptions
+    from exemptlint.rules import BUILTIN_RULES
+
+    _assignment_case(tmp_path, escaped=True)
+    files = [(path, path.name) for path in sorted(tmp_path.iterdir())]
+    settings = LintSettings(today=__import__("datetime").date(2026, 11, 24))
+    run = parallel.lint_in_parallel(
+        files,
+        LoadOptions(today=settings.today),
+        settings,
+        BUILTIN_RULES,
+        2,
+        unresolved_rule_id="EL009",
+        suppression_rule_id="EL011",
+        want_json=False,
+        want_exemptions=False,
+    )
+    assert not run.complete
+    assert [report.missed_assignment for report in run.files] == [True, False, False, False]
+
+
+def test_a_worker_that_dies_costs_only_its_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A crash that kills the process (here a rule calling os._exit; in life a native parser or
+    the kernel's OOM killer) is reported on the file being linted; every other file is linted."""
+    _corpus(tmp_path, 1)
+    victim = tmp_path / "team-00" / "boom.json"
+    exemption = json.loads((ROOT / "tests" / "fixtures" / "rules" / "pass-baseline.json").read_text())
+    exemption["name"] = "boom"
+    victim.write_text(json.dumps(exemption, indent=2), encoding="utf-8")
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "crash.py").write_text(
+        "import os\n"
+        "from exemptlint.model import Level\n"
+        "from exemptlint.rules.api import Rule\n"
+        "def check(exemption, context, options):\n"
+        "    if exemption.name == 'boom':\n"
+        "        os._exit(3)\n"
+        "    return ()\n"
+        "RULE = Rule(id='ORG900', name='crash', level=Level.ERROR, summary='dies', check=check)\n",
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _run(capsys, "team-00", "--rules-dir", "plugins", "--format", "json", "--jobs", "2")
+    assert code == 2
+    report = json.loads(out)
+    assert report["errors"] == [
+        {
+            "file": "team-00/boom.json",
+            "line": 1,
+            "column": 1,
+            "message": "the process linting this file stopped unexpectedly",
+        }
+    ]
+    assert "team-00/boom.json:1:1: error: the process linting this file stopped unexpectedly" in err
+    victim.unlink()
+    _, expected, _ = _run(capsys, "team-00", "--rules-dir", "plugins", "--format", "json", "--jobs", "1")
+    assert report["findings"] == json.loads(expected)["findings"]
+    assert report["summary"]["exemptions"] == json.loads(expected)["summary"]["exemptions"]
+
+
+def test_rules_over_all_exemptions_keep_the_run_in_one_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _corpus(tmp_path, 1)
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "names.py").write_text(
+        "from exemptlint.model import Level\n"
+        "from exemptlint.rules.api import Rule, Violation, no_check\n"
+        "def check_all(exemptions, context, options):\n"
+        "    yield exemptions[0], Violation(f'{len(exemptions)} exemptions in the run')\n"
+        "RULE = Rule(id='ORG901', name='count', level=Level.NOTE, summary='counts', check=no_check,\n"
+        "            check_all=check_all)\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(parallel, "lint_in_parallel", None)  # would raise if called
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = _run(capsys, ".", "--rules-dir", "plugins", "--format", "text", "--jobs", "2")
+    assert code in (0, 1)
+    assert "exemptions in the run" in out
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "expected"),
+    [
+        ('{"type": "Microsoft.Authorization/policyAssignments"}', "a.json", True),
+        ('"ResourceType": "Microsoft.Authorization/policyAssignments",', "a.json", True),
+        ("type: Microsoft.Authorization/policyAssignments\n", "a.yaml", True),
+        ("resource a 'Microsoft.Authorization/policyAssignments@2022-06-01' = {", "a.bicep", True),
+        ('resource "azurerm_subscription_policy_assignment" "a" {', "a.tf", True),
+        ('{"type": "[variables(\'kind\')]"}', "a.json", True),
+        ("module m './m.bicep' = {", "a.bicep", True),
+        ("module m './m.bicep' = {", "a.json", False),
+        ('{"policyAssignmentId": "/x/providers/Microsoft.Authorization/policyAssignments/pa"}', "a.json", False),
+        ("[subscriptionResourceId('Microsoft.Authorization/policyAssignments', 'pa')]", "a.json", False),
+        ('{"type": "Microsoft.Authorization/policyExemptions"}', "a.json", False),
+    ],
+)
+def test_which_files_may_define_an_assignment(text: str, name: str, expected: bool) -> None:
+    assert parallel.may_define_assignment(text, Path(name)) is expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '"type": ' + " " * 1_000_000,
+        "type:" * 1_000_000,
+        "\n" * 1_000_000,
+        "policyAssignments'" * 200_000,
+        ('"type": "' + " " * 99) * 20_000,
+    ],
+)
+def test_assignment_search_is_linear(text: str) -> None:
+    """It runs on every file before the time budget applies: no input may make it slow."""
+    started = time.perf_counter()
+    parallel.may_define_assignment(text, Path("a.bicep"))
+    assert time.perf_counter() - started < 2.0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"a": 1' + " " * 200_000 + "}",
+        '{"a": [1' + " \n" * 100_000 + "]}",
+        '{"a": 1,' + " /* c */ " * 50_000 + '"z": 2}',
+        "[" + "1, " * 200_000 + "{}]",
+    ],
+)
+def test_positions_are_linear_in_white_space_and_members(text: str) -> None:
+    """White space runs once made the member pattern backtrack exponentially (found by the
+    real corpus in a parallel run)."""
+    started = time.perf_counter()
+    positions = JsonPositions(text)
+    positions.key(("a",))
+    positions.key(("z",))
+    positions.value((200_000,))
+    assert time.perf_counter() - started < 2.0
