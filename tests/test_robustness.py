@@ -195,6 +195,34 @@ def test_time_budget_turns_a_slow_file_into_an_error(tmp_path: Path) -> None:
     assert error.message.startswith("gave up after 0.01 seconds")
 
 
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_run_wide_budget_timer_stops_only_the_slow_file(tmp_path: Path) -> None:
+    """The CLI arms one repeating timer per run (``BudgetTimer``) instead of one per file: a slow
+    file still becomes an error, the files before and after it load, and nothing fires once the
+    run is over."""
+    from exemptlint.budget import BudgetTimer
+
+    exemption = json.loads((FIXTURES / "rules" / "pass-baseline.json").read_text(encoding="utf-8"))
+    slow = tmp_path / "slow.json"
+    slow.write_text(json.dumps([exemption] * 20_000), encoding="utf-8")
+    quick = tmp_path / "quick.json"
+    quick.write_text(json.dumps(exemption), encoding="utf-8")
+    with BudgetTimer(0.05) as timer:
+        assert timer.armed
+        options = LoadOptions(today=TODAY, time_budget=0.05, timer=timer)
+        first = load_file(quick, options, "quick.json")
+        started = time.perf_counter()
+        stopped = load_file(slow, options, "slow.json")
+        assert time.perf_counter() - started < 5
+        time.sleep(0.1)  # ticks between files raise nothing
+        last = load_file(quick, options, "quick.json")
+    assert not timer.armed
+    assert len(first.exemptions) == len(last.exemptions) == 1
+    (error,) = stopped.errors
+    assert error.message.startswith("gave up after 0.05 seconds")
+    time.sleep(0.1)  # disarmed: no stray alarm reaches the tests that follow
+
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
 def test_symlink_loops_fifos_and_dangling_links(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]

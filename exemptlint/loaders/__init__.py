@@ -146,6 +146,8 @@ def load_file(path: Path, options: LoadOptions, display: str | None = None) -> L
         with time_budget(options.time_budget):
             return _load_text(text, path, display, options)
     except TimeBudgetExceeded:
+        if timer is not None:
+            timer.end_file()  # again: the tick may have landed in the finally clause above
         message = f"gave up after {options.time_budget:g} seconds (the file is too large or too complex)"
         return LoadResult(errors=[LoadError(display, 1, 1, message)])
     except RecursionError:
