@@ -82,6 +82,30 @@ def rule_enabled(rule_id: str, settings: LintSettings) -> bool:
     return not matches(settings.ignore)
 
 
+@dataclass(frozen=True)
+class RulePlan:
+    """Which rules a run uses, worked out once (a worker process lints file by file)."""
+
+    by_id: Mapping[str, Rule]
+    active: tuple[Rule, ...]
+    report_unresolved: bool
+    suppression_rule: Rule | None
+
+    @classmethod
+    def of(
+        cls, rules: Sequence[Rule], settings: LintSettings, unresolved_rule_id: str, suppression_rule_id: str
+    ) -> RulePlan:
+        by_id = {rule.id: rule for rule in rules}
+        return cls(
+            by_id=by_id,
+            active=tuple(rule for rule in rules if rule_enabled(rule.id, settings)),
+            report_unresolved=unresolved_rule_id in by_id and rule_enabled(unresolved_rule_id, settings),
+            suppression_rule=by_id.get(suppression_rule_id)
+            if rule_enabled(suppression_rule_id, settings)
+            else None,
+        )
+
+
 def lint(
     exemptions: Sequence[Exemption],
     assignments: Sequence[PolicyAssignment],
@@ -92,21 +116,22 @@ def lint(
     notes: Sequence[LoadNote] = (),
     errors: list[LoadError] | None = None,
     context: RuleContext | None = None,
+    plan: RulePlan | None = None,
 ) -> list[Finding]:
     """The findings of ``rules`` on ``exemptions``. A rule that raises is reported in ``errors``
     (naming the rule and the exemption) and the other rules still run.
 
-    ``context``, when given, replaces the one made from ``assignments`` and ``settings`` (worker
-    processes share one assignment index between the files they lint).
+    ``context`` and ``plan``, when given, replace the ones made from the other arguments (a
+    worker process lints file by file with one assignment index and one plan).
     """
     if errors is None:
         errors = []
     if context is None:
         context = new_context(assignments, settings)
-    by_id = {rule.id: rule for rule in rules}
-    active = [rule for rule in rules if rule_enabled(rule.id, settings)]
-    report_unresolved = unresolved_rule_id in by_id and rule_enabled(unresolved_rule_id, settings)
-    suppression_rule = by_id.get(suppression_rule_id) if rule_enabled(suppression_rule_id, settings) else None
+    if plan is None:
+        plan = RulePlan.of(rules, settings, unresolved_rule_id, suppression_rule_id)
+    by_id, active = plan.by_id, plan.active
+    report_unresolved, suppression_rule = plan.report_unresolved, plan.suppression_rule
     findings: list[Finding] = []
     seen_directives: set[tuple[str, int]] = set()
     # Cross-exemption rules run once; their violations join each exemption's own.

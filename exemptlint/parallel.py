@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from exemptlint.budget import BudgetTimer
-from exemptlint.engine import LintSettings, lint
+from exemptlint.engine import LintSettings, RulePlan, lint
 from exemptlint.loaders import LoadOptions, load_file, read_text
 from exemptlint.model import Exemption, Finding, FixedLocator, LoadError, PolicyAssignment, Source
 from exemptlint.rules.api import Rule, RuleContext
@@ -208,6 +208,7 @@ class _Worker:
     # The context of files that define no assignment of their own: shared, so that the
     # assignment index is built once per worker.
     shared: RuleContext
+    plan: RulePlan
 
 
 # This worker process's job, set once when it starts (never set in the parent).
@@ -220,7 +221,8 @@ def _start_worker(job: _Job) -> None:
     timer = BudgetTimer(job.options.time_budget)
     timer.arm()
     job = replace(job, options=replace(job.options, timer=timer))
-    _worker = _Worker(job, _context(job, list(job.assignments)))
+    plan = RulePlan.of(job.rules, job.settings, job.unresolved_rule_id, job.suppression_rule_id)
+    _worker = _Worker(job, _context(job, list(job.assignments)), plan)
 
 
 def _context(job: _Job, assignments: list[PolicyAssignment]) -> RuleContext:
@@ -287,6 +289,7 @@ def _lint_file(path: Path, shown: str, loaded_before: bool, worker: _Worker) -> 
         notes=result.notes,
         errors=report.rule_errors,
         context=context,
+        plan=worker.plan,
     )
     report.exemption_count = len(result.exemptions)
     if job.want_json:
