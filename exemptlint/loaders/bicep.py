@@ -46,6 +46,7 @@ from exemptlint.loaders.bicep_syntax import (
     ResourceDecl,
     Spread,
     parse_document,
+    parse_document_uncached,
 )
 from exemptlint.loaders.values import canonical_properties, join_context
 from exemptlint.model import (
@@ -90,18 +91,25 @@ _UNKNOWN_PROPERTIES = ("policyAssignmentId", "exemptionCategory", "expiresOn", "
 def load_bicep_text(text: str, display: str, options: Any, path: Path | None = None) -> LoadResult:
     """Load a .bicep (or .bicepparam) file; ``options`` is the loaders' ``LoadOptions``."""
     is_params = path is not None and path.suffix.lower() == ".bicepparam"
-    if not is_params and _RELEVANT.search(text) is None:
+    if not is_params and not _relevant(text):
         return LoadResult()
     try:
-        document = parse_document(text, is_params)
+        # A .bicepparam is read again by the .bicep file it names, a .bicep file (unless used as a
+        # module, which the workspace parses through the cache) only here.
+        document = parse_document(text, True) if is_params else parse_document_uncached(text)
     except BicepSyntaxError as error:
         return LoadResult(errors=[LoadError(display, error.line, error.column, error.message)])
     if is_params:
         # Its values are used when the .bicep file it names is linted.
         return LoadResult()
     workspace = Workspace(options.today)
-    if path is not None:
-        workspace.add(path, text, document)
+    stack: tuple[Path, ...] = ()
+    if path is not None and document.modules:
+        # Only module following looks files up by their resolved path (cycles, a module that
+        # uses this file): resolving costs a system call per directory, so only then.
+        resolved = path.resolve()
+        workspace.add(resolved, text, document)
+        stack = (resolved,)
     supplied: dict[str, Any] = {}
     context: str | None = None
     if path is not None:
@@ -111,9 +119,21 @@ def load_bicep_text(text: str, display: str, options: Any, path: Path | None = N
     result = LoadResult()
     loader = _Loader(workspace, result)
     file = FileContext(workspace, document, deployment, supplied, path, loader, entry=True)
-    stack = (path.resolve(),) if path is not None else ()
     loader.file(file, text, display, context, stack)
     return result
+
+
+def _relevant(text: str) -> bool:
+    """Whether ``_RELEVANT`` matches. A case-insensitive regular expression scans a file much
+    more slowly than substring searches in the lower-cased text, which are exact for ASCII
+    text (non-ASCII characters such as U+212A KELVIN SIGN may match letters case-insensitively)."""
+    if text.isascii():
+        lowered = text.lower()
+        if "policyexemptions" in lowered or "policyassignments" in lowered:
+            return True
+        if "module" not in lowered:
+            return False
+    return _RELEVANT.search(text) is not None
 
 
 def target_level(document: Document) -> ScopeLevel:

@@ -68,6 +68,10 @@ _LOAD_LIMIT = 4 * 1024 * 1024
 # utcNow()'s default format (yyyyMMddTHHmmssZ), which dateTimeAdd accepts in Azure.
 _BASIC_DATETIME = re.compile(r"(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z")
 CONDITION_CONTEXT = "deployed only if its condition holds"
+# Interpolations of strings and ints shorter than this are joined without ARM's format(): far
+# below the ARM evaluator's string limit, so both give the same string.
+_PLAIN_STRING = 65_536
+_PLAIN_INT = 10**15
 
 
 def walk(expr: Expr | Spread | Property) -> Iterator[Expr]:
@@ -160,8 +164,8 @@ class Workspace:
                     self.documents[key] = syntax
         return self.documents[key]
 
-    def add(self, path: Path, text: str, document: Document) -> None:
-        key = path.resolve()
+    def add(self, key: Path, text: str, document: Document) -> None:
+        """A file already parsed; ``key`` is its resolved path."""
         self.texts[key] = text
         self.documents[key] = document
 
@@ -244,6 +248,9 @@ class FileContext:
         return value
 
     def param_value(self, name: str) -> Any:
+        key = f"param:{name}"
+        if key in self._memo:  # the usual case, without making a closure
+            return self._memo[key]
         decl = self.params[name]
 
         def compute() -> Any:
@@ -256,13 +263,14 @@ class FileContext:
                 return None
             return Unresolved(name, f"parameter '{name}' has no default value and no value was supplied")
 
-        return self._lazy(f"param:{name}", name, compute)
+        return self._lazy(key, name, compute)
 
     def variable_value(self, name: str) -> Any:
+        key = f"var:{name}"
+        if key in self._memo:
+            return self._memo[key]
         decl = self.variables[name]
-        return self._lazy(
-            f"var:{name}", name, lambda: _as_written(decl.value, self.evaluator().evaluate(decl.value))
-        )
+        return self._lazy(key, name, lambda: _as_written(decl.value, self.evaluator().evaluate(decl.value)))
 
     def resource_value(self, decl: ResourceDecl) -> Any:
         name = decl.symbol
@@ -647,9 +655,11 @@ class BicepEvaluator:
         workspace = self.file.workspace
         if workspace.depth >= _MAX_DEPTH:
             return Unresolved(expr.span.text, "the value is nested too deeply to evaluate")
+        if isinstance(expr, Literal):  # nothing nested, nothing that can fail
+            return expr.value
         workspace.depth += 1
         try:
-            return self._eval(expr)
+            return _EVALUATORS[type(expr)](self, expr)
         except _Fail as failure:
             return Unresolved(expr.span.text, failure.reason)
         finally:
@@ -658,43 +668,24 @@ class BicepEvaluator:
     def with_local(self, extra: Mapping[str, Any]) -> BicepEvaluator:
         return BicepEvaluator(self.file, {**self.local, **extra}, self.in_parameter_default)
 
-    # -- dispatch
+    # -- by kind of expression (dispatched on the exact type by _EVALUATORS)
 
-    def _eval(self, expr: Expr) -> Any:
-        if isinstance(expr, Literal):
-            return expr.value
-        if isinstance(expr, Identifier):
-            return self._identifier(expr)
-        if isinstance(expr, Interpolated):
-            return self._interpolated(expr)
-        if isinstance(expr, ObjectLit):
-            return self._object(expr)
-        if isinstance(expr, ArrayLit):
-            return self._array(expr)
-        if isinstance(expr, Member):
-            return self._member(expr)
-        if isinstance(expr, NestedRef):
-            decl = self.file.nested_decl(expr)
-            if decl is None:
-                return Unresolved(expr.span.text, f"'{expr.span.text}' is not a declared nested resource")
-            return self.file.resource_value(decl)
-        if isinstance(expr, Index):
-            return self._index(expr)
-        if isinstance(expr, Call):
-            return self._call(expr)
-        if isinstance(expr, Unary):
-            return self._unary(expr)
-        if isinstance(expr, Binary):
-            return self._binary(expr)
-        if isinstance(expr, Ternary):
-            return self._ternary(expr)
-        if isinstance(expr, ForExpr):
-            return self._for(expr)
-        if isinstance(expr, Lambda):
-            return Unresolved(expr.span.text, "a lambda is only a value as a function argument")
-        if isinstance(expr, IfExpr):
-            return Unresolved(expr.span.text, "a condition is only allowed on a resource or module")
-        assert isinstance(expr, Unsupported)
+    def _literal(self, expr: Literal) -> Any:
+        return expr.value
+
+    def _nested_ref(self, expr: NestedRef) -> Any:
+        decl = self.file.nested_decl(expr)
+        if decl is None:
+            return Unresolved(expr.span.text, f"'{expr.span.text}' is not a declared nested resource")
+        return self.file.resource_value(decl)
+
+    def _lambda_value(self, expr: Lambda) -> Any:
+        return Unresolved(expr.span.text, "a lambda is only a value as a function argument")
+
+    def _if_value(self, expr: IfExpr) -> Any:
+        return Unresolved(expr.span.text, "a condition is only allowed on a resource or module")
+
+    def _unsupported(self, expr: Unsupported) -> Any:
         return Unresolved(expr.span.text, f"{_describe(expr.kind)} is not evaluated statically")
 
     def _identifier(self, expr: Identifier) -> Any:
@@ -715,15 +706,31 @@ class BicepEvaluator:
         return Unresolved(name, f"'{name}' is not declared")
 
     def _interpolated(self, expr: Interpolated) -> Any:
+        values = [part if isinstance(part, str) else self.evaluate(part) for part in expr.parts]
+        # With only strings and ints, format() would just concatenate them: done here, without
+        # building an ARM evaluator for each interpolation (the common case by far). Anything
+        # else (unknowns, bools, objects, very long results) goes through format() below.
+        pieces: list[str] = []
+        for value in values:
+            if type(value) is str:
+                pieces.append(value)
+            elif type(value) is int and -_PLAIN_INT < value < _PLAIN_INT:
+                pieces.append(str(value))
+            else:
+                break
+        else:
+            joined = "".join(pieces)
+            if len(joined) <= _PLAIN_STRING:
+                return joined
         template: list[str] = []
         args: list[Any] = []
         texts: list[str] = []
-        for part in expr.parts:
+        for part, value in zip(expr.parts, values, strict=True):
             if isinstance(part, str):
                 template.append(part.replace("{", "{{").replace("}", "}}"))
             else:
                 template.append("{" + str(len(args)) + "}")
-                args.append(self.evaluate(part))
+                args.append(value)
                 texts.append(part.span.text)
         return self._arm("format", ["".join(template), *args], expr, ["", *texts])
 
@@ -1000,6 +1007,27 @@ class BicepEvaluator:
         if isinstance(value, Unresolved):
             raise _Fail(value.reason)
         return value
+
+
+# Exact types: every Expr is a NamedTuple class of bicep_syntax, none is subclassed.
+_EVALUATORS: dict[type, Callable[[BicepEvaluator, Any], Any]] = {
+    Literal: BicepEvaluator._literal,
+    Identifier: BicepEvaluator._identifier,
+    Interpolated: BicepEvaluator._interpolated,
+    ObjectLit: BicepEvaluator._object,
+    ArrayLit: BicepEvaluator._array,
+    Member: BicepEvaluator._member,
+    NestedRef: BicepEvaluator._nested_ref,
+    Index: BicepEvaluator._index,
+    Call: BicepEvaluator._call,
+    Unary: BicepEvaluator._unary,
+    Binary: BicepEvaluator._binary,
+    Ternary: BicepEvaluator._ternary,
+    ForExpr: BicepEvaluator._for,
+    Lambda: BicepEvaluator._lambda_value,
+    IfExpr: BicepEvaluator._if_value,
+    Unsupported: BicepEvaluator._unsupported,
+}
 
 
 def _lookup(obj: dict[str, Any], name: str) -> tuple[bool, Any]:

@@ -295,6 +295,14 @@ def parse_document(text: str, params_file: bool = False) -> Document:
 
     Cached by text: a module used by several files, or in a loop, is parsed once.
     """
+    return parse_document_uncached(text, params_file)
+
+
+def parse_document_uncached(text: str, params_file: bool = False) -> Document:
+    """``parse_document`` without the cache, for text that is parsed once: cached documents
+    stay alive, and the garbage collector scans every one of their nodes on each full
+    collection (named tuples are never untracked), which costs more than parsing again in the
+    rare case of an entry file that another file also uses as a module."""
     if text.startswith("\ufeff"):
         text = " " + text[1:]  # a byte order mark counts as one column, as in JSON files
     source = text.encode("utf-8")
@@ -391,6 +399,7 @@ def _enclosing_literal(node: Node) -> str | None:
 
 # --------------------------------------------------------------------------- conversion
 
+_COMMENTS = frozenset({"comment", "diagnostic_comment"})
 _ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "\\": "\\", "'": "'", "$": "$"}
 _ESCAPE = re.compile(r"\\(u\{[0-9A-Fa-f]{1,6}\}|.)", re.DOTALL)
 _BICEP_NAMESPACES = frozenset({"az", "sys"})
@@ -417,27 +426,43 @@ class _Converter:
         self.param_keywords = rewrites.param_keywords
         self.object_spreads = rewrites.object_spreads
         self.array_spreads = rewrites.array_spreads
-        self.lines = text.split("\n")
+        # In ASCII text (the usual case) byte offsets are character offsets: node texts are
+        # slices of the text and columns need no per-line decoding. Otherwise bytes are decoded.
+        self.text: str | None = text if text.isascii() else None
+        self.lines = text.split("\n") if self.text is None else []
         self.diagnostics: list[DiagnosticComment] = []
-        # Nodes to read as another expression (calls the grammar split in two).
+        # Nodes to read as another expression (calls the grammar split in two); both maps are
+        # almost always empty, which saves reading node ids.
         self.replacements: dict[int, Expr] = {}
         self.starts: dict[int, Node] = {}
 
     # -- positions
 
     def node_text(self, node: Node) -> str:
-        return self.source[node.start_byte : node.end_byte].decode("utf-8", "replace")
+        return self.slice(node.start_byte, node.end_byte)
+
+    def slice(self, start: int, end: int) -> str:
+        """The text between two byte offsets."""
+        if self.text is not None:
+            return self.text[start:end]
+        return self.source[start:end].decode("utf-8", "replace")
 
     def column(self, row: int, byte_column: int) -> int:
+        if self.text is not None:
+            return byte_column + 1
         line = self.lines[row] if row < len(self.lines) else ""
         if line.isascii():
             return byte_column + 1
         return len(line.encode("utf-8")[:byte_column].decode("utf-8", "replace")) + 1
 
     def span(self, node: Node) -> Span:
-        start = self.starts.get(node.id, node)
-        text = self.source[start.start_byte : node.end_byte].decode("utf-8", "replace")
+        start = self.starts.get(node.id, node) if self.starts else node
         row, byte_column = start.start_point
+        if self.text is not None:
+            text = self.text[start.start_byte : node.end_byte]
+            newline = text.find("\n")
+            return Span(row + 1, byte_column + 1, len(text) if newline < 0 else newline, text)
+        text = self.source[start.start_byte : node.end_byte].decode("utf-8", "replace")
         first_line = text.split("\n", 1)[0]
         return Span(row + 1, self.column(row, byte_column), len(first_line), text)
 
@@ -537,6 +562,8 @@ class _Converter:
         )
 
     def collect_diagnostics(self, root: Node) -> None:
+        if b"#" not in self.source:
+            return  # a diagnostic comment starts with '#': no need to walk the whole tree
         stack = [root]
         while stack:
             node = stack.pop()
@@ -556,12 +583,18 @@ class _Converter:
         return None
 
     def value_after(self, node: Node, token: str) -> Expr | None:
-        seen = False
-        for child in node.children:
-            if seen and child.is_named and child.type not in ("comment", "diagnostic_comment"):
+        children = node.children
+        for index, child in enumerate(children):
+            if child.type == token and not child.is_named:
+                return self.first_value(children, index + 1)
+        return None
+
+    def first_value(self, children: list[Node], start: int) -> Expr | None:
+        """The first expression among ``children[start:]`` (comments skipped)."""
+        for index in range(start, len(children)):
+            child = children[index]
+            if child.is_named and child.type not in _COMMENTS:
                 return self.expr(child)
-            if not child.is_named and child.type == token:
-                seen = True
         return None
 
     def function(self, node: Node) -> FuncDecl | None:
@@ -614,17 +647,23 @@ class _Converter:
     # -- expressions
 
     def expr(self, node: Node) -> Expr:
-        replaced = self.replacements.get(node.id)
-        if replaced is not None:
-            return replaced
-        handler = _HANDLERS.get(node.type)
+        if self.replacements:
+            replaced = self.replacements.get(node.id)
+            if replaced is not None:
+                return replaced
+        kind = node.type
+        handler = _HANDLERS.get(kind)
         if handler is None:
-            return Unsupported(self.span(node), node.type)
+            return Unsupported(self.span(node), kind)
         result: Expr = handler(self, node)
         return result
 
     def string(self, node: Node) -> Expr:
         span = self.span(node)
+        text = span.text
+        if "\\" not in text and "${" not in text and not text.startswith("'''"):
+            # Neither escapes nor interpolations (most strings): the text between the quotes.
+            return Literal(span, text[1:-1])
         children = node.children
         if children and children[0].type == "'''":
             # Multi-line strings are verbatim: no escapes, no interpolation.
@@ -634,35 +673,38 @@ class _Converter:
             elif body.startswith("\n"):
                 body = body[1:]
             return Literal(span, body)
+        # Literal text and interpolated expressions in order, adjacent texts joined.
         parts: list[str | Expr] = []
+        pending: list[str] = []  # literal text since the last interpolation
         cursor = node.start_byte + 1  # after the opening quote
         end = node.end_byte - 1
         for child in children[1:-1] if len(children) >= 2 else ():
-            if child.start_byte > cursor:
+            start = child.start_byte
+            if start > cursor:
                 # Escapes the grammar does not name (\$) are in the gaps between its nodes.
-                parts.append(_unescape(self.source[cursor : child.start_byte].decode("utf-8", "replace")))
+                pending.append(_unescape(self.slice(cursor, start)))
             if child.type == "interpolation":
-                inner = next(
-                    (c for c in child.named_children if c.type not in ("comment", "diagnostic_comment")),
-                    None,
-                )
+                if pending:
+                    parts.append("".join(pending))
+                    pending = []
+                inner = None
+                for candidate in child.named_children:
+                    if candidate.type not in _COMMENTS:
+                        inner = candidate
+                        break
                 parts.append(
                     self.expr(inner) if inner is not None else Unsupported(self.span(child), "empty")
                 )
             else:
-                parts.append(_unescape(self.node_text(child)))
+                pending.append(_unescape(self.slice(start, child.end_byte)))
             cursor = child.end_byte
         if end > cursor:
-            parts.append(_unescape(self.source[cursor:end].decode("utf-8", "replace")))
-        merged: list[str | Expr] = []
-        for part in parts:
-            if isinstance(part, str) and merged and isinstance(merged[-1], str):
-                merged[-1] += part
-            else:
-                merged.append(part)
-        if all(isinstance(p, str) for p in merged):
-            return Literal(span, "".join(p for p in merged if isinstance(p, str)))
-        return Interpolated(span, tuple(merged))
+            pending.append(_unescape(self.slice(cursor, end)))
+        if not parts:
+            return Literal(span, "".join(pending))
+        if pending:
+            parts.append("".join(pending))
+        return Interpolated(span, tuple(parts))
 
     def number(self, node: Node) -> Expr:
         text = self.node_text(node)
@@ -678,36 +720,42 @@ class _Converter:
         return Literal(self.span(node), None)
 
     def identifier(self, node: Node) -> Expr:
-        return Identifier(self.span(node), self.node_text(node))
+        # An identifier is never in ``starts`` (it has no children): its span text is its name.
+        span = self.span(node)
+        return Identifier(span, span.text)
 
     def object(self, node: Node) -> Expr:
         properties: list[Property | Spread] = []
         resources: list[ResourceDecl] = []
         for child in node.named_children:
             if child.type == "object_property":
-                first = child.children[0] if child.children else None
+                children = child.children
+                first = children[0] if children else None
                 if first is not None and first.type == "resource_declaration":
                     resource = self.resource(first)
                     if resource is not None:
                         resources.append(resource)
                     continue
-                prop = self.object_property(child)
+                prop = self.object_property(children)
                 if prop is None:
                     continue
-                if first is not None and first.start_byte in self.object_spreads:
+                if first is not None and self.object_spreads and first.start_byte in self.object_spreads:
                     # `...value`, rewritten as `_: value` before parsing.
                     properties.append(Spread(self.span(child), prop.value))
                 else:
                     properties.append(prop)
         return ObjectLit(self.span(node), tuple(properties), tuple(resources))
 
-    def object_property(self, node: Node) -> Property | None:
-        children = node.children
-        colon = next((i for i, c in enumerate(children) if not c.is_named and c.type == ":"), None)
-        if colon is None or colon == 0:
+    def object_property(self, children: list[Node]) -> Property | None:
+        colon = None
+        for index, child in enumerate(children):
+            if child.type == ":" and not child.is_named:
+                colon = index
+                break
+        if not colon:  # no colon, or no key before it
             return None
         key_node = children[0]
-        value = self.value_after(node, ":")
+        value = self.first_value(children, colon + 1)
         if value is None:
             return None
         key: str | Expr
@@ -718,9 +766,11 @@ class _Converter:
                 if isinstance(converted, Literal) and isinstance(converted.value, str)
                 else converted
             )
+            key_span = converted.span  # the string's own span (strings are never replaced)
         else:
-            key = self.node_text(key_node)
-        return Property(key, self.span(key_node), value)
+            key_span = self.span(key_node)
+            key = key_span.text
+        return Property(key, key_span, value)
 
     def split_call(self, head: Node, rest: Node) -> bool:
         """Whether ``head`` (a name) and ``rest`` (starting right after it with a parenthesized
