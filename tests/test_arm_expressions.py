@@ -1232,3 +1232,121 @@ def test_date_time_add_accepts_utc_now_default_format() -> None:
     )
     assert evaluator.evaluate("[utcNow()]") == "20261124T000000Z"
     assert evaluator.evaluate("[dateTimeAdd(utcNow(), 'P90D')]") == "2027-02-22T00:00:00Z"
+
+
+# --------------------------------------------------------------------------- compiled evaluation
+
+# Expressions are compiled once into closures, with shortcuts for parameters('x') and
+# variables('x'); these tests pin what the shortcuts must keep from the general path.
+
+
+@pytest.mark.parametrize(
+    ("expression", "value"),
+    [
+        ("[parameters('p')]", "v"),
+        ("[variables('W')]", "x"),
+        (
+            "[parameters('nope')]",
+            Unresolved("[parameters('nope')]", "parameter 'nope' is not declared", None),
+        ),
+        ("[variables('nope')]", Unresolved("[variables('nope')]", "variable 'nope' is not declared", None)),
+    ],
+)
+def test_parameter_and_variable_shortcuts_stop_at_the_depth_limit(expression: str, value: Any) -> None:
+    from exemptlint.loaders.arm_expressions import _MAX_DEPTH
+
+    evaluator = make(parameters={"P": "v"}, variables={"w": "x"})
+    too_deep = Unresolved(expression, "the value is nested too deeply to evaluate", None)
+    # The argument, one level deeper than the call, is the first to be too deep.
+    assert evaluator._value(expression, _MAX_DEPTH - 1) == value
+    assert evaluator._value(expression, _MAX_DEPTH) == too_deep
+    assert evaluator._value(expression, _MAX_DEPTH + 1) == too_deep
+    assert evaluator._store.depth_hits == 2
+
+
+def test_strict_functions_do_not_evaluate_arguments_after_an_unknown_one() -> None:
+    # The first unknown argument decides; the variable after it is never evaluated.
+    evaluator = make(variables={"later": "[string(1)]"})
+    result = evaluator.evaluate("[equals(reference('x'), variables('later'))]")
+    assert result == Unresolved(
+        "[equals(reference('x'), variables('later'))]", NOT_STATIC.format("reference"), None
+    )
+    assert evaluator._store.memo == {}
+
+
+def test_compiled_expressions_are_shared_by_evaluators() -> None:
+    one = make(parameters={"p": "a"}, variables={"v": "[concat(parameters('p'), '-x')]"})
+    two = make(parameters={"p": "b"}, variables={"v": "[concat(parameters('p'), '-x')]"})
+    for _ in range(2):
+        assert one.evaluate("[variables('v')]") == "a-x"
+        assert two.evaluate("[variables('v')]") == "b-x"
+    assert one.with_copy_index(None, 1).evaluate("[concat(variables('v'), string(copyIndex()))]") == "a-x1"
+    assert one.evaluate("[copyIndex()]") == Unresolved(
+        "[copyIndex()]", "copyIndex() is used outside a copy loop", None
+    )
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        # Errors come in the order of the format string, after the arguments before them.
+        ("[format('{0} {', createObject())]", "format() cannot format a object"),
+        ("[format('{1} {', 'a')]", "format string '{1} {' refers to argument {1}, which is not given"),
+        ("[format('{0} {', 'a')]", "format string '{0} {' has an unmatched '{' at offset 4"),
+    ],
+)
+def test_format_errors_keep_their_order(expression: str, expected: str) -> None:
+    for _ in range(2):  # the second time, the format string is read from the cache
+        assert reason(expression) == expected
+
+
+def test_format_with_alignment_escapes_and_unknowns() -> None:
+    assert ev("[format('{0,4}|{1,-3}|{{x}}|{0}', 7, 'ab')]") == "   7|ab |{x}|7"
+    assert ev("[format('{0}-{1}', parameters('q'), 'b')]", parameters={"q": UNKNOWN_Q}) == Unresolved(
+        "[format('{0}-{1}', parameters('q'), 'b')]", "q is not known", "{parameters('q')}-b"
+    )
+
+
+UNKNOWN_Q = Unresolved("[parameters('q')]", "q is not known", None)
+
+
+def test_concat_of_strings_and_of_other_values() -> None:
+    assert ev("[concat('a', 'b', 'c')]") == "abc"
+    assert ev("[concat('a', 1, bool('true'), null())]") == "a1True"
+    assert ev("[concat('a', parameters('q'))]", parameters={"q": UNKNOWN_Q}) == Unresolved(
+        "[concat('a', parameters('q'))]", "q is not known", "a{parameters('q')}"
+    )
+
+
+def test_date_time_add_reports_errors_in_argument_order() -> None:
+    assert reason("[dateTimeAdd('x', 1)]") == "'x' is not an ISO 8601 date and time"
+    assert reason("[dateTimeAdd('2026-01-01', 'P1D', 1)]") == (
+        "dateTimeAdd() expects argument 3 to be a string, not a int"
+    )
+    for _ in range(2):  # the second time, from the cache
+        assert ev("[dateTimeAdd('2026-01-31', 'P1M', 'yyyy-MM-dd')]") == "2026-02-28"
+        assert reason("[dateTimeAdd('2026-01-31', 'P1X')]").endswith(
+            "is not an ISO 8601 duration such as 'P1Y2M10DT2H30M'"
+        )
+
+
+def test_utc_now_follows_each_evaluators_today() -> None:
+    for today, expected in ((datetime.date(2026, 1, 2), "20260102T000000Z"), (TODAY, "20260601T000000Z")):
+        evaluator = Evaluator(
+            parameters={},
+            variables={},
+            deployment=known(ScopeLevel.RESOURCE_GROUP),
+            today=today,
+            in_parameter_default=True,
+        )
+        assert evaluator.evaluate("[utcNow()]") == expected
+
+
+def test_declare_parameter_adds_or_replaces_a_value() -> None:
+    evaluator = make(parameters={"a": "1"}, in_parameter_default=True)
+    assert evaluator.evaluate("[parameters('b')]") == Unresolved(
+        "[parameters('b')]", "parameter 'b' is not declared", None
+    )
+    evaluator.declare_parameter("B", "2")
+    evaluator.declare_parameter("A", "one")
+    assert evaluator.evaluate("[concat(parameters('a'), parameters('b'))]") == "one2"

@@ -232,3 +232,46 @@ def test_unreadable_and_undecodable_files(tmp_path: Path) -> None:
     assert (error.line, error.column, error.message) == (2, 11, "file is not valid UTF-8 text")
     missing = load_file(tmp_path / "nope.json", LoadOptions(today=TODAY), "nope.json")
     assert missing.errors[0].message.startswith("cannot read file")
+
+
+def test_envelope_keys_match_case_insensitively_first_spelling_first() -> None:
+    # An exact spelling wins; otherwise the first key that matches whatever its case.
+    doc = {
+        "Id": EXEMPTION_ID,
+        "NAME": "first",
+        "Name": "second",
+        "SCOPE": SUB,
+        "ApiVersion": "2022-07-01-preview",
+        "properties": PROPS,
+    }
+    (ex,) = load(doc).exemptions
+    assert (ex.name, ex.scope, ex.api_version) == ("first", SUB, "2022-07-01-preview")
+    assert ex.scope_level == ScopeLevel.SUBSCRIPTION
+    (ex,) = load({**doc, "name": "exact"}).exemptions
+    assert ex.name == "exact"
+
+
+@pytest.mark.parametrize(
+    "placeholder", ["{subId}", "{{SUB}}", "<<sub>>", "<sub-id>", "${sub}", "#{sub}#", "__SUB__"]
+)
+def test_every_placeholder_form_is_found_in_ids_and_lists(placeholder: str) -> None:
+    value = f"/subscriptions/{placeholder}/providers/Microsoft.Authorization/policyAssignments/a"
+    (ex,) = load(
+        {
+            "properties": {
+                **PROPS,
+                "policyAssignmentId": value,
+                "policyDefinitionReferenceIds": ["ok", placeholder],
+            }
+        }
+    ).exemptions
+    assert ex.policy_assignment_id == Unresolved(value, f"it holds the placeholder {placeholder}", value)
+    ids = ex.properties["policyDefinitionReferenceIds"]
+    assert ids[0] == "ok"
+    assert ids[1] == Unresolved(placeholder, f"it holds the placeholder {placeholder}", placeholder)
+
+
+def test_text_with_only_placeholder_characters_is_kept() -> None:
+    for text in ("a < b", "{ not a token }", "x__y", "a_b_c"):
+        (ex,) = load({"properties": {**PROPS, "expiresOn": text}}).exemptions
+        assert ex.properties["expiresOn"] == text

@@ -18,7 +18,6 @@ nesting all come back as ``Unresolved`` with a reason.
 from __future__ import annotations
 
 import calendar
-import copy
 import datetime
 import functools
 import json
@@ -298,10 +297,8 @@ class _Parser:
         return _Access(node, tuple(steps), self.source[start:end])
 
 
-@functools.lru_cache(maxsize=4096)
-def _parse(text: str) -> _Node | _Invalid:
-    """The AST of an expression string (with its brackets), or why it is not one. Cached: the
-    same expression is typically evaluated once per copy-loop iteration."""
+def _parse_tree(text: str) -> _Node | _Invalid:
+    """The AST of an expression string (with its brackets), or why it is not one."""
     try:
         return _Parser(text, _tokenize(text, 1, len(text) - 1)).parse()
     except _ParseError as error:
@@ -601,12 +598,18 @@ def _add_duration(moment: datetime.datetime, duration: str) -> datetime.datetime
 # --------------------------------------------------------------------------- function support
 
 
+# A compiled expression (or sub-expression): its value for an evaluator at a nesting depth.
+_Code = Callable[["Evaluator", int], Any]
+
+
 class _Ctx(NamedTuple):
     """What a function implementation gets besides its arguments."""
 
     ev: Evaluator
     call: _Call
     depth: int
+    # The compiled arguments, in the order of ``call.args``.
+    codes: tuple[_Code, ...]
 
     @property
     def name(self) -> str:
@@ -614,7 +617,7 @@ class _Ctx(NamedTuple):
 
     def arg(self, index: int) -> Any:
         """Evaluate argument ``index`` (for functions that evaluate their arguments lazily)."""
-        return self.ev._eval(self.call.args[index], self.depth + 1)
+        return self.codes[index](self.ev, self.depth + 1)
 
     def text(self, index: int) -> str:
         return self.call.args[index].text
@@ -929,6 +932,12 @@ def _fn_extension_resource_id(ctx: _Ctx, args: list[Any]) -> Any:
 
 
 def _fn_concat(ctx: _Ctx, args: list[Any]) -> Any:
+    try:
+        # The common case, all strings, as the general path below would join them (join()
+        # raises TypeError for anything else).
+        return _check_string("".join(args))
+    except TypeError:
+        pass
     known = [a for a in args if a is not None and not isinstance(a, Unresolved)]
     if any(isinstance(a, list) for a in known):
         if not all(isinstance(a, list) for a in known):
@@ -956,38 +965,72 @@ def _fn_concat(ctx: _Ctx, args: list[Any]) -> Any:
 _FORMAT_ITEM = re.compile(r"\{\{|\}\}|\{\s*(\d{1,9})\s*(?:,\s*(-?\d{1,4})\s*)?(?::([^{}]*))?\}|[{}]")
 
 
+class _FormatItem(NamedTuple):
+    argument: int  # {0} is argument 0 after the format string
+    width: int | None  # the alignment, if any
+
+
+class _FormatError(NamedTuple):
+    message: str
+
+
+@functools.lru_cache(maxsize=1024)
+def _format_parts(template: str) -> tuple[str | _FormatItem | _FormatError, ...]:
+    """A format string read once (templates reuse a few): literal text, items, and the first
+    error, which ``format()`` raises only when it gets there (after the arguments before it)."""
+    parts: list[str | _FormatItem | _FormatError] = []
+    pos = 0
+    for match in _FORMAT_ITEM.finditer(template):
+        parts.append(template[pos : match.start()])
+        pos = match.end()
+        token = match.group()
+        if token in ("{{", "}}"):
+            parts.append(token[0])
+            continue
+        if match.group(1) is None:
+            message = f"format string {template!r} has an unmatched {token!r} at offset {match.start()}"
+            parts.append(_FormatError(message))
+            return tuple(parts)
+        width = match.group(2)
+        parts.append(_FormatItem(int(match.group(1)), None if width is None else int(width)))
+    parts.append(template[pos:])
+    return tuple(parts)
+
+
 def _fn_format(ctx: _Ctx, args: list[Any]) -> Any:
     template = args[0]
     if isinstance(template, Unresolved):
         return ctx.unresolved(template)
     template = _string_arg(ctx, args, 0)
-    pieces: list[_Piece] = []
-    pos = 0
-    for match in _FORMAT_ITEM.finditer(template):
-        pieces.append((template[pos : match.start()], None))
-        pos = match.end()
-        token = match.group()
-        if token in ("{{", "}}"):
-            pieces.append((token[0], None))
+    texts: list[str] = []
+    # Unknown arguments, rare: where they go in ``texts`` and how to show them.
+    unknown: list[tuple[int, _Piece]] = []
+    for part in _format_parts(template):
+        if isinstance(part, str):
+            texts.append(part)
             continue
-        if match.group(1) is None:
-            raise _Fail(f"format string {template!r} has an unmatched {token!r} at offset {match.start()}")
-        index = int(match.group(1))
+        if isinstance(part, _FormatError):
+            raise _Fail(part.message)
+        index, width = part
         if index + 1 >= len(args):
             raise _Fail(f"format string {template!r} refers to argument {{{index}}}, which is not given")
         value = args[index + 1]
         if isinstance(value, Unresolved):
-            pieces.append((value, ctx.text(index + 1)))
+            unknown.append((len(texts), (value, ctx.text(index + 1))))
+            texts.append("")
             continue
         if isinstance(value, (dict, list)):
             raise _Fail(f"format() cannot format a {type_name(value)}")
-        text = _to_string(value)
+        text = value if isinstance(value, str) else _to_string(value)
         # The format specifier (':D', ':N2'...) is ignored; alignment is cheap to honour.
-        if match.group(2) is not None:
-            width = int(match.group(2))
+        if width is not None:
             text = text.rjust(width) if width >= 0 else text.ljust(-width)
-        pieces.append((text, None))
-    pieces.append((template[pos:], None))
+        texts.append(text)
+    if not unknown:
+        return _check_string("".join(texts))  # what _join does when all is known
+    pieces: list[_Piece] = [(text, None) for text in texts]
+    for position, piece in unknown:
+        pieces[position] = piece
     return _join(ctx.call.text, pieces)
 
 
@@ -1261,20 +1304,37 @@ def _constant(value: Any) -> Callable[[_Ctx, list[Any]], Any]:
 # --------------------------------------------------------------------------- functions: dates
 
 
+# utcNow() and dateTimeAdd() are pure functions of their arguments (and of ``today``): their
+# results are cached, as templates repeat the same defaults (dateTimeAdd(utcNow('u'), 'P90D')).
+# Only results are cached: a _Fail is raised again each time.
+
+
 def _fn_utc_now(ctx: _Ctx, args: list[Any]) -> Any:
     if not ctx.ev._in_parameter_default:
         raise _Fail("utcNow() is only allowed in parameter default values")
     fmt = _string_arg(ctx, args, 0) if args else "yyyyMMddTHHmmssZ"
-    today = ctx.ev.today
+    return _utc_now(ctx.ev.today, fmt)
+
+
+@functools.lru_cache(maxsize=256)
+def _utc_now(today: datetime.date, fmt: str) -> str:
     midnight = datetime.datetime(today.year, today.month, today.day, tzinfo=datetime.timezone.utc)
     return _format_datetime(midnight, fmt)
 
 
 def _fn_date_time_add(ctx: _Ctx, args: list[Any]) -> Any:
+    if isinstance(args[0], str) and isinstance(args[1], str) and (len(args) == 2 or isinstance(args[2], str)):
+        return _date_time_add(*args)
+    # Type errors are reported in argument order, after errors in the arguments before them.
     base = _parse_datetime(_string_arg(ctx, args, 0))
     result = _add_duration(base, _string_arg(ctx, args, 1))
     fmt = _string_arg(ctx, args, 2) if len(args) == 3 else "yyyy-MM-ddTHH:mm:ssZ"
     return _format_datetime(result, fmt)
+
+
+@functools.lru_cache(maxsize=1024)
+def _date_time_add(base: str, duration: str, fmt: str = "yyyy-MM-ddTHH:mm:ssZ") -> str:
+    return _format_datetime(_add_duration(_parse_datetime(base), duration), fmt)
 
 
 # --------------------------------------------------------------------------- the function table
@@ -1356,6 +1416,196 @@ def _arity_error(call: _Call, function: _Function) -> str | None:
     else:
         expected = f"{low} to {high}"
     return f"{call.display}() takes {expected} argument(s), but {count} were given"
+
+
+# --------------------------------------------------------------------------- compiler
+
+# Each AST node becomes a closure ``code(evaluator, depth)`` once, when its expression text is
+# first seen, so that evaluating it again (in the next resource, the next copy-loop iteration,
+# the next template) is a chain of direct calls: no isinstance dispatch, function-table lookup
+# or arity check per evaluation. Every closure does what the tree walk did, in the same order:
+# the depth check first, arguments left to right, stopping at the first unknown for strict
+# functions (later arguments are not evaluated: their variables are not memoised, their depth
+# hits not counted).
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse(text: str) -> _Code:
+    """The compiled form of an expression string (with its brackets). Cached by text: the same
+    expression is typically evaluated once per resource and per copy-loop iteration."""
+    tree = _parse_tree(text)
+    if isinstance(tree, _Invalid):
+        reason = f"invalid expression: {tree.message}"
+
+        def invalid(ev: Evaluator, depth: int) -> Any:
+            return Unresolved(text, reason)
+
+        return invalid
+    return _compile(tree)
+
+
+# _Ctx(ev, call, depth, codes) without the Python-level __new__ of a NamedTuple: one call to
+# tuple.__new__ (in C) per function call evaluated.
+_new_ctx: Callable[[tuple[Evaluator, _Call, int, tuple[_Code, ...]]], _Ctx] = functools.partial(
+    tuple.__new__, _Ctx
+)
+
+
+def _compile(node: _Node) -> _Code:
+    if isinstance(node, _Literal):
+        return _compile_literal(node)
+    if isinstance(node, _Call):
+        return _compile_call(node)
+    return _compile_access(node)
+
+
+def _compile_literal(node: _Literal) -> _Code:
+    value, text = node.value, node.text
+
+    def literal(ev: Evaluator, depth: int) -> Any:
+        if depth > _MAX_DEPTH:
+            return ev._too_deep(text)
+        return value
+
+    return literal
+
+
+def _compile_failure(text: str, reason: str) -> _Code:
+    """A call that fails whatever its arguments (unknown function, wrong number of arguments)."""
+
+    def failure(ev: Evaluator, depth: int) -> Any:
+        if depth > _MAX_DEPTH:
+            return ev._too_deep(text)
+        return Unresolved(text, reason)
+
+    return failure
+
+
+def _compile_call(call: _Call) -> _Code:
+    text = call.text
+    function = _FUNCTIONS.get(call.name) if call.namespace is None else None
+    if function is None:
+        return _compile_failure(text, f"function '{call.display}' is not evaluated statically")
+    problem = _arity_error(call, function)
+    if problem is not None:
+        return _compile_failure(text, problem)
+    codes = tuple([_compile(arg) for arg in call.args])
+    implementation = function.implementation
+
+    if function.mode == _LAZY:
+
+        def lazy(ev: Evaluator, depth: int) -> Any:
+            if depth > _MAX_DEPTH:
+                return ev._too_deep(text)
+            try:
+                return implementation(_new_ctx((ev, call, depth, codes)), [])
+            except _Fail as failure:
+                return Unresolved(text, failure.reason)
+
+        return lazy
+
+    if function.mode == _PARTIAL:
+
+        def partial(ev: Evaluator, depth: int) -> Any:
+            if depth > _MAX_DEPTH:
+                return ev._too_deep(text)
+            try:
+                inner = depth + 1
+                args: list[Any] = []
+                for code in codes:
+                    args.append(code(ev, inner))
+                return implementation(_new_ctx((ev, call, depth, codes)), args)
+            except _Fail as failure:
+                return Unresolved(text, failure.reason)
+
+        return partial
+
+    def strict(ev: Evaluator, depth: int) -> Any:
+        if depth > _MAX_DEPTH:
+            return ev._too_deep(text)
+        try:
+            inner = depth + 1
+            args: list[Any] = []
+            for code in codes:
+                value = code(ev, inner)
+                if isinstance(value, Unresolved):
+                    return Unresolved(text, value.reason)
+                args.append(value)
+            return implementation(_new_ctx((ev, call, depth, codes)), args)
+        except _Fail as failure:
+            return Unresolved(text, failure.reason)
+
+    if len(call.args) == 1 and isinstance(call.args[0], _Literal) and isinstance(call.args[0].value, str):
+        # parameters('name') and variables('name') are most of the calls in real templates.
+        if call.name == "parameters":
+            return _compile_parameter(call.args[0].value, text, strict)
+        if call.name == "variables":
+            return _compile_variable(call.args[0].value, text, strict)
+    return strict
+
+
+def _compile_parameter(name: str, text: str, general: _Code) -> _Code:
+    """``parameters('name')``: what ``general`` computes, without building the argument list."""
+    key = name.lower()
+    missing = f"parameter '{name}' is not declared"
+
+    def parameter(ev: Evaluator, depth: int) -> Any:
+        if depth >= _MAX_DEPTH:  # the argument itself would be too deep: the general path says so
+            return general(ev, depth)
+        parameters = ev._parameters
+        if key in parameters:
+            return parameters[key]
+        return Unresolved(text, missing)
+
+    return parameter
+
+
+def _compile_variable(name: str, text: str, general: _Code) -> _Code:
+    """``variables('name')``: what ``general`` computes, reading the memo directly."""
+    key = name.lower()
+
+    def variable(ev: Evaluator, depth: int) -> Any:
+        if depth >= _MAX_DEPTH:
+            return general(ev, depth)
+        store = ev._store
+        memo = store.memo
+        if key in memo:
+            return memo[key]
+        try:
+            return store.get(name, depth)
+        except _Fail as failure:
+            return Unresolved(text, failure.reason)
+
+    return variable
+
+
+def _compile_access(node: _Access) -> _Code:
+    text = node.text
+    target = _compile(node.target)
+    # A str step is a property name; a compiled step is an index expression.
+    steps = tuple([step if isinstance(step, str) else _compile(step) for step in node.steps])
+
+    def access(ev: Evaluator, depth: int) -> Any:
+        if depth > _MAX_DEPTH:
+            return ev._too_deep(text)
+        inner = depth + 1
+        value = target(ev, inner)
+        for step in steps:
+            if isinstance(value, Unresolved):
+                return Unresolved(text, value.reason)
+            try:
+                if isinstance(step, str):
+                    value = _get_property(value, step)
+                else:
+                    index = step(ev, inner)
+                    if isinstance(index, Unresolved):
+                        return Unresolved(text, index.reason)
+                    value = _index(value, index)
+            except _Fail as failure:
+                return Unresolved(text, failure.reason)
+        return value
+
+    return access
 
 
 # --------------------------------------------------------------------------- variables
@@ -1462,7 +1712,7 @@ class Evaluator:
         # first, so that their memoised value does not depend on where that was.
         plain = self
         if self._copy_indexes or in_parameter_default:
-            plain = copy.copy(self)
+            plain = self._clone()
             plain._copy_indexes = {}
             plain._in_parameter_default = False
         self._store.evaluator = plain
@@ -1477,11 +1727,15 @@ class Evaluator:
 
     def with_copy_index(self, loop_name: str | None, index: int) -> Evaluator:
         """A child evaluator inside a copy loop (``loop_name`` may be None for an unnamed loop)."""
-        child = copy.copy(self)
+        child = self._clone()
         child._copy_indexes = {**self._copy_indexes, None: index}
         if loop_name is not None:
             child._copy_indexes[loop_name] = index
         return child
+
+    def declare_parameter(self, name: str, value: Any) -> None:
+        """Give parameter ``name`` a value (or a new one), as if it had been passed in."""
+        self._parameters[str(name).lower()] = value
 
     def with_parameters(self, parameters: Mapping[str, Any]) -> Evaluator:
         """Same deployment and date, new parameters and no variables (an inner-scope template)."""
@@ -1489,76 +1743,44 @@ class Evaluator:
 
     # -- internals
 
+    def _clone(self) -> Evaluator:
+        """A shallow copy (what ``copy.copy`` makes, without its generic protocol's cost)."""
+        twin = type(self).__new__(type(self))
+        twin.__dict__.update(self.__dict__)
+        return twin
+
     def _too_deep(self, text: str) -> Unresolved:
         self._store.depth_hits += 1
         return Unresolved(text, "the value is nested too deeply to evaluate")
 
     def _value(self, value: Any, depth: int) -> Any:
         if isinstance(value, str):
-            if is_expression(value):
-                return self._expression(value, depth)
+            # Most strings are plain text: only one starting with '[' can be an expression or
+            # an escaped literal.
+            if value[:1] != "[":
+                return value
+            if value[-1] == "]" and value[1:2] != "[":  # is_expression(), inlined: it is hot
+                result = _parse(value)(self, depth)
+                if isinstance(result, Unresolved):
+                    # Users see the expression they wrote; reason and partial come from inside.
+                    return Unresolved(value, result.reason, result.partial)
+                return result
             return unescape_literal(value)
-        if isinstance(value, (dict, list)) and depth > _MAX_DEPTH:
-            return self._too_deep("(value)")
         if isinstance(value, dict):
-            return {key: self._value(item, depth + 1) for key, item in value.items()}
+            if depth > _MAX_DEPTH:
+                return self._too_deep("(value)")
+            inner = depth + 1
+            # Loops rather than comprehensions: in Python 3.11 a comprehension is one more call.
+            members: dict[Any, Any] = {}
+            for key, item in value.items():
+                members[key] = self._value(item, inner)
+            return members
         if isinstance(value, list):
-            return [self._value(item, depth + 1) for item in value]
-        return value
-
-    def _expression(self, text: str, depth: int) -> Any:
-        parsed = _parse(text)
-        if isinstance(parsed, _Invalid):
-            return Unresolved(text, f"invalid expression: {parsed.message}")
-        result = self._eval(parsed, depth)
-        if isinstance(result, Unresolved):
-            # Users see the expression they wrote; reason and partial come from inside.
-            return Unresolved(text, result.reason, result.partial)
-        return result
-
-    def _eval(self, node: _Node, depth: int) -> Any:
-        if depth > _MAX_DEPTH:
-            return self._too_deep(node.text)
-        if isinstance(node, _Literal):
-            return node.value
-        if isinstance(node, _Call):
-            return self._call(node, depth)
-        return self._access(node, depth)
-
-    def _call(self, call: _Call, depth: int) -> Any:
-        function = _FUNCTIONS.get(call.name) if call.namespace is None else None
-        if function is None:
-            return Unresolved(call.text, f"function '{call.display}' is not evaluated statically")
-        problem = _arity_error(call, function)
-        if problem is not None:
-            return Unresolved(call.text, problem)
-        ctx = _Ctx(self, call, depth)
-        try:
-            if function.mode == _LAZY:
-                return function.implementation(ctx, [])
-            args: list[Any] = []
-            for node in call.args:
-                value = self._eval(node, depth + 1)
-                if function.mode == _STRICT and isinstance(value, Unresolved):
-                    return ctx.unresolved(value)
-                args.append(value)
-            return function.implementation(ctx, args)
-        except _Fail as failure:
-            return Unresolved(call.text, failure.reason)
-
-    def _access(self, node: _Access, depth: int) -> Any:
-        value = self._eval(node.target, depth + 1)
-        for step in node.steps:
-            if isinstance(value, Unresolved):
-                return Unresolved(node.text, value.reason)
-            try:
-                if isinstance(step, str):
-                    value = _get_property(value, step)
-                else:
-                    index = self._eval(step, depth + 1)
-                    if isinstance(index, Unresolved):
-                        return Unresolved(node.text, index.reason)
-                    value = _index(value, index)
-            except _Fail as failure:
-                return Unresolved(node.text, failure.reason)
+            if depth > _MAX_DEPTH:
+                return self._too_deep("(value)")
+            inner = depth + 1
+            items: list[Any] = []
+            for item in value:
+                items.append(self._value(item, inner))
+            return items
         return value

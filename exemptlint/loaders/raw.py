@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from exemptlint.loaders.jsontext import JsonLocator, JsonPositions, Path
-from exemptlint.loaders.values import canonical_properties, get_ci, mark_placeholders
+from exemptlint.loaders.values import canonical_properties, get_ci, key_index, mark_placeholders
 from exemptlint.model import (
     ASSIGNMENT_TYPE,
     EXEMPTION_TYPE,
@@ -40,6 +40,8 @@ _ENVELOPE = frozenset(
     }
 )
 _EXEMPTION_MARKERS = frozenset({"policyassignmentid", "exemptioncategory"})
+_EXEMPTION_TYPE = EXEMPTION_TYPE.lower()
+_ASSIGNMENT_TYPE = ASSIGNMENT_TYPE.lower()
 
 
 def is_rest_example(doc: Any) -> bool:
@@ -111,9 +113,9 @@ def _candidate_objects(doc: Any, path: Path) -> list[tuple[dict[str, Any], Path]
     return []
 
 
-def _resource_type(obj: dict[str, Any]) -> str:
+def _resource_type(obj: dict[str, Any], keys: dict[str, str]) -> str:
     for key in ("type", "resourceType"):
-        _, value = get_ci(obj, key)
+        _, value = get_ci(obj, key, keys)
         if isinstance(value, str):
             return value
     return ""
@@ -129,17 +131,18 @@ def _load_object(
     *,
     partial_update: bool,
 ) -> None:
-    rtype = _resource_type(obj).lower()
-    id_key, resource_id = get_ci(obj, "id")
+    keys = key_index(obj)  # several names are looked up case-insensitively: index the keys once
+    rtype = _resource_type(obj, keys).lower()
+    id_key, resource_id = get_ci(obj, "id", keys)
     if not isinstance(resource_id, str):
-        id_key, resource_id = get_ci(obj, "resourceId")
-    props_key, props = get_ci(obj, "properties")
+        id_key, resource_id = get_ci(obj, "resourceId", keys)
+    props_key, props = get_ci(obj, "properties", keys)
     flat = not isinstance(props, dict)
     container: dict[str, Any] = obj if flat else props
 
-    if rtype == ASSIGNMENT_TYPE.lower():
+    if rtype == _ASSIGNMENT_TYPE:
         _, definition = get_ci(container, "policyDefinitionId")
-        _, name = get_ci(obj, "name")
+        _, name = get_ci(obj, "name", keys)
         result.assignments.append(
             PolicyAssignment(
                 id=mark_placeholders(resource_id),
@@ -149,21 +152,20 @@ def _load_object(
             )
         )
         return
-    id_is_exemption = isinstance(resource_id, str) and scope_of_exemption_id(resource_id) is not None
-    lowered_keys = {k.lower() for k in container}
-    is_exemption = rtype == EXEMPTION_TYPE.lower() or id_is_exemption
+    id_scope = scope_of_exemption_id(resource_id) if isinstance(resource_id, str) else None
+    is_exemption = rtype == _EXEMPTION_TYPE or id_scope is not None
     # Without a type, the properties themselves say it is an exemption.
-    if not is_exemption and (rtype or not (_EXEMPTION_MARKERS & lowered_keys)):
+    if not is_exemption and (rtype or not (_EXEMPTION_MARKERS & {k.lower() for k in container})):
         return
 
     properties, spelled = canonical_properties(container, _ENVELOPE if flat else frozenset())
-    name_key, name = get_ci(obj, "name")
-    scope_key, scope = get_ci(obj, "scope")
+    name_key, name = get_ci(obj, "name", keys)
+    scope_key, scope = get_ci(obj, "scope", keys)
     if isinstance(resource_id, str) and id_key is not None:
         if name is None:
             name, name_key = name_of_exemption_id(resource_id), id_key
         if scope is None:
-            scope, scope_key = scope_of_exemption_id(resource_id), id_key
+            scope, scope_key = id_scope, id_key
     if isinstance(scope, str) and scope and not scope.startswith("/"):
         scope = "/" + scope
     scope = mark_placeholders(scope)
@@ -182,6 +184,6 @@ def _load_object(
             properties=properties,
             source=Source(file, fmt, locator),
             partial_update=partial_update,
-            api_version=get_ci(obj, "apiVersion")[1],
+            api_version=get_ci(obj, "apiVersion", keys)[1],
         )
     )

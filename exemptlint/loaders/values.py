@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from exemptlint.model import CANONICAL_PROPERTY, Unresolved
@@ -32,6 +33,9 @@ PLACEHOLDER_PROPERTIES = frozenset(
 
 
 def find_placeholder(text: str) -> str | None:
+    # Every placeholder holds '{', '<' or '__': most strings are ruled out without the regex.
+    if "{" not in text and "<" not in text and "__" not in text:
+        return None
     match = _PLACEHOLDER.search(text)
     return None if match is None else match.group(0)
 
@@ -39,6 +43,9 @@ def find_placeholder(text: str) -> str | None:
 def mark_placeholders(value: Any) -> Any:
     """A string holding a placeholder becomes ``Unresolved`` (lists are handled item by item)."""
     if isinstance(value, str):
+        # find_placeholder's quick test, repeated here to spare a call for most strings.
+        if "{" not in value and "<" not in value and "__" not in value:
+            return value
         token = find_placeholder(value)
         if token is not None:
             return Unresolved(value, f"it holds the placeholder {token}", partial=value)
@@ -48,15 +55,34 @@ def mark_placeholders(value: Any) -> Any:
     return value
 
 
-def get_ci(obj: dict[str, Any], name: str) -> tuple[str | None, Any]:
-    """The key as spelled and the value of ``name``, matched case-insensitively as ARM does."""
+def get_ci(obj: dict[str, Any], name: str, keys: Mapping[str, str] | None = None) -> tuple[str | None, Any]:
+    """The key as spelled and the value of ``name``, matched case-insensitively as ARM does.
+
+    ``keys`` is ``key_index(obj)``, for callers that look up several names in one object.
+    """
     if name in obj:
         return name, obj[name]
     lowered = name.lower()
+    if keys is not None:
+        key = keys.get(lowered)
+        return (None, None) if key is None else (key, obj[key])
     for key, value in obj.items():
         if key.lower() == lowered:
             return key, value
     return None, None
+
+
+def key_index(obj: dict[str, Any]) -> dict[str, str]:
+    """Each lower-cased key of ``obj`` and its first spelling (the one ``get_ci`` finds)."""
+    keys: dict[str, str] = {}
+    for key in obj:
+        keys.setdefault(key.lower(), key)
+    return keys
+
+
+# Each canonical spelling with its lower-cased form and canonical name: most files spell the
+# properties canonically, and these need no lower() and no second look-up.
+_CANONICAL_SPELLING = {name: (lowered, name) for lowered, name in CANONICAL_PROPERTY.items()}
 
 
 def canonical_properties(
@@ -69,10 +95,14 @@ def canonical_properties(
     properties: dict[str, Any] = {}
     spelled: dict[str, str] = {}
     for key, value in container.items():
-        lowered = key.lower()
+        known = _CANONICAL_SPELLING.get(key)
+        if known is None:
+            lowered = key.lower()
+            name = CANONICAL_PROPERTY.get(lowered, key)
+        else:
+            lowered, name = known
         if lowered in skip:
             continue
-        name = CANONICAL_PROPERTY.get(lowered, key)
         if name in PLACEHOLDER_PROPERTIES:
             value = mark_placeholders(value)
         properties[name] = value
