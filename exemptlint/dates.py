@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from dataclasses import dataclass
 
@@ -24,8 +25,12 @@ class ParsedDate:
         return self.moment.date()
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_iso8601(text: str) -> ParsedDate | None:
-    """The moment ``text`` names, or None when it is not an ISO 8601 date (and time)."""
+    """The moment ``text`` names, or None when it is not an ISO 8601 date (and time).
+
+    Cached (the result is immutable): EL004 and EL005 both read each expiresOn, and exemptions
+    of one repository share dates."""
     match = _ISO.fullmatch(text.strip())
     if match is None:
         return None

@@ -46,12 +46,14 @@ MAX_CHUNK = 64
 
 # Text that can define a policy assignment: the assignment type as the value of a type property
 # (JSON, YAML) or of a Bicep resource, any type written as an ARM expression, or a Terraform
-# assignment resource. An assignment *id* (".../policyAssignments/NAME") does not count. Every
-# search is linear in the text (bounded look-behind, no nested repetition): it runs on every file,
-# outside the per-file time budget.
-_ASSIGNMENT_WORD = re.compile(r"policyAssignments(?![/\w])|_policy_assignment\b", re.IGNORECASE)
-_TYPE_KEY_BEFORE = re.compile(r"""type['"]?[ \t]*:[ \t]*['"]?[^'"\n]*\Z""", re.IGNORECASE)
-_EXPRESSION_TYPE = re.compile(r"""type['"]?[ \t]{0,20}:[ \t]{0,20}['"]\[""", re.IGNORECASE)
+# assignment resource. An assignment *id* (".../policyAssignments/NAME") does not count. The
+# searches run on the lower-cased text (case-insensitive patterns scan several times slower) and
+# are linear in it (bounded look-behind, no nested repetition): they run on every file, outside
+# the per-file time budget.
+_ASSIGNMENT_TYPE = "policyassignments"
+_TYPE_KEY_BEFORE = re.compile(r"""type['"]?[ \t]*:[ \t]*['"]?[^'"\n]*\Z""")
+_EXPRESSION_TYPE = re.compile(r"""type['"]?[ \t]{0,20}:[ \t]{0,20}['"]\[""")
+_TERRAFORM_ASSIGNMENT = re.compile(r"_policy_assignment\b")
 _LOOK_BEHIND = 120
 # Bicep modules may define assignments that the deploying file evaluates with its own values.
 _BICEP_MODULE = re.compile(r"^[ \t]*module\s", re.MULTILINE)
@@ -251,18 +253,24 @@ def _assignments_of(path: Path, shown: str, options: LoadOptions) -> tuple[bool,
 
 
 def may_define_assignment(text: str, path: Path) -> bool:
-    """False only when the file certainly defines no policy assignment (see ``_ASSIGNMENT_WORD``)."""
-    for word in _ASSIGNMENT_WORD.finditer(text):
-        end = word.end()
-        if word.group().startswith("_") or text[end : end + 1] == "@":
-            return True  # a Terraform resource, or a Bicep resource type
-        start = word.start()
-        line_start = text.rfind("\n", max(0, start - _LOOK_BEHIND), start) + 1
-        if _TYPE_KEY_BEFORE.search(text, max(line_start, start - _LOOK_BEHIND), start):
-            return True
-    if _EXPRESSION_TYPE.search(text):
+    """False only when the file certainly defines no policy assignment (see ``_ASSIGNMENT_TYPE``)."""
+    lowered = text.lower()
+    at = lowered.find(_ASSIGNMENT_TYPE)
+    while at >= 0:
+        end = at + len(_ASSIGNMENT_TYPE)
+        after = lowered[end : end + 1]
+        if after == "@":
+            return True  # a Bicep resource type
+        if after != "/" and after != "_" and not after.isalnum():
+            line_start = lowered.rfind("\n", max(0, at - _LOOK_BEHIND), at) + 1
+            if _TYPE_KEY_BEFORE.search(lowered, max(line_start, at - _LOOK_BEHIND), at):
+                return True
+        at = lowered.find(_ASSIGNMENT_TYPE, end)
+    if "_policy_assignment" in lowered and _TERRAFORM_ASSIGNMENT.search(lowered):
         return True
-    return path.suffix.lower() == ".bicep" and _BICEP_MODULE.search(text) is not None
+    if _EXPRESSION_TYPE.search(lowered):
+        return True
+    return path.suffix.lower() == ".bicep" and _BICEP_MODULE.search(lowered) is not None
 
 
 def _lint_chunk(chunk: list[tuple[Path, str, bool]]) -> list[FileReport]:
