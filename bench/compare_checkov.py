@@ -15,11 +15,19 @@ When ``strace`` is available, one untimed run per framework is traced (``connect
 ``sendmsg`` of the whole process tree) and the benchmark stops if any of them uses an internet
 socket (``AF_INET``/``AF_INET6``).
 
-Timed, per corpus and in fresh processes as the rest of the benchmark:
+Timed, per corpus and in fresh processes as the rest of the benchmark, in rounds (one warm-up
+run of each command, then ``repeat`` rounds of one run each; the best of each is kept):
 
-* ``python -m exemptlint check DIR --today ... --format json --output FILE``;
+* ``python -m exemptlint check DIR --today ... --format json --output FILE`` as users run it
+  (the default ``--jobs``: worker processes on every core from ``exemptlint.parallel.MIN_FILES``
+  files on), and the same with ``--jobs 1`` (one process); the two reports must agree;
 * ``checkov -d DIR --framework arm|bicep --quiet --compact --output json --skip-download``
-  (its JSON report goes to a pipe that is discarded, which if anything favours checkov).
+  (its JSON report goes to a pipe that is discarded, which if anything favours checkov), with
+  checkov's own defaults otherwise.
+
+The 20x target is judged on the default run, since that is how users run exemptlint; the
+``--jobs 1`` ratio is shown beside it. Peak RSS is that of the largest single process of each
+tool's tree (``ru_maxrss`` of ``RUSAGE_CHILDREN``), not the sum over its processes.
 
 Both tools read, parse and evaluate the same files; what each then checks is reported beside
 the times (checkov's summary: resources, passed and failed checks and which checks failed).
@@ -95,16 +103,22 @@ class Summary:
 class Comparison:
     framework: str
     corpus: generate.Corpus
-    exemptlint: list[float] | None  # None: exemptlint cannot load these files (yet)
+    exemptlint: list[float] | None  # the default --jobs; None: exemptlint cannot load these files
     reported_exemptions: int
     findings: int
     checkov: list[float]
     summary: Summary
     skipped_checkov: bool = False
+    single: list[float] | None = None  # --jobs 1
+    same_report: bool = True  # the default and the --jobs 1 run wrote the same report
 
     @property
     def exemptlint_best(self) -> float | None:
         return min(self.exemptlint) if self.exemptlint else None
+
+    @property
+    def single_best(self) -> float | None:
+        return min(self.single) if self.single else None
 
     @property
     def checkov_best(self) -> float:
@@ -112,8 +126,24 @@ class Comparison:
 
     @property
     def ratio(self) -> float | None:
+        """checkov's time over exemptlint's, with the default --jobs: the target's ratio."""
         best = self.exemptlint_best
         return None if best is None or not self.checkov else self.checkov_best / best
+
+    @property
+    def single_ratio(self) -> float | None:
+        best = self.single_best
+        return None if best is None or not self.checkov else self.checkov_best / best
+
+
+@dataclass
+class CheckovPeak:
+    """Peak RSS (KiB) of the largest single process of each run, on one corpus."""
+
+    label: str
+    exemptlint: int  # default --jobs: the largest of the parent and its workers
+    single: int  # --jobs 1
+    checkov: int
 
 
 @dataclass
@@ -123,7 +153,7 @@ class CheckovResults:
     comparisons: list[Comparison]
     network: str
     dropped: list[int]
-    peaks: list[tuple[str, int, int]]  # corpus label, exemptlint KiB, checkov KiB
+    peaks: list[CheckovPeak]
 
 
 # --------------------------------------------------------------------------- installation
@@ -239,14 +269,14 @@ def parse_summary(stdout: str) -> Summary:
     return total
 
 
-def _exemptlint_report(runner: Any, command: list[str], report: Path) -> tuple[int, int]:
-    """(exemptions, findings) of one exemptlint run; (0, 0) when it loads nothing."""
+def _exemptlint_report(runner: Any, command: list[str], report: Path) -> dict[str, Any]:
+    """The JSON report of one exemptlint run."""
     report.unlink(missing_ok=True)
     check = runner.run(command, capture=True)
     if check.returncode not in (0, 1) or not report.is_file():
         raise SystemExit(f"exemptlint failed (exit {check.returncode}):\n{check.stderr[-2000:]}")
     document = json.loads(report.read_text(encoding="utf-8"))
-    return len(document.get("exemptions", [])), len(document.get("findings", []))
+    return document if isinstance(document, dict) else {}
 
 
 def compare(
@@ -278,21 +308,31 @@ def compare(
     for framework in FRAMEWORKS:
         for size in sizes:
             corpus = generate.write_corpus(corpora_root, framework, size, seed)
-            report = work / f"report-checkov-{framework}-{size}.json"
+            name = f"{framework}-{size}"
+            report = work / f"report-checkov-{name}.json"
+            single_report = work / f"report-checkov-{name}-jobs1.json"
             command = exemptlint_command(runner.python, corpus.directory, report)
-            exemptions, findings = _exemptlint_report(runner, command, report)
+            single_command = exemptlint_command(runner.python, corpus.directory, single_report, jobs=1)
+            document = _exemptlint_report(runner, command, report)
+            single_document = _exemptlint_report(runner, single_command, single_report)
+            differ = sorted(
+                key
+                for key in document.keys() | single_document.keys()
+                if document.get(key) != single_document.get(key)
+            )
+            if differ:
+                _say(f"warning: {name}: the reports with the default --jobs and --jobs 1 differ in {differ}")
+            exemptions = len(document.get("exemptions", []))
+            findings = len(document.get("findings", []))
             supported = exemptions > 0
             if exemptions not in (0, corpus.exemptions):
                 _say(
-                    f"warning: {framework}-{size}: generated {corpus.exemptions} exemptions, "
-                    f"exemptlint reported {exemptions}"
+                    f"warning: {name}: generated {corpus.exemptions} exemptions, exemptlint reported {exemptions}"
                 )
-            _say(f"measuring exemptlint on {framework}-{size} ...")
-            exemptlint_times = runner.times(command, repeat) if supported else None
+            commands: list[list[str]] = [command, single_command] if supported else []
+            envs: list[dict[str, str] | None] = [None, None] if supported else []
             summary = Summary()
-            checkov_times: list[float] = []
             if size in checkov_sizes:
-                _say(f"measuring checkov on {framework}-{size} ...")
                 checkov_command = checkov.command(corpus.directory, framework)
                 check = runner.run(checkov_command, capture=True, env=checkov.env)
                 if check.returncode not in (0, 1):
@@ -301,28 +341,35 @@ def compare(
                         f"{check.stderr[-2000:]}"
                     )
                 summary = parse_summary(check.stdout)
-                checkov_times = runner.times(checkov_command, repeat, env=checkov.env)
+                commands.append(checkov_command)
+                envs.append(checkov.env)
                 largest[framework] = corpus
+            _say(
+                f"measuring {'exemptlint and checkov' if size in checkov_sizes else 'exemptlint'} on {name} ..."
+            )
+            times = runner.rounds(commands, repeat, envs) if commands else []
             comparisons.append(
                 Comparison(
                     framework=framework,
                     corpus=corpus,
-                    exemptlint=exemptlint_times,
+                    exemptlint=times[0] if supported else None,
                     reported_exemptions=exemptions,
                     findings=findings,
-                    checkov=checkov_times,
+                    checkov=times[-1] if size in checkov_sizes else [],
                     summary=summary,
                     skipped_checkov=size not in checkov_sizes,
+                    single=times[1] if supported else None,
+                    same_report=not differ,
                 )
             )
     _say("measuring peak memory against checkov ...")
-    peaks: list[tuple[str, int, int]] = []
+    peaks: list[CheckovPeak] = []
     for framework, corpus in largest.items():
         report = work / f"report-checkov-peak-{framework}.json"
-        command = exemptlint_command(runner.python, corpus.directory, report)
-        ours = peak_rss_kib(runner, command)
+        ours = peak_rss_kib(runner, exemptlint_command(runner.python, corpus.directory, report))
+        single = peak_rss_kib(runner, exemptlint_command(runner.python, corpus.directory, report, jobs=1))
         theirs = peak_rss_kib(runner, checkov.command(corpus.directory, framework), env=checkov.env)
-        peaks.append((f"{framework}-{corpus.files}", ours, theirs))
+        peaks.append(CheckovPeak(f"{framework}-{corpus.files}", ours, single, theirs))
     dropped = [size for size in sizes if size not in checkov_sizes]
     return CheckovResults(checkov, repeat, comparisons, network, dropped, peaks)
 
@@ -358,11 +405,18 @@ def _marginal(comparisons: list[Comparison]) -> list[str]:
         files = large.corpus.files - small.corpus.files
         ours = 1000 * (large.exemptlint_best - small.exemptlint_best) / files
         theirs = 1000 * (large.checkov_best - small.checkov_best) / files
-        lines.append(
-            f"- {framework}: exemptlint {ours:.2f} ms, checkov {theirs:.2f} ms per additional file "
-            f"({theirs / ours:.1f}x); one file takes {small.exemptlint_best:.2f} s against "
-            f"{small.checkov_best:.2f} s, mostly start-up."
+        line = f"- {framework}: exemptlint {ours:.2f} ms"
+        if small.single_best is not None and large.single_best is not None:
+            single = 1000 * (large.single_best - small.single_best) / files
+            line += f" ({single:.2f} ms with `--jobs 1`)"
+        line += f", checkov {theirs:.2f} ms per additional file"
+        if ours > 0:
+            line += f" ({theirs / ours:.1f}x)"
+        line += (
+            f"; one file takes {small.exemptlint_best:.2f} s against {small.checkov_best:.2f} s, "
+            "mostly start-up."
         )
+        lines.append(line)
     if lines:
         lines = [
             "",
@@ -374,39 +428,55 @@ def _marginal(comparisons: list[Comparison]) -> list[str]:
     return lines
 
 
-def markdown(results: CheckovResults, facts: dict[str, str]) -> str:
+def _seconds(best: float | None, supported: bool) -> str:
+    return f"{best:.3f}" if best is not None else ("pending" if not supported else "")
+
+
+def markdown(results: CheckovResults, facts: dict[str, str], machine: list[str] | None = None) -> str:
+    """The section for docs/performance.md; ``machine`` is the record of the machine as list
+    items (by default: CPUs and the load average at the start)."""
     checkov = results.checkov
     flags = " ".join(CHECKOV_FLAGS)
     env = " ".join(f"{k}={v}" for k, v in CHECKOV_ENV.items())
+    if machine is None:
+        machine = [
+            f"- Machine: {facts['nproc']} CPUs (`nproc`), {facts['cpu']}; load average at start {facts['load']}"
+        ]
     out = [
         "### Against checkov",
         "",
         f"Measured {facts['date']} by `bench/run --checkov` (best of {results.repeat} "
-        f"run{'s' if results.repeat != 1 else ''} after one warm-up run; wall time of the whole "
-        "process, start-up included).",
+        f"round{'s' if results.repeat != 1 else ''} after one warm-up run of each command, a round "
+        "running each command once; wall time of the whole process, start-up included).",
         "",
-        f"- Machine: {facts['nproc']} CPUs (`nproc`), {facts['cpu']}; load average at start {facts['load']}",
+        *machine,
         f"- exemptlint {facts['exemptlint']} at commit {facts['commit']}, Python {facts['python']}: "
-        f"`python -m exemptlint check DIR --today {generate.TODAY} --format json --output FILE`",
+        f"`python -m exemptlint check DIR --today {generate.TODAY} --format json --output FILE`, as "
+        "users run it (the default `--jobs`: worker processes on every core from "
+        "`exemptlint.parallel.MIN_FILES` files on, fewer files in one process) and with `--jobs 1` "
+        f"(one process); the {TARGET_RATIO:.0f}x target is judged on the default run",
         f"- checkov {checkov.version} (pinned in `bench/compare_checkov.py`), Python "
         f"{checkov.python_version}, in its own venv (`bench/out/checkov-venv`): "
         f"`{env} checkov -d DIR --framework arm|bicep {flags}`, "
-        "no API key; its JSON report is piped and discarded",
+        "no API key, otherwise its defaults; its JSON report is piped and discarded",
         f"- Network: {results.network}",
         "",
     ]
     rows: list[list[str]] = []
     for c in results.comparisons:
+        supported = c.exemptlint is not None
         rows.append(
             [
                 c.framework,
                 f"{c.corpus.files:,}",
                 f"{c.corpus.exemptions:,}",
-                f"{c.exemptlint_best:.3f}" if c.exemptlint_best is not None else "pending",
+                _seconds(c.exemptlint_best, supported),
+                _seconds(c.single_best, supported),
                 f"{c.checkov_best:.3f}" if c.checkov else "not run",
                 f"{c.ratio:.1f}x" if c.ratio is not None else "n/a",
                 _verdict(c),
-                f"{c.findings:,}" if c.exemptlint is not None else "",
+                f"{c.single_ratio:.1f}x" if c.single_ratio is not None else "n/a",
+                f"{c.findings:,}" if supported else "",
                 f"{c.summary.resources:,} / {c.summary.passed:,} / {c.summary.failed:,}" if c.checkov else "",
             ]
         )
@@ -415,16 +485,24 @@ def markdown(results: CheckovResults, facts: dict[str, str]) -> str:
             "corpus",
             "files",
             "exemptions",
-            "exemptlint s",
+            "exemptlint s (all cores)",
+            "exemptlint s (`--jobs 1`)",
             "checkov s",
-            "ratio (checkov / exemptlint)",
+            "checkov / exemptlint (all cores)",
             f"{TARGET_RATIO:.0f}x target",
+            "checkov / exemptlint (`--jobs 1`)",
             "exemptlint findings",
             "checkov resources / passed / failed",
         ],
         rows,
-        [False, True, True, True, True, True, False, True, True],
+        [False, True, True, True, True, True, True, False, True, True, True],
     )
+    differ = [f"{c.framework}-{c.corpus.files}" for c in results.comparisons if not c.same_report]
+    if differ:
+        out += [
+            "",
+            f"**exemptlint's reports with the default `--jobs` and `--jobs 1` differ** on {', '.join(differ)}.",
+        ]
     out += _marginal(results.comparisons)
     if results.dropped:
         dropped = ", ".join(f"{size:,}" for size in results.dropped)
@@ -470,10 +548,18 @@ def markdown(results: CheckovResults, facts: dict[str, str]) -> str:
             "resource and runs no check: its time there is loading, parsing and rendering alone."
         )
     if results.peaks:
-        out += ["", "Peak RSS (`ru_maxrss`) on the largest corpora checkov ran on:", ""]
+        out += [
+            "",
+            "Peak RSS of the largest single process of each run (`ru_maxrss` of `RUSAGE_CHILDREN`: "
+            "the maximum over the process tree, not its sum) on the largest corpora checkov ran on:",
+            "",
+        ]
         out += _table(
-            ["corpus", "exemptlint MiB", "checkov MiB"],
-            [[label, f"{ours / 1024:.0f}", f"{theirs / 1024:.0f}"] for label, ours, theirs in results.peaks],
-            [False, True, True],
+            ["corpus", "exemptlint MiB (all cores)", "exemptlint MiB (`--jobs 1`)", "checkov MiB"],
+            [
+                [p.label, f"{p.exemptlint / 1024:.0f}", f"{p.single / 1024:.0f}", f"{p.checkov / 1024:.0f}"]
+                for p in results.peaks
+            ],
+            [False, True, True, True],
         )
     return "\n".join(out) + "\n"

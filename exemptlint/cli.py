@@ -401,7 +401,6 @@ def _lint_inputs(
     """Load and lint every input, in worker processes when there are many."""
     from exemptlint.engine import rule_enabled
     from exemptlint.loaders import LoadOptions, discover, display_path, load_parameters_file
-    from exemptlint.parallel import worker_count
 
     errors: list[LoadError] = []
     parameters: dict[str, object] = {}
@@ -416,7 +415,12 @@ def _lint_inputs(
     files = [(path, display_path(path)) for path in paths]
     # A rule over all exemptions at once needs them in one process.
     across = any(rule.check_all is not None and rule_enabled(rule.id, settings) for rule in rules)
-    workers = 0 if across else worker_count(args.jobs, len(files))
+    workers = 0
+    if len(files) > 1 and args.jobs != 1 and not across:
+        # Imported only here: a one-file run (a pre-commit hook) does not pay for it.
+        from exemptlint.parallel import worker_count
+
+        workers = worker_count(args.jobs, len(files))
     if workers:
         linted = _lint_in_workers(files, options, settings, rules, workers, formats, errors)
         if linted is not None:

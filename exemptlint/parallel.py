@@ -21,21 +21,24 @@ instead of re-creating them; where ``fork`` is not available the run stays in on
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import re
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from exemptlint.budget import BudgetTimer
 from exemptlint.engine import LintSettings, RulePlan, lint
 from exemptlint.loaders import LoadOptions, load_file, read_text
 from exemptlint.model import Exemption, Finding, FixedLocator, LoadError, PolicyAssignment, Source
 from exemptlint.rules.api import Rule, RuleContext
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
+# multiprocessing and concurrent.futures are imported only by a run that starts workers: they
+# cost a one-file run (a pre-commit hook) about 14 ms.
 
 # Below this many files a run stays in one process: starting workers costs more than it saves
 # (measured with bench/run; see docs/performance.md).
@@ -110,7 +113,7 @@ def worker_count(requested: int, files: int) -> int:
     ``requested`` is ``--jobs``: 1 forces one process, 0 means as many as there are cores (then
     only from ``MIN_FILES`` files on), N uses N workers whatever the number of files.
     """
-    if requested == 1 or files < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    if requested == 1 or files < 2 or not hasattr(os, "fork"):
         return 0
     if requested == 0:
         if files < MIN_FILES:
@@ -163,6 +166,8 @@ def _run(
     """``work`` over every chunk in the pool, results in order. If a worker dies (killed, out of
     memory, a crash in a native parser), what is left is redone one item per task in a single
     worker, so that the item that kills it is known: it gets ``on_crash(item)``."""
+    from concurrent.futures.process import BrokenProcessPool
+
     results: list[Result] = []
     finished = 0
     try:
@@ -196,6 +201,9 @@ def _stopped(item: tuple[Path, str, bool]) -> FileReport:
 
 
 def _pool(workers: int, job: _Job) -> ProcessPoolExecutor:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("fork"),
