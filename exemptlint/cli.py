@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from exemptlint import __version__
 from exemptlint.model import Exemption, Finding, Level, LoadError, LoadResult
@@ -388,7 +388,7 @@ class _Linted:
     errors: list[LoadError]
     # Set when the exemptions were linted in worker processes (see Report).
     exemption_count: int | None = None
-    exemption_json: list[dict[str, Any]] | None = None
+    exemption_json: list[str] | None = None
 
 
 def _lint_inputs(

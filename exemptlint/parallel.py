@@ -26,12 +26,13 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from exemptlint.budget import BudgetTimer
 from exemptlint.engine import LintSettings, RulePlan, lint
 from exemptlint.loaders import LoadOptions, load_file, read_text
 from exemptlint.model import Exemption, Finding, FixedLocator, LoadError, PolicyAssignment, Source
+from exemptlint.report.json_report import dump
 from exemptlint.rules.api import Rule, RuleContext
 
 if TYPE_CHECKING:
@@ -72,8 +73,8 @@ class FileReport:
     rule_errors: list[LoadError] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     exemption_count: int = 0
-    # Exemption.to_json() of each exemption, when a JSON report is written.
-    exemption_json: list[dict[str, Any]] = field(default_factory=list)
+    # Exemption.to_json() of each exemption as compact JSON text, when a JSON report is written.
+    exemption_json: list[str] = field(default_factory=list)
     # The exemptions themselves (positions kept, text dropped), when a JUnit report is written.
     exemptions: list[Exemption] = field(default_factory=list)
     followed: set[str] = field(default_factory=set)
@@ -309,7 +310,8 @@ def _lint_file(path: Path, shown: str, loaded_before: bool, worker: _Worker) -> 
     )
     report.exemption_count = len(result.exemptions)
     if job.want_json:
-        report.exemption_json = [exemption.to_json() for exemption in result.exemptions]
+        # As text: the parent splices it into the report instead of unpickling and dumping it.
+        report.exemption_json = [dump(exemption.to_json()) for exemption in result.exemptions]
     if job.want_exemptions:
         report.exemptions = [detached(exemption) for exemption in result.exemptions]
     return report

@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from exemptlint.model import Exemption, Finding, Level, LoadError
 from exemptlint.rules.api import Rule
@@ -36,10 +35,11 @@ class Report:
     # Levels the config sets per rule (SARIF shows them as each rule's configured level).
     levels: Mapping[str, Level] = field(default_factory=dict)
     # When the exemptions were linted in worker processes, ``exemptions`` holds only what the
-    # requested formats need: their number is here, and their JSON (``Exemption.to_json()``,
-    # made in the workers) in ``exemption_json`` when a JSON report was asked for.
+    # requested formats need: their number is here, and, when a JSON report was asked for, each
+    # one's ``Exemption.to_json()`` as compact JSON text (written by the workers) in
+    # ``exemption_json``.
     exemption_count: int | None = None
-    exemption_json: Sequence[Mapping[str, Any]] | None = None
+    exemption_json: Sequence[str] | None = None
 
     @property
     def checked(self) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from exemptlint.model import Level
 from exemptlint.report import Report
@@ -11,7 +12,7 @@ SCHEMA_VERSION = 1
 
 
 def render(report: Report, color: bool) -> str:
-    document = {
+    document: dict[str, Any] = {
         "schemaVersion": SCHEMA_VERSION,
         "tool": {"name": "exemptlint", "version": report.version},
         "today": report.today,
@@ -24,14 +25,31 @@ def render(report: Report, color: bool) -> str:
             "suppressed": report.suppressed,
             "loadErrors": len(report.errors),
         },
-        "exemptions": list(report.exemption_json)
-        if report.exemption_json is not None
-        else [exemption.to_json() for exemption in report.exemptions],
+        "exemptions": _EXEMPTIONS,
         "findings": [finding.to_json() for finding in report.findings],
         "staleBaseline": [dict(entry) for entry in report.stale_baseline],
         "errors": [
             {"file": e.file, "line": e.line, "column": e.column, "message": e.message} for e in report.errors
         ],
     }
-    # Compact: with indent=, json falls back to its pure-Python encoder (several times slower).
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n"
+    if report.exemption_json is not None:
+        # Already JSON text (worker processes wrote it): joined, not parsed and written again.
+        exemptions = "[" + ",".join(report.exemption_json) + "]"
+    else:
+        exemptions = dump([exemption.to_json() for exemption in report.exemptions])
+    # The same text json.dumps gives for the whole document (compact separators), with the
+    # exemptions' text put in place.
+    members = (
+        f"{dump(key)}:{exemptions if value is _EXEMPTIONS else dump(value)}"
+        for key, value in document.items()
+    )
+    return "{" + ",".join(members) + "}\n"
+
+
+def dump(value: Any) -> str:
+    """Compact JSON: with indent=, json falls back to its pure-Python encoder (several times slower)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+# Where the exemptions go in the document.
+_EXEMPTIONS = object()
