@@ -680,7 +680,8 @@ class Results:
             f"{100 * LINEAR_TOLERANCE:.0f}% of the one at the smaller counts as linear, more than "
             f"{100 * LINEAR_TOLERANCE:.0f}% lower as better than linear (the target is met), more than "
             f"{100 * LINEAR_TOLERANCE:.0f}% higher as NOT linear. Memory is the peak RSS of the largest "
-            "single process, which with workers is bounded by design."
+            "single process: with workers each holds at most one chunk of file texts, and what still "
+            "grows with the files is the report the parent builds (every exemption's JSON here)."
         )
         return [head, rule, *items]
 

@@ -183,7 +183,7 @@ def lint(
                     rule_id=rule.id,
                     rule_name=rule.name,
                     level=settings.levels.get(rule.id) or rule.level,
-                    message=note.message,
+                    message=one_line(note.message),
                     file=note.file,
                     line=note.line,
                     column=note.column,
@@ -326,6 +326,7 @@ def _finding_at(
         )
     if exemption.source.context:
         message = f"{message} [{exemption.source.context}]"
+    message = one_line(message)
     return Finding(
         rule_id=rule.id,
         rule_name=rule.name,
@@ -339,6 +340,20 @@ def _finding_at(
         end_column=position.end_column,
         fingerprint=fingerprint(rule.id, exemption, prop, message),
     )
+
+
+# Characters that would break a finding's message over several lines (or hide part of it),
+# written as escapes instead: messages quote values from the files, which may hold anything.
+_LINE_BREAKING = {
+    code: ascii(chr(code))[1:-1]  # "\\n", "\\x00", "\\u2028"
+    for code in (*range(0x20), 0x7F, 0x85, 0x2028, 0x2029)
+    if code != 0x09  # a tab stays on its line
+}
+
+
+def one_line(message: str) -> str:
+    """The message with line breaks and other control characters written as escapes."""
+    return message.translate(_LINE_BREAKING) if not message.isprintable() else message
 
 
 def fingerprint(rule_id: str, exemption: Exemption, prop: str | None, message: str) -> str:

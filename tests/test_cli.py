@@ -290,3 +290,17 @@ def test_bicep_modules_are_linted_through_their_parent_only(
     ]
     # The module on its own still gets linted (its parameters have no values: EL009 notes).
     assert main(["check", "examples/bicep/modules/exemption.bicep", *TODAY, "--fail-on", "note"]) == 1
+
+
+def test_values_with_line_breaks_stay_on_the_finding_line(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Messages quote values from the file; a line break or control character in a value is
+    written as an escape, so one finding is one line (found by the fuzz campaigns)."""
+    exemption = json.loads((FIXTURES / "pass-baseline.json").read_text(encoding="utf-8"))
+    exemption["properties"]["exemptionCategory"] = "Wai\nver\u2028"
+    (workdir / "odd.json").write_text(json.dumps(exemption), encoding="utf-8")
+    assert main(["check", "odd.json", *TODAY, "--quiet"]) == 1
+    (line,) = capsys.readouterr().out.splitlines()
+    assert line.startswith("odd.json:1:") and " EL002 [error] " in line
+    assert "'Wai\\nver\\u2028'" in line

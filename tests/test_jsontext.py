@@ -122,3 +122,22 @@ def test_positions_point_at_every_key_and_container(doc: object, indent: int | N
             assert text[_offset(text, where)] == ("{" if isinstance(value, dict) else "["), path
         else:
             assert where is None, path
+
+
+def test_a_block_comment_ends_at_its_first_close() -> None:
+    """``/\\*.*?\\*/`` once stretched over ``*/`` when the member after it did not match, so a
+    key in the next object was found for this one (found by the EPAC/JSONC fuzz campaign)."""
+    text = '[{"p":{"e":""}/**/},{"x":"",/**/"p":{}}]'
+    positions = JsonPositions(text)
+    assert positions.key((0, "p", "e")) == Position(1, 8)
+    assert positions.key((0, "p")) == Position(1, 3)
+    assert positions.key((1, "p")) == Position(1, 33)
+
+
+def test_numbers_too_long_for_python_are_a_syntax_error() -> None:
+    """Python refuses to read an integer of more than 4,300 digits (a ValueError, not a
+    JSONDecodeError): it is a one-line error at the number, not a traceback."""
+    with pytest.raises(JsonSyntaxError) as caught:
+        parse_json_text('{\n  "exemptionCategory": ' + "7" * 5000 + "\n}")
+    assert (caught.value.line, caught.value.column) == (2, 24)
+    assert "4300 digits" in caught.value.message

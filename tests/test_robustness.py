@@ -19,6 +19,7 @@ from exemptlint.engine import LintSettings, lint
 from exemptlint.loaders import LoadOptions, load_file, load_json_text
 from exemptlint.model import LoadResult
 from exemptlint.rules import BUILTIN_RULES
+from tests import strategies
 
 TODAY = datetime.date(2026, 11, 24)
 OPTIONS = LoadOptions(today=TODAY)
@@ -37,18 +38,8 @@ def load_and_lint(text: str, name: str = "fuzz.json") -> LoadResult:
     return result
 
 
-json_scalars = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(),
-    st.floats(allow_nan=False, allow_infinity=False),
-    st.text(max_size=30),
-)
-json_values = st.recursive(
-    json_scalars,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
-    max_leaves=20,
-)
+json_scalars = strategies.json_scalars(max_text=30)
+json_values = strategies.json_values(max_text=30, max_items=4, max_leaves=20)
 property_names = st.sampled_from(
     [
         "policyAssignmentId",

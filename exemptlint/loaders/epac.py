@@ -396,17 +396,19 @@ _LIST_COLUMNS = frozenset({"policyDefinitionReferenceIds", "scopes"})
 
 
 def _cell_value(column: str, text: str) -> Any:
+    # ValueError covers JSONDecodeError and a number of more than 4,300 digits (Python's limit on
+    # converting text to int).
     if column in _JSON_COLUMNS:
         try:
             return json.loads(text)
-        except (json.JSONDecodeError, RecursionError):
+        except (ValueError, RecursionError):
             return text
     if column in _LIST_COLUMNS:
         stripped = text.strip()
         if stripped.startswith("["):
             try:
                 parsed = json.loads(stripped)
-            except (json.JSONDecodeError, RecursionError):
+            except (ValueError, RecursionError):
                 parsed = None
             if isinstance(parsed, list):
                 return parsed
@@ -417,7 +419,8 @@ def _cell_value(column: str, text: str) -> Any:
 def load_epac_csv(text: str, file: str) -> LoadResult:
     result = LoadResult()
     body = text[1:] if text.startswith("\ufeff") else text
-    first_line = body.split("\n", 1)[0]
+    # The header row decides: ";" when it has no "," (CR alone ends a line in old Mac exports).
+    first_line = re.split(r"\r\n|\r|\n", body, maxsplit=1)[0]
     delimiter = ";" if "," not in first_line and ";" in first_line else ","
     try:
         rows = parse_csv(text, delimiter)

@@ -66,20 +66,40 @@ def parse_json_text(text: str) -> Any:
             raise JsonSyntaxError(strict_error.msg, strict_error.lineno, strict_error.colno) from None
     except RecursionError:
         raise JsonSyntaxError("nesting too deep", 1, 1) from None
+    except ValueError:
+        raise _number_too_long(text) from None
     try:
         return json.loads(strip_jsonc(text))
     except json.JSONDecodeError as error:
         raise JsonSyntaxError(error.msg, error.lineno, error.colno) from None
     except RecursionError:
         raise JsonSyntaxError("nesting too deep", 1, 1) from None
+    except ValueError:
+        raise _number_too_long(text) from None
+
+
+_LONG_INTEGER = re.compile(r"\d{4301,}")
+
+
+def _number_too_long(text: str) -> JsonSyntaxError:
+    # Python reads at most 4,300 digits into an int (sys.set_int_max_str_digits); json.loads
+    # raises a plain ValueError for a longer integer.
+    found = _LONG_INTEGER.search(text)
+    offset = found.start() if found is not None else 0
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return JsonSyntaxError("a number with more than 4300 digits", line, column)
 
 
 # White space and comments between tokens (a BOM can only come first, but is harmless anywhere),
 # and the same with the commas between members. One character per repetition, never ``[...]+``
 # inside ``*``: a nested repetition backtracks exponentially when the next token does not match.
-_SPACE_TEXT = r"(?:[ \t\n\r\ufeff]|//[^\n]*|/\*.*?\*/)*"
+# A block comment ends at its first ``*/`` however the match goes on (``/\*.*?\*/`` could stretch
+# over ``*/`` and the text after it when what follows did not match).
+_BLOCK_COMMENT = r"/\*(?:[^*]|\*+[^*/])*\*+/"
+_SPACE_TEXT = r"(?:[ \t\n\r\ufeff]|//[^\n]*|" + _BLOCK_COMMENT + ")*"
 _SPACE = re.compile(_SPACE_TEXT, re.DOTALL)
-_GAP = re.compile(r"(?:[ \t\n\r\ufeff,]|//[^\n]*|/\*.*?\*/)*", re.DOTALL)
+_GAP = re.compile(r"(?:[ \t\n\r\ufeff,]|//[^\n]*|" + _BLOCK_COMMENT + ")*")
 # One object member up to its value: the gap before it, the key (group 1, as written), the colon.
 _KEY = re.compile(_GAP.pattern + r'"([^"\\]*(?:\\.[^"\\]*)*)"' + _SPACE_TEXT + ":" + _SPACE_TEXT, re.DOTALL)
 

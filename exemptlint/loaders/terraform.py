@@ -10,6 +10,7 @@ attributes, functions) becomes ``Unresolved``: EL009 reports it, nothing is gues
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -63,6 +64,11 @@ _JSONENCODE = re.compile(r"jsonencode\s*\((.*)\)", re.DOTALL)
 # A .tf file that mentions none of these defines no exemption or assignment: not parsed.
 _RELEVANT = re.compile(r"_policy_exemption|_policy_assignment")
 _LABEL = re.compile(r'"((?:[^"\\]|\\.)*)"')
+
+
+# More instances than this are not expanded (count = 1000000000 would never finish): the
+# resource is linted once, with count.index / each unknown.
+MAX_INSTANCES = 1000
 
 
 def is_terraform_plan(doc: Any) -> bool:
@@ -154,6 +160,7 @@ class _Scope:
         self.each = each
         self.count_index = count_index
         self.each_unknown: Unresolved | None = None
+        self.count_unknown: str | None = None
 
 
 class _Module:
@@ -197,7 +204,8 @@ class _Module:
             return self._index(value, steps[1:], expression)
         if root == "count" and steps == ["index"]:
             if scope.count_index is None:
-                return Unresolved(expression, "count.index is used without a literal count")
+                reason = scope.count_unknown or "count.index is used without a literal count"
+                return Unresolved(expression, reason)
             return scope.count_index
         if root == "data":
             return Unresolved(expression, "a data source is read only when Terraform runs")
@@ -388,7 +396,7 @@ def _directory_inputs(path: Path | None, text: str) -> tuple[list[dict[str, Any]
         if not candidate.is_file():
             continue
         try:
-            content = candidate.read_text(encoding="utf-8")
+            content = candidate.read_text(encoding="utf-8-sig")
             if name.endswith(".json"):
                 loaded = json.loads(content)
                 if isinstance(loaded, dict):
@@ -401,21 +409,27 @@ def _directory_inputs(path: Path | None, text: str) -> tuple[list[dict[str, Any]
     return others, tfvars
 
 
-_SIBLINGS: dict[tuple[str, int, int], dict[str, Any] | None] = {}
+# Parsed sibling files by the hash of their bytes: a file rewritten within the file system's
+# timestamp granularity (with the same size) is never served stale.
+_SIBLINGS: dict[bytes, dict[str, Any] | None] = {}
 
 
 def _parse_sibling(sibling: Path) -> dict[str, Any] | None:
     """A sibling ``.tf`` parsed once per run (each file of a directory reads all the others)."""
+    from exemptlint.loaders import MAX_FILE_BYTES
+
     try:
-        status = sibling.stat()
-        key = (str(sibling.resolve()), status.st_mtime_ns, status.st_size)
+        if sibling.stat().st_size > MAX_FILE_BYTES:
+            return None
+        data = sibling.read_bytes()
     except OSError:
         return None
+    key = hashlib.sha256(data).digest()
     if key not in _SIBLINGS:
         if len(_SIBLINGS) > 4096:
             _SIBLINGS.clear()
         try:
-            _SIBLINGS[key] = _parse(sibling.read_text(encoding="utf-8"))
+            _SIBLINGS[key] = _parse(data.decode("utf-8-sig"))
         except Exception:  # a broken sibling is reported when it is linted itself
             _SIBLINGS[key] = None
     return _SIBLINGS[key]
@@ -434,13 +448,20 @@ def _quote_json(value: Any) -> Any:
 # ----------------------------------------------------------------------------- positions
 
 
-def _block_ranges(text: str) -> dict[tuple[str, ...], tuple[int, int]]:
-    """(keyword, label, ...) -> the block's first and last line, from the parser's tree."""
+def _parse_with_ranges(text: str) -> tuple[dict[str, Any], dict[tuple[str, ...], tuple[int, int]]]:
+    """The document and its block ranges, from one parse (Lark parsing is the cost of a file)."""
     import hcl2
 
+    tree = hcl2.parses_to_tree(text)
+    ranges = _block_ranges(text, tree)
+    doc: dict[str, Any] = hcl2.serialize(hcl2.transform(tree))
+    return doc, ranges
+
+
+def _block_ranges(text: str, tree: Any) -> dict[tuple[str, ...], tuple[int, int]]:
+    """(keyword, label, ...) -> the block's first and last line, from the parser's tree."""
     ranges: dict[tuple[str, ...], tuple[int, int]] = {}
     lines = text.splitlines()
-    tree = hcl2.parses_to_tree(text)
     for body in tree.children:
         for child in getattr(body, "children", []):
             if getattr(child, "data", None) != "block":
@@ -481,16 +502,12 @@ def load_terraform_text(text: str, file: str, options: Any, path: Path | None = 
     inputs come from the directory's variable defaults and tfvars files)."""
     if _RELEVANT.search(text) is None:
         return LoadResult()
+    # Terraform ignores a UTF-8 byte order mark (Windows editors write one); so does this loader.
+    text = text.removeprefix("\ufeff")
     try:
-        doc = _parse(text)
-        ranges = _block_ranges(text)
+        doc, ranges = _parse_with_ranges(text)
     except Exception as error:  # lark and python-hcl2 raise several exception types
-        line = getattr(error, "line", None)
-        column = getattr(error, "column", None)
-        line = line if isinstance(line, int) and line > 0 else 1
-        column = column if isinstance(column, int) and column > 0 else 1
-        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        return LoadResult(errors=[LoadError(file, line, column, f"invalid HCL: {message}")])
+        return LoadResult(errors=[_syntax_error(error, text, file)])
     others, tfvars = _directory_inputs(path, text)
     module = _collect([doc, *others], tfvars)
     lines = text.splitlines()
@@ -518,21 +535,61 @@ def load_terraform_text(text: str, file: str, options: Any, path: Path | None = 
     return result
 
 
+def _syntax_error(error: Exception, text: str, file: str) -> LoadError:
+    """A parse error as one line at its place: lark's messages ("Unexpected token Token('$END',
+    '') at line 3, column 1.") are reworded, and its end of input (after the newline the parser
+    appends) is the end of the file."""
+    lines = len(re.findall(r"\r\n|\r|\n", text)) + 1
+    line = getattr(error, "line", None)
+    column = getattr(error, "column", None)
+    line = min(line, lines) if isinstance(line, int) and line > 0 else 1
+    column = column if isinstance(column, int) and column > 0 else 1
+    token = getattr(error, "token", None)
+    character = getattr(error, "char", None)
+    long_number = re.search(r"[0-9]{4300,}", text) if isinstance(error, ValueError) else None
+    if long_number is not None and "digits" in str(error):
+        # Python converts at most 4,300 digits to an int; python-hcl2 raises while parsing.
+        before = text[: long_number.start()]
+        line = len(re.findall(r"\r\n|\r|\n", before)) + 1
+        column = long_number.start() - max(before.rfind("\n"), before.rfind("\r"))
+        message = "a number of more than 4,300 digits cannot be read"
+    elif token is not None and getattr(token, "type", None) == "$END":
+        message = "unexpected end of file (a block, string or bracket is not closed)"
+    elif token is not None:
+        shown = str(getattr(token, "value", token)).strip().splitlines()
+        message = f"unexpected {shown[0][:40]!r}" if shown else "unexpected white space"
+    elif isinstance(character, str):
+        message = f"unexpected character {character!r}"
+    else:
+        message = " ".join(str(error).split()) or type(error).__name__
+    return LoadError(file, line, column, f"invalid HCL: {message}")
+
+
 def _instances(body: dict[str, Any], module: _Module) -> list[tuple[_Scope, str | None]]:
     if "for_each" in body:
         each = module.value(body["for_each"], _Scope())
-        if isinstance(each, dict) and not isinstance(each, Unresolved):
+        too_many = isinstance(each, (dict, list)) and len(each) > MAX_INSTANCES
+        if isinstance(each, dict) and not too_many:
             return [(_Scope(each=(k, v)), f'for_each key "{k}"') for k, v in each.items()]
-        if isinstance(each, list) and all(isinstance(v, str) for v in each):
+        if isinstance(each, list) and not too_many and all(isinstance(v, str) for v in each):
             return [(_Scope(each=(v, v)), f'for_each key "{v}"') for v in dict.fromkeys(each)]
         scope = _Scope()
-        reason = each.reason if isinstance(each, Unresolved) else "for_each is not a map or a set of strings"
+        if isinstance(each, Unresolved):
+            reason = each.reason
+        elif too_many:
+            reason = f"more than {MAX_INSTANCES} instances are not expanded"
+        else:
+            reason = "for_each is not a map or a set of strings"
         scope.each_unknown = Unresolved(str(body["for_each"]), f"for_each is not known statically: {reason}")
         return [(scope, "for_each (not known statically)")]
     if "count" in body:
         count = module.value(body["count"], _Scope())
         if isinstance(count, int) and not isinstance(count, bool):
-            return [(_Scope(count_index=i), f"count.index = {i}") for i in range(count)]
+            if count <= MAX_INSTANCES:
+                return [(_Scope(count_index=i), f"count.index = {i}") for i in range(count)]
+            scope = _Scope()
+            scope.count_unknown = f"count is {count}: more than {MAX_INSTANCES} instances are not expanded"
+            return [(scope, f"count = {count} (not expanded)")]
         return [(_Scope(), "count (not known statically)")]
     return [(_Scope(), None)]
 
