@@ -25,3 +25,20 @@ def json_values(max_text: int, max_items: int, max_leaves: int) -> st.SearchStra
         | st.dictionaries(st.text(max_size=max_text), inner, max_size=max_items),
         max_leaves=max_leaves,
     )
+
+
+# Exemption property names to put random values under: every known property, one in another case
+# (ARM matches names case-insensitively) and one the API does not know.
+PROPERTY_NAMES = (
+    "policyAssignmentId",
+    "exemptionCategory",
+    "expiresOn",
+    "displayName",
+    "description",
+    "metadata",
+    "policyDefinitionReferenceIds",
+    "assignmentScopeValidation",
+    "resourceSelectors",
+    "ExemptionCategory",
+    "other",
+)

@@ -478,19 +478,7 @@ def test_random_epac_csv(workdir: Path, spec: dict[str, Any]) -> None:
 
 # --- YAML ------------------------------------------------------------------------------------
 
-PROPERTY_NAMES = [
-    "policyAssignmentId",
-    "exemptionCategory",
-    "expiresOn",
-    "displayName",
-    "description",
-    "metadata",
-    "policyDefinitionReferenceIds",
-    "assignmentScopeValidation",
-    "resourceSelectors",
-    "ExemptionCategory",
-    "other",
-]
+PROPERTY_NAMES = list(strategies.PROPERTY_NAMES)
 property_values = azure_strings | json_values | st.lists(azure_strings, max_size=3)
 exemption_properties = st.dictionaries(st.sampled_from(PROPERTY_NAMES), property_values, max_size=8)
 resource_shapes = st.fixed_dictionaries(

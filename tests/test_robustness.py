@@ -40,21 +40,7 @@ def load_and_lint(text: str, name: str = "fuzz.json") -> LoadResult:
 
 json_scalars = strategies.json_scalars(max_text=30)
 json_values = strategies.json_values(max_text=30, max_items=4, max_leaves=20)
-property_names = st.sampled_from(
-    [
-        "policyAssignmentId",
-        "exemptionCategory",
-        "expiresOn",
-        "displayName",
-        "description",
-        "metadata",
-        "policyDefinitionReferenceIds",
-        "assignmentScopeValidation",
-        "resourceSelectors",
-        "ExemptionCategory",
-        "other",
-    ]
-)
+property_names = st.sampled_from(strategies.PROPERTY_NAMES)
 arm_expression = st.text(alphabet="[]()',.abcdefgpsrmtuviwxyzAB0123456789 {}-", max_size=60).map(
     lambda t: f"[{t}]"
 )
