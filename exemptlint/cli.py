@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_ERROR = 2
+EXIT_INTERRUPTED = 130  # as shells report a process stopped by Ctrl-C (128 + SIGINT)
 
 
 def _date(text: str) -> datetime.date:
@@ -139,7 +140,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exit_:
         return int(exit_.code) if isinstance(exit_.code, int) else EXIT_ERROR
     if args.command == "check":
-        return run_check(args)
+        try:
+            return run_check(args)
+        except KeyboardInterrupt:
+            print("exemptlint: interrupted", file=sys.stderr)
+            return EXIT_INTERRUPTED
     if args.command == "rules":
         return run_rules(args)
     parser.print_help(sys.stderr)

@@ -23,7 +23,11 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Sequence
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -172,7 +176,7 @@ def _run(
     results: list[Result] = []
     finished = 0
     try:
-        with _pool(workers, job) as pool:
+        with _running(workers, job) as pool:
             for chunk_results in pool.map(work, chunks):
                 results.extend(chunk_results)
                 finished += 1
@@ -181,7 +185,7 @@ def _run(
         while remaining:
             done = 0
             try:
-                with _pool(1, job) as pool:
+                with _running(1, job) as pool:
                     for item_results in pool.map(work, [[item] for item in remaining]):
                         results.extend(item_results)
                         done += 1
@@ -201,16 +205,27 @@ def _stopped(item: tuple[Path, str, bool]) -> FileReport:
     return FileReport(shown, [LoadError(shown, 1, 1, "the process linting this file stopped unexpectedly")])
 
 
-def _pool(workers: int, job: _Job) -> ProcessPoolExecutor:
+@contextmanager
+def _running(workers: int, job: _Job) -> Iterator[ProcessPoolExecutor]:
+    """A pool of ``workers`` processes for ``job``. Interrupted (Ctrl-C) or broken, its workers
+    are stopped at once: leaving the pool normally would first run every queued task."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    return ProcessPoolExecutor(
+    pool = ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("fork"),
         initializer=_start_worker,
         initargs=(job,),
     )
+    try:
+        yield pool
+    except BaseException:
+        for child in multiprocessing.active_children():
+            child.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
 
 
 @dataclass
@@ -228,12 +243,23 @@ _worker: _Worker | None = None
 
 def _start_worker(job: _Job) -> None:
     global _worker
+    # Ctrl-C reaches the whole process group: the parent stops the workers (see _running).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A parent killed outright (SIGKILL, a cancelled CI job) cannot stop them: they notice.
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     # Interval timers are not inherited across fork: each worker arms its own.
     timer = BudgetTimer(job.options.time_budget)
     timer.arm()
     job = replace(job, options=replace(job.options, timer=timer))
     plan = RulePlan.of(job.rules, job.settings, job.unresolved_rule_id, job.suppression_rule_id)
     _worker = _Worker(job, _context(job, list(job.assignments)), plan)
+
+
+def _exit_with_parent(parent: int) -> None:
+    while True:
+        time.sleep(1.0)
+        if os.getppid() != parent:
+            os._exit(3)
 
 
 def _context(job: _Job, assignments: list[PolicyAssignment]) -> RuleContext:

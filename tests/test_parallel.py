@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -265,3 +269,90 @@ def test_positions_are_linear_in_white_space_and_members(text: str) -> None:
     positions.key(("z",))
     positions.value((200_000,))
     assert time.perf_counter() - started < 2.0
+
+
+def _slow_run(tmp_path: Path) -> list[str]:
+    """A run of 400 files whose plugin rule sleeps 20 ms per exemption: several seconds on 2 workers."""
+    exemption = (ROOT / "tests" / "fixtures" / "rules" / "pass-baseline.json").read_text(encoding="utf-8")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for index in range(400):
+        (corpus / f"e{index:03d}.json").write_text(exemption, encoding="utf-8")
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "slow.py").write_text(
+        "import time\n"
+        "from exemptlint.model import Level\n"
+        "from exemptlint.rules.api import Rule\n"
+        "def check(exemption, context, options):\n"
+        "    time.sleep(0.02)\n"
+        "    return ()\n"
+        "RULE = Rule(id='ORG902', name='slow', level=Level.NOTE, summary='sleeps', check=check)\n",
+        encoding="utf-8",
+    )
+    return [
+        sys.executable, "-m", "exemptlint", "check", str(corpus), "--rules-dir", str(plugins),
+        "--today", TODAY, "--jobs", "2", "--format", "json", "--output", str(tmp_path / "report.json"),
+    ]  # fmt: skip
+
+
+def _children(pid: int) -> list[int]:
+    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False)
+    return [int(line) for line in found.stdout.split()]
+
+
+def _wait_for_workers(pid: int) -> list[int]:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        workers = _children(pid)
+        if len(workers) >= 2:
+            return workers
+        time.sleep(0.05)
+    raise AssertionError("no worker processes started")
+
+
+def _gone(pids: list[int], within: float) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if not any(Path(f"/proc/{pid}").exists() and _running(pid) for pid in pids):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir() or shutil.which("pgrep") is None, reason="needs /proc and pgrep")
+def test_ctrl_c_stops_every_process_at_once(tmp_path: Path) -> None:
+    """Ctrl-C (SIGINT to the process group) stops the run within a second, with one line and
+    exit code 130, and leaves no worker behind; the queued files are not linted first."""
+    process = subprocess.Popen(
+        _slow_run(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    workers = _wait_for_workers(process.pid)
+    time.sleep(0.3)
+    started = time.monotonic()
+    os.killpg(process.pid, signal.SIGINT)
+    _, err = process.communicate(timeout=20)
+    assert time.monotonic() - started < 2
+    assert process.returncode == 130
+    assert err == "exemptlint: interrupted\n"
+    assert _gone(workers, within=2)
+    assert not (tmp_path / "report.json").exists()
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir() or shutil.which("pgrep") is None, reason="needs /proc and pgrep")
+def test_workers_do_not_outlive_a_killed_parent(tmp_path: Path) -> None:
+    """SIGKILL (a cancelled CI job) gives the parent no chance to stop its workers: they notice
+    within about a second and exit."""
+    process = subprocess.Popen(_slow_run(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    workers = _wait_for_workers(process.pid)
+    process.kill()
+    process.wait()
+    assert _gone(workers, within=5)
