@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 from exemptlint.budget import BudgetTimer
 from exemptlint.engine import LintSettings, RulePlan, lint
@@ -38,9 +38,6 @@ from exemptlint.loaders import LoadOptions, load_file, read_text
 from exemptlint.model import Exemption, Finding, FixedLocator, LoadError, PolicyAssignment, Source
 from exemptlint.report.json_report import dump
 from exemptlint.rules.api import Rule, RuleContext
-
-if TYPE_CHECKING:
-    from concurrent.futures import ProcessPoolExecutor
 
 # multiprocessing and concurrent.futures are imported only by a run that starts workers: they
 # cost a one-file run (a pre-commit hook) about 14 ms.
@@ -176,8 +173,8 @@ def _run(
     results: list[Result] = []
     finished = 0
     try:
-        with _running(workers, job) as pool:
-            for chunk_results in pool.map(work, chunks):
+        with _running(workers, job, work, chunks) as mapped:
+            for chunk_results in mapped:
                 results.extend(chunk_results)
                 finished += 1
     except BrokenProcessPool:
@@ -185,8 +182,8 @@ def _run(
         while remaining:
             done = 0
             try:
-                with _running(1, job) as pool:
-                    for item_results in pool.map(work, [[item] for item in remaining]):
+                with _running(1, job, work, [[item] for item in remaining]) as mapped:
+                    for item_results in mapped:
                         results.extend(item_results)
                         done += 1
             except BrokenProcessPool:
@@ -206,9 +203,12 @@ def _stopped(item: tuple[Path, str, bool]) -> FileReport:
 
 
 @contextmanager
-def _running(workers: int, job: _Job) -> Iterator[ProcessPoolExecutor]:
-    """A pool of ``workers`` processes for ``job``. Interrupted (Ctrl-C) or broken, its workers
-    are stopped at once: leaving the pool normally would first run every queued task."""
+def _running(
+    workers: int, job: _Job, work: Callable[[list[Task]], list[Result]], chunks: list[list[Task]]
+) -> Iterator[Iterator[list[Result]]]:
+    """``work`` over ``chunks`` in a pool of ``workers`` processes for ``job``: the results, in
+    order. Interrupted (Ctrl-C) or broken, the workers are stopped at once: leaving the pool
+    normally would first run every queued task."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -219,13 +219,32 @@ def _running(workers: int, job: _Job) -> Iterator[ProcessPoolExecutor]:
         initargs=(job,),
     )
     try:
-        yield pool
+        # Submitting forks the workers. They start with Ctrl-C blocked until they ignore it
+        # (_start_worker): one that arrives while a worker starts must not print its traceback.
+        with _sigint_blocked():
+            # Not pool.map: on an interruption its iterator cancels the queued futures, and
+            # Python 3.11's pool then fails them as well ("InvalidStateError: CANCELLED" on stderr).
+            futures = [pool.submit(work, chunk) for chunk in chunks]
+        yield (future.result() for future in futures)
     except BaseException:
         for child in multiprocessing.active_children():
             child.terminate()
-        pool.shutdown(wait=True, cancel_futures=True)
+        # The pool sees its workers gone and fails what is queued.
+        pool.shutdown(wait=True)
         raise
     pool.shutdown(wait=True)
+
+
+@contextmanager
+def _sigint_blocked() -> Iterator[None]:
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 @dataclass
@@ -245,6 +264,8 @@ def _start_worker(job: _Job) -> None:
     global _worker
     # Ctrl-C reaches the whole process group: the parent stops the workers (see _running).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     # A parent killed outright (SIGKILL, a cancelled CI job) cannot stop them: they notice.
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     # Interval timers are not inherited across fork: each worker arms its own.
