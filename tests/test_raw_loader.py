@@ -275,3 +275,22 @@ def test_text_with_only_placeholder_characters_is_kept() -> None:
     for text in ("a < b", "{ not a token }", "x__y", "a_b_c"):
         (ex,) = load({"properties": {**PROPS, "expiresOn": text}}).exemptions
         assert ex.properties["expiresOn"] == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('{"ExemptionCategory": "Waiver"}', True),
+        ('{"type": "MICROSOFT.AUTHORIZATION/POLICYEXEMPTIONS"}', True),
+        ('resource "azurerm_subscription_policy_assignment" "a" {}', True),
+        ('{"name": "package", "version": "1.0.0"}', False),
+        ('{"name": "caf\\u00e9", "note": "café"}', False),
+        # Non-ASCII text goes to the case-insensitive pattern: U+017F LONG S matches "s" there.
+        ('{"type": "Microsoft.Authorization/policyA\\u017f\\u017fignments", "x": "é"}', False),
+        ('{"type": "Microsoft.Authorization/policyA\u017f\u017fignments"}', True),
+    ],
+)
+def test_files_that_mention_no_keyword_are_skipped(text: str, expected: bool) -> None:
+    from exemptlint.loaders import KEYWORDS, mentions_any
+
+    assert mentions_any(text, KEYWORDS) is expected

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import fnmatch
+import functools
 import os
 import re
 import stat
@@ -32,11 +33,33 @@ SKIPPED_DIRECTORIES = frozenset({".git", "node_modules", ".venv", "__pycache__",
 
 # A file that mentions none of these cannot define an exemption or an assignment; skipping it
 # before parsing keeps large repositories fast.
-_RELEVANT = re.compile(
-    r"exemptionCategory|policyExemption|policyAssignments|policyAssignmentId|policyDefinitionId"
-    r"|_policy_exemption|_policy_assignment",
-    re.IGNORECASE,
+KEYWORDS = (
+    "exemptionCategory",
+    "policyExemption",
+    "policyAssignments",
+    "policyAssignmentId",
+    "policyDefinitionId",
+    "_policy_exemption",
+    "_policy_assignment",
 )
+
+
+def mentions_any(text: str, keywords: Sequence[str]) -> bool:
+    """Whether ``text`` mentions one of ``keywords``, in any case.
+
+    Substring searches in the lower-cased text: a case-insensitive regular expression takes
+    about 190 µs to find nothing in 4 KB, these about 11 µs. They are exact for ASCII text; other
+    text goes to the regular expression (a non-ASCII letter such as U+212A KELVIN SIGN matches an
+    ASCII one case-insensitively)."""
+    if text.isascii():
+        lowered = text.lower()
+        return any(keyword.lower() in lowered for keyword in keywords)
+    return _keyword_pattern(tuple(keywords)).search(text) is not None
+
+
+@functools.lru_cache(maxsize=8)
+def _keyword_pattern(keywords: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(re.escape(keyword) for keyword in keywords), re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -185,7 +208,7 @@ def _load_text(text: str, path: Path, display: str, options: LoadOptions) -> Loa
 
 
 def load_json_text(text: str, display: str, options: LoadOptions, path: Path | None = None) -> LoadResult:
-    if _RELEVANT.search(text) is None:
+    if not mentions_any(text, KEYWORDS):
         return LoadResult()
     try:
         doc = parse_json_text(text)

@@ -13,19 +13,22 @@ to more than ``MAX_ALIAS_EXPANSION`` values ("billion laughs").
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any
 
+from exemptlint.loaders import mentions_any
 from exemptlint.loaders.jsontext import JsonPositions, Path
 from exemptlint.model import LoadError, LoadResult, Position
 from exemptlint.suppressions import parse_directives
 
 # A YAML file that mentions none of these holds no exemption or assignment (CI configs,
 # Kubernetes manifests...): it is skipped before parsing.
-_RELEVANT = re.compile(
-    r"exemptionCategory|policyExemption|policyAssignments|policyAssignmentId|policyDefinitionId",
-    re.IGNORECASE,
+_KEYWORDS = (
+    "exemptionCategory",
+    "policyExemption",
+    "policyAssignments",
+    "policyAssignmentId",
+    "policyDefinitionId",
 )
 
 
@@ -305,7 +308,7 @@ def _flow_too_deep(text: str) -> tuple[int, int] | None:
 
 
 def load_yaml_text(text: str, file: str) -> LoadResult:
-    if _RELEVANT.search(text) is None:
+    if not mentions_any(text, _KEYWORDS):
         return LoadResult()
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
     from ruamel.yaml.reader import ReaderError
