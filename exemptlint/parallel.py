@@ -86,7 +86,7 @@ class FileReport:
 @dataclass
 class ParallelRun:
     files: list[FileReport]
-    assignments: list[PolicyAssignment]
+    # False when the second pass met an assignment the first did not load: lint in one process.
     complete: bool
 
 
@@ -151,7 +151,7 @@ def lint_in_parallel(
     tasks = [[(path, shown, next(loaded)) for path, shown in chunk] for chunk in chunks]
     reports = _run(_lint_chunk, tasks, replace(job, assignments=tuple(assignments)), workers, _stopped)
     complete = not any(report.missed_assignment for report in reports)
-    return ParallelRun(reports, assignments, complete)
+    return ParallelRun(reports, complete)
 
 
 Task = TypeVar("Task")

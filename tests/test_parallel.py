@@ -314,13 +314,13 @@ def _wait_for_workers(pid: int) -> list[int]:
 def _gone(pids: list[int], within: float) -> bool:
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
-        if not any(Path(f"/proc/{pid}").exists() and _running(pid) for pid in pids):
+        if not any(Path(f"/proc/{pid}").exists() and _alive(pid) for pid in pids):
             return True
         time.sleep(0.1)
     return False
 
 
-def _running(pid: int) -> bool:
+def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
     except OSError:

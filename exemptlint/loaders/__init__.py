@@ -53,8 +53,13 @@ def mentions_any(text: str, keywords: Sequence[str]) -> bool:
     ASCII one case-insensitively)."""
     if text.isascii():
         lowered = text.lower()
-        return any(keyword.lower() in lowered for keyword in keywords)
+        return any(keyword in lowered for keyword in _lowered(tuple(keywords)))
     return _keyword_pattern(tuple(keywords)).search(text) is not None
+
+
+@functools.lru_cache(maxsize=8)
+def _lowered(keywords: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(keyword.lower() for keyword in keywords)
 
 
 @functools.lru_cache(maxsize=8)

@@ -26,6 +26,7 @@ import stat
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from exemptlint.loaders import mentions_any
 from exemptlint.loaders.arm_expressions import Deployment
 from exemptlint.loaders.bicep_eval import (
     MAX_LOOP,
@@ -72,9 +73,10 @@ __all__ = ["BICEP_SUFFIXES", "load_bicep_text"]
 BICEP_SUFFIXES = frozenset({".bicep", ".bicepparam"})
 # How deep modules are followed (a.bicep -> b.bicep -> ...); cycles are caught before this.
 MAX_MODULE_DEPTH = 16
-# A file that mentions none of these deploys no exemption or assignment, directly or through a
-# module: it is not parsed.
-_RELEVANT = re.compile(r"policyExemptions|policyAssignments|\bmodule\b", re.IGNORECASE)
+# A file that mentions neither resource type nor the word "module" deploys no exemption or
+# assignment, directly or through a module: it is not parsed.
+_RESOURCE_TYPES = ("policyExemptions", "policyAssignments")
+_MODULE_WORD = re.compile(r"\bmodule\b", re.IGNORECASE)
 _REGISTRY = ("br:", "br/", "ts:", "ts/")
 _TARGET_SCOPES = {
     "resourcegroup": ScopeLevel.RESOURCE_GROUP,
@@ -124,16 +126,10 @@ def load_bicep_text(text: str, display: str, options: Any, path: Path | None = N
 
 
 def _relevant(text: str) -> bool:
-    """Whether ``_RELEVANT`` matches. A case-insensitive regular expression scans a file much
-    more slowly than substring searches in the lower-cased text, which are exact for ASCII
-    text (non-ASCII characters such as U+212A KELVIN SIGN may match letters case-insensitively)."""
-    if text.isascii():
-        lowered = text.lower()
-        if "policyexemptions" in lowered or "policyassignments" in lowered:
-            return True
-        if "module" not in lowered:
-            return False
-    return _RELEVANT.search(text) is not None
+    if mentions_any(text, _RESOURCE_TYPES):
+        return True
+    # The whole-word pattern only where the word is there at all: the substring search is cheap.
+    return mentions_any(text, ("module",)) and _MODULE_WORD.search(text) is not None
 
 
 def target_level(document: Document) -> ScopeLevel:
