@@ -310,6 +310,7 @@ def run_check(args: argparse.Namespace) -> int:
         options=config.options,
         assignment_map=config.assignments,
         overrides=config.overrides,
+        epac_date_order=config.epac_date_order,
     )
     with _fewer_collections():
         linted = _lint_inputs(args, config.exclude, settings, all_rules, {name for name, _ in targets})

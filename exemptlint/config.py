@@ -41,6 +41,9 @@ class Config:
     # The rules the packs and folders define (loaded while validating the config).
     custom_rules: tuple[Rule, ...] = ()
     overrides: tuple[PathOverride, ...] = ()
+    # ``epac: {date-order: ...}``: how EPAC culture dates are read ("month-first", "day-first";
+    # None: both orders, see exemptlint/dates.py).
+    epac_date_order: str | None = None
 
     @property
     def uncacheable(self) -> bool:
@@ -173,7 +176,13 @@ def _kebab_to_snake(mapping: dict[str, Any]) -> dict[str, Any]:
 
 def _validate(file: Path, raw: dict[str, Any], lines: Any, rules: Sequence[Rule]) -> Config:
     path = _shown(file)
+    from typing import Literal
+
     from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+
+    class EpacModel(BaseModel):
+        model_config = ConfigDict(extra="forbid", strict=False)
+        date_order: Literal["month-first", "day-first"] | None = None
 
     class OverrideModel(BaseModel):
         model_config = ConfigDict(extra="forbid", strict=False)
@@ -192,6 +201,7 @@ def _validate(file: Path, raw: dict[str, Any], lines: Any, rules: Sequence[Rule]
         rule_packs: list[str] = []
         rule_dirs: list[str] = []
         overrides: list[OverrideModel] = []
+        epac: EpacModel = EpacModel()
 
     def fail(error: ValidationError, prefix: tuple[Any, ...], kebab: bool = True) -> ConfigError:
         first = error.errors()[0]
@@ -204,8 +214,11 @@ def _validate(file: Path, raw: dict[str, Any], lines: Any, rules: Sequence[Rule]
             message = "unknown setting"
         return ConfigError(f"{path}:{line}:1: error: {'.'.join(shown) or 'config'}: {message}")
 
+    settings = _kebab_to_snake(dict(raw))
+    if isinstance(settings.get("epac"), dict):
+        settings["epac"] = _kebab_to_snake(settings["epac"])
     try:
-        root = RootModel.model_validate(_kebab_to_snake(dict(raw)))
+        root = RootModel.model_validate(settings)
     except ValidationError as error:
         raise fail(error, ()) from None
 
@@ -304,4 +317,5 @@ def _validate(file: Path, raw: dict[str, Any], lines: Any, rules: Sequence[Rule]
         rule_dirs=rule_dirs,
         custom_rules=tuple(custom),
         overrides=tuple(overrides),
+        epac_date_order=root.epac.date_order,
     )

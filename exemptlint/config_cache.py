@@ -28,7 +28,7 @@ from exemptlint.config import Config
 from exemptlint.model import Level
 from exemptlint.rules.api import Rule
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 
 
 def cache_directory() -> Path | None:
@@ -86,6 +86,7 @@ def _to_json(config: Config) -> dict[str, Any]:
         "assignments": dict(config.assignments),
         "levels": {rule_id: level.value for rule_id, level in config.levels.items()},
         "options": {rule_id: dataclasses.asdict(options) for rule_id, options in config.options.items()},
+        "epac_date_order": config.epac_date_order,
     }
 
 
@@ -110,6 +111,7 @@ def _from_json(document: dict[str, Any], path: Path, rules: Sequence[Rule]) -> C
         assignments=dict(document["assignments"]),
         levels={rule_id: Level(level) for rule_id, level in document["levels"].items()},
         options=options,
+        epac_date_order=document["epac_date_order"],
     )
 
 

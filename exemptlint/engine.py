@@ -59,6 +59,8 @@ class LintSettings:
     options: Mapping[str, Any] = field(default_factory=dict)
     assignment_map: Mapping[str, str] = field(default_factory=dict)
     overrides: tuple[PathOverride, ...] = ()
+    # Config ``epac.date-order``: "month-first", "day-first" or None (both, see dates.py).
+    epac_date_order: str | None = None
 
     def for_file(self, file: str) -> LintSettings:
         """These settings with the overrides that match ``file`` applied, in order."""
@@ -232,7 +234,10 @@ def _defaults_of(options: type) -> Any:
 
 def new_context(assignments: Sequence[PolicyAssignment], settings: LintSettings) -> RuleContext:
     return RuleContext(
-        today=settings.today, assignments=list(assignments), assignment_map=settings.assignment_map
+        today=settings.today,
+        assignments=list(assignments),
+        assignment_map=settings.assignment_map,
+        epac_date_order=settings.epac_date_order,
     )
 
 

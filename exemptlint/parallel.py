@@ -285,7 +285,10 @@ def _exit_with_parent(parent: int) -> None:
 
 def _context(job: _Job, assignments: list[PolicyAssignment]) -> RuleContext:
     return RuleContext(
-        today=job.settings.today, assignments=assignments, assignment_map=job.settings.assignment_map
+        today=job.settings.today,
+        assignments=assignments,
+        assignment_map=job.settings.assignment_map,
+        epac_date_order=job.settings.epac_date_order,
     )
 
 

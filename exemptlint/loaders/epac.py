@@ -27,6 +27,9 @@ Mapping to the model:
   ``/policyAssignments/<name>``, which EL001 resolves by name. Findings about the synthetic id
   point at the field it came from.
 * Placeholders (``{{MANAGEMENT_GROUP_ID}}``) make values ``Unresolved``.
+* Dates (JSON and CSV alike) are kept as written: EPAC reads ``expiresOn`` with .NET's culture
+  date parser, so ``12/31/2026 11:59:00 PM`` is a date to it. The rules read them as EPAC does,
+  by the source format (``exemptlint/dates.py``), not the loader.
 * CSV: every property points at its cell (row line, column of the cell's first character, which
   is the opening quote of a quoted cell). Empty cells are absent. ``metadata`` and
   ``resourceSelectors`` cells are parsed as JSON (kept as text when they are not JSON, so that

@@ -65,6 +65,8 @@ class RuleContext:
     # Results about ``assignments`` as a whole (the index EL001 looks them up in): contexts with
     # the same assignments may share it.
     assignment_memo: dict[Any, Any] = field(default_factory=dict)
+    # Config ``epac.date-order``: how EPAC culture dates are read (None: both orders, see dates.py).
+    epac_date_order: str | None = None
 
     @property
     def catalog(self) -> Catalog:

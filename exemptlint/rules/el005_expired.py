@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from exemptlint.dates import parse_iso8601
+from exemptlint.dates import read_expiry
 from exemptlint.model import Exemption, Level, Unresolved
 from exemptlint.rules.api import Rule, RuleContext, Violation, not_known
 
@@ -23,20 +23,22 @@ def check(exemption: Exemption, context: RuleContext, options: Options) -> Itera
         return
     if not isinstance(value, str):
         return
-    parsed = parse_iso8601(value)
-    if parsed is None:
+    read = read_expiry(value, exemption.source.format, context.epac_date_order)
+    expiry = read.utc_date
+    if expiry is None:
         return  # EL004's finding
-    expiry = parsed.utc_date
+    # An ambiguous EPAC date is checked by its earlier reading (EL004 warns about it).
+    which = f"; the earlier reading of '{value}'" if read.ambiguous else ""
     days_left = (expiry - context.today).days
     if days_left < 0:
         yield Violation(
-            f"exemption '{exemption.label}' expired on {expiry.isoformat()} ({-days_left} days ago); "
+            f"exemption '{exemption.label}' expired on {expiry.isoformat()} ({-days_left} days ago{which}); "
             "renew it with a new review or delete it",
             property="expiresOn",
         )
     elif options.warn_days > 0 and days_left <= options.warn_days:
         yield Violation(
-            f"exemption '{exemption.label}' expires in {days_left} days ({expiry.isoformat()})",
+            f"exemption '{exemption.label}' expires in {days_left} days ({expiry.isoformat()}{which})",
             property="expiresOn",
             level=Level.WARNING,
         )

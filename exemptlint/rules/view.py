@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from exemptlint.dates import parse_iso8601
+from exemptlint.dates import read_expiry
 from exemptlint.model import Exemption, to_plain_json
 from exemptlint.rules.api import RuleContext
 
@@ -54,10 +54,11 @@ def exemption_view(exemption: Exemption, context: RuleContext) -> dict[str, Any]
         view["category"] = view["exemptionCategory"]
     expires = exemption.expires_on
     if isinstance(expires, str):
-        parsed = parse_iso8601(expires)
-        if parsed is not None:
+        # Read as EL004 and EL005 read it (an EPAC culture date by its earlier reading).
+        expiry = read_expiry(expires, exemption.source.format, context.epac_date_order).utc_date
+        if expiry is not None:
             view["expiresOn"] = expires.strip()
-            view["expiresInDays"] = (parsed.utc_date - context.today).days
+            view["expiresInDays"] = (expiry - context.today).days
     from exemptlint.rules.initiative import resolve
 
     definition = resolve(exemption, context).definition
