@@ -34,12 +34,18 @@ _ISO = re.compile(
 _RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})")
 # The culture forms of .NET's DateTime.Parse that EPAC's exports write: day and month in either
 # order (the same separator twice), the year last; then optionally an hour with minutes, seconds
-# and a fraction, an AM/PM designator, and a zone.
-_CULTURE = re.compile(
-    r"(?P<first>\d{1,2})(?P<sep>[/.-])(?P<second>\d{1,2})(?P=sep)(?P<year>\d{4}|\d{2})"
+# and a fraction, an AM/PM designator, and a zone. With the year first (2027/2/15), .NET reads
+# year, month, day in every common culture.
+_TIME_TAIL = (
     r"(?:\s+(?P<hour>\d{1,2})(?::(?P<minute>\d{2})(?::(?P<seconds>\d{2})(?:\.(?P<fraction>\d{1,7}))?)?)?"
     r"(?:\s*(?P<designator>[AaPp]\.?[Mm]\.?))?"
     r"(?:\s*(?P<zone>Z|z|[+-]\d{2}:?\d{2}))?)?"
+)
+_CULTURE = re.compile(
+    r"(?P<first>\d{1,2})(?P<sep>[/.-])(?P<second>\d{1,2})(?P=sep)(?P<year>\d{4}|\d{2})" + _TIME_TAIL
+)
+_YEAR_FIRST = re.compile(
+    r"(?P<year>\d{4})(?P<sep>[/.-])(?P<first>\d{1,2})(?P=sep)(?P<second>\d{1,2})" + _TIME_TAIL
 )
 
 AZURE = "azure"
@@ -180,7 +186,11 @@ def _read(text: str, reader: str, date_order: str | None) -> Expiry:
         )
     if reader != EPAC:
         return Expiry(text=text, reader=reader)
-    match = _CULTURE.fullmatch(text.strip())
+    stripped = text.strip()
+    match = _CULTURE.fullmatch(stripped)
+    if match is None:
+        match = _YEAR_FIRST.fullmatch(stripped)
+        date_order = MONTH_FIRST  # year, month, day whatever the culture's day/month order
     if match is None:
         return Expiry(text=text, reader=reader)
     return Expiry(

@@ -242,6 +242,10 @@ def test_month_first_error_names_the_configured_order() -> None:
         ("12/31/26", None, [("2026-12-31T00:00:00", "month-first")]),  # .NET: 00-49 is 20xx
         ("  12/31/2026 23:59  ", None, [("2026-12-31T23:59:00", "month-first")]),
         ("2027-02-15", None, [("2027-02-15T00:00:00", None)]),
+        # The year first: year, month, day whatever the order of the culture.
+        ("2027/2/15 10:00 PM", None, [("2027-02-15T22:00:00", "month-first")]),
+        ("2027-2-5", "day-first", [("2027-02-05T00:00:00", "month-first")]),
+        ("2027/13/01", None, []),
         ("13/13/2026", None, []),
         ("12/31/2026 13:00 PM", None, []),  # a 12-hour clock stops at 12
         ("12/31/2026 24:00", None, []),
@@ -414,3 +418,26 @@ def test_config_cache_keeps_the_date_order(tmp_path: Path, capsys: pytest.Captur
     second = _json_findings(tmp_path, config, capsys)  # from the validated-config cache
     assert first == second
     assert ("EL004", "error", 5, 116) in second[1]
+
+
+@pytest.mark.skipif(
+    "fork" not in __import__("multiprocessing").get_all_start_methods(), reason="workers need fork"
+)
+def test_date_order_reaches_worker_processes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("epac-exemptions.csv", "epac-exemptions.jsonc"):
+        (tmp_path / name).write_bytes((FIXTURES / name).read_bytes())
+    (tmp_path / ".exemptlint.yaml").write_text(
+        "today: 2026-11-24\nepac: {date-order: day-first}\n", encoding="utf-8"
+    )
+    monkeypatch.chdir(tmp_path)
+    reports = []
+    for jobs in ("1", "2"):
+        assert main(["check", ".", "--format", "json", "--jobs", jobs]) == 1
+        reports.append(capsys.readouterr().out)
+    assert reports[0] == reports[1]
+    found = [(f["file"], f["ruleId"], f["line"]) for f in json.loads(reports[1])["findings"]]
+    # Read day first: 1/12/2027 is 1 December 2027, past the 365 days.
+    assert ("epac-exemptions.csv", "EL004", 7) in found
+    assert ("epac-exemptions.jsonc", "EL004", 59) in found
