@@ -475,13 +475,16 @@ class FileContext:
         for_conditions = local if condition_local is None else condition_local
         decided = self.evaluator(for_conditions, condition=True).evaluate(body.iterable)
         shown = body.iterable.span.text
+        not_known = f"loop over {shown} not known"
         if isinstance(decided, list) and len(decided) > MAX_LOOP:
             message = (
                 f"the loop has {len(decided)} items: ARM deploys at most {MAX_LOOP} copies of a "
                 "resource or module and rejects the template"
             )
             problems.append(LoopProblem(body.span.position, message))
-            decided = Unresolved(shown, f"the loop has more than {MAX_LOOP} items: they are not expanded")
+            reason = f"the loop has {len(decided)} items, more than ARM deploys, and is not expanded"
+            decided = Unresolved(shown, reason)
+            not_known = f"loop over {shown} not expanded"
         if isinstance(decided, list):
             if not decided:
                 where = body.span.position
@@ -532,7 +535,7 @@ class FileContext:
         return self.expand(
             body.body,
             inner,
-            join_context(context, f"loop over {shown} not known"),
+            join_context(context, not_known),
             unknown_conditions,
             left_out,
             problems,
