@@ -10,12 +10,12 @@ import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from exemptlint import __version__
-from exemptlint.model import Exemption, Finding, Level, LoadError, LoadResult
+from exemptlint.model import Exemption, Finding, Level, LoadError, LoadResult, Skipped, standalone_loads
 from exemptlint.report import FORMATS, Report
 
 if TYPE_CHECKING:
@@ -334,6 +334,7 @@ def run_check(args: argparse.Namespace) -> int:
         root=str(Path.cwd()),
         stale_baseline=stale,
         levels=config.levels,
+        skipped=linted.skipped,
     )
     _write_outputs(report, targets, args)
     if args.write_baseline:
@@ -395,6 +396,8 @@ class _Linted:
     # Set when the exemptions were linted in worker processes (see Report).
     exemption_count: int | None = None
     exemption_json: list[str] | None = None
+    # Resources and modules not deployed with the values known (not linted).
+    skipped: list[Skipped] = field(default_factory=list)
 
 
 def _lint_inputs(
@@ -449,12 +452,12 @@ def _lint_here(
     with BudgetTimer(options.time_budget) as timer:
         timed = replace(options, timer=timer)
         per_file = [(shown, load_file(path, timed, shown)) for path, shown in files]
-    followed = set().union(*(result.followed for _, result in per_file))
+    # A module another linted file deploys is linted with the values that file passes it, not on
+    # its own; one that no deployed module instance reaches is linted on its own (standalone_loads).
+    kept = standalone_loads([(shown, result.followed) for shown, result in per_file])
     loaded = LoadResult()
     for shown, result in per_file:
-        if shown in followed:
-            # A module another file deploys is linted with the values that file passes it; on its
-            # own, its parameters have no values and would only produce EL009 notes.
+        if shown not in kept:
             result = LoadResult(errors=result.errors, assignments=result.assignments)
         loaded.extend(result)
     # A broken module is reported by its own load and by every file that follows it: once is enough.
@@ -469,7 +472,13 @@ def _lint_here(
         notes=loaded.notes,
         errors=errors,
     )
-    return _Linted([shown for _, shown in files], loaded.exemptions, findings, errors)
+    return _Linted(
+        [shown for _, shown in files],
+        loaded.exemptions,
+        findings,
+        errors,
+        skipped=list(dict.fromkeys(loaded.skipped)),
+    )
 
 
 def _lint_in_workers(
@@ -499,9 +508,9 @@ def _lint_in_workers(
     )
     if not run.complete:
         return None
-    followed = set().union(*(report.followed for report in run.files))
-    # Modules another file deploys are linted through that file only (as in _lint_here).
-    linted = [report for report in run.files if report.shown not in followed]
+    # Modules another linted file deploys are linted through that file only (as in _lint_here).
+    kept = standalone_loads([(report.shown, report.followed) for report in run.files])
+    linted = [report for report in run.files if report.shown in kept]
     load_errors = dict.fromkeys(error for report in run.files for error in report.errors)
     rule_errors = [error for report in linted for error in report.rule_errors]
     return _Linted(
@@ -511,6 +520,7 @@ def _lint_in_workers(
         errors=[*errors, *load_errors, *rule_errors],
         exemption_count=sum(report.exemption_count for report in linted),
         exemption_json=[document for report in linted for document in report.exemption_json],
+        skipped=list(dict.fromkeys(entry for report in linted for entry in report.skipped)),
     )
 
 

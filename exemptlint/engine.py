@@ -177,22 +177,28 @@ def lint(
             findings.extend(
                 _suppression_problems(exemption, suppression_rule, by_id, settings, seen_directives)
             )
-    if report_unresolved:
-        rule = by_id[unresolved_rule_id]
-        for note in notes:
-            findings.append(
-                Finding(
-                    rule_id=rule.id,
-                    rule_name=rule.name,
-                    level=settings.levels.get(rule.id) or rule.level,
-                    message=one_line(note.message),
-                    file=note.file,
-                    line=note.line,
-                    column=note.column,
-                    end_column=note.column + 1,
-                    fingerprint=_digest(rule.id, note.file, _NUMBERS.sub("#", note.message)),
-                )
+    for note in notes:
+        # A loader's note is EL009's unless it names another rule (a template problem that rule
+        # reports, such as a copy count ARM rejects): reported only when that rule runs.
+        if note.rule_id == unresolved_rule_id:
+            if not report_unresolved:
+                continue
+        elif note.rule_id not in by_id or not rule_enabled(note.rule_id, settings):
+            continue
+        rule = by_id[note.rule_id]
+        findings.append(
+            Finding(
+                rule_id=rule.id,
+                rule_name=rule.name,
+                level=settings.levels.get(rule.id) or rule.level,
+                message=one_line(note.message),
+                file=note.file,
+                line=note.line,
+                column=note.column,
+                end_column=note.column + 1,
+                fingerprint=_digest(rule.id, note.file, _NUMBERS.sub("#", note.message)),
             )
+        )
     findings.sort(key=Finding.sort_key)
     return findings
 

@@ -6,6 +6,7 @@ about a file format or an output format.
 
 from __future__ import annotations
 
+from collections.abc import Sequence, Set
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Protocol
@@ -294,13 +295,47 @@ class LoadError:
 
 @dataclass(frozen=True, slots=True)
 class LoadNote:
-    """Something a loader could not follow, not tied to one exemption (a Bicep module from a
-    registry, say): reported as an EL009 note at this place."""
+    """Something a loader found at a place, not tied to one exemption: by default what it could
+    not follow (a Bicep module from a registry, say), reported as an EL009 note; with another
+    ``rule_id``, a problem of the template itself that the rule reports at its own level (a copy
+    count ARM rejects is an EL008 error)."""
 
     file: str
     line: int
     column: int
     message: str
+    rule_id: str = "EL009"
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A resource, nested deployment or module that is not deployed with the values known (its
+    condition is false, its loop has no items), so nothing in it is linted. Kept so that the
+    report can say so: leaving it out without a word would be silent loss.
+
+    ``line``/``column`` point at the condition (or count, or loop) as written; ``resource`` says
+    what is skipped (its type and name, or the module); ``condition`` is the text that decided;
+    ``reason`` why it counts as not deployed; ``context`` as for exemptions (copy index, module).
+    """
+
+    file: str
+    line: int
+    column: int
+    resource: str
+    condition: str
+    reason: str
+    context: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "resource": self.resource,
+            "condition": self.condition,
+            "reason": self.reason,
+            "context": self.context,
+        }
 
 
 @dataclass(slots=True)
@@ -309,8 +344,11 @@ class LoadResult:
     assignments: list[PolicyAssignment] = field(default_factory=list)
     errors: list[LoadError] = field(default_factory=list)
     notes: list[LoadNote] = field(default_factory=list)
-    # Files (display paths) this load followed as modules: linted through it, not on their own.
+    # Files (display paths) that at least one deployed module instance of this load followed:
+    # linted through it, not on their own. A module whose every instance is skipped is not here.
     followed: set[str] = field(default_factory=set)
+    # What is not deployed with the values known, and so not linted.
+    skipped: list[Skipped] = field(default_factory=list)
 
     def extend(self, other: LoadResult) -> None:
         self.exemptions.extend(other.exemptions)
@@ -318,6 +356,33 @@ class LoadResult:
         self.errors.extend(other.errors)
         self.notes.extend(other.notes)
         self.followed |= other.followed
+        self.skipped.extend(other.skipped)
+
+
+def standalone_loads(loads: Sequence[tuple[str, Set[str]]]) -> set[str]:
+    """Which of the files loaded on their own (``(file, files its load followed)``, in order)
+    are linted as loaded; the others are linted through a file that follows them.
+
+    A file is linted through another only when a load that is itself linted follows it. Files
+    that nothing left follows are kept first, and what they follow is covered; this repeats on
+    what is left (a file followed only by loads that are not linted, because they are linted
+    through a caller in whose context this file is not deployed). A cycle with no such file
+    keeps its first file in order. So a module reached only through instances that are not
+    deployed is linted on its own, and nothing is linted twice through nested callers.
+    """
+    kept: set[str] = set()
+    covered: set[str] = set()
+    remaining = list(loads)
+    while True:
+        done = covered | kept
+        remaining = [(file, followed) for file, followed in remaining if file not in done]
+        if not remaining:
+            return kept
+        reached = {other for file, followed in remaining for other in followed if other != file}
+        roots = [(file, followed) for file, followed in remaining if file not in reached] or remaining[:1]
+        for file, followed in roots:
+            kept.add(file)
+            covered |= followed
 
 
 @dataclass(frozen=True, slots=True)

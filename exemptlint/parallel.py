@@ -35,7 +35,7 @@ from typing import TypeVar
 from exemptlint.budget import BudgetTimer
 from exemptlint.engine import LintSettings, RulePlan, lint
 from exemptlint.loaders import LoadOptions, load_file, read_text
-from exemptlint.model import Exemption, Finding, FixedLocator, LoadError, PolicyAssignment, Source
+from exemptlint.model import Exemption, Finding, FixedLocator, LoadError, PolicyAssignment, Skipped, Source
 from exemptlint.report.json_report import dump
 from exemptlint.rules.api import Rule, RuleContext
 
@@ -79,6 +79,7 @@ class FileReport:
     # The exemptions themselves (positions kept, text dropped), when a JUnit report is written.
     exemptions: list[Exemption] = field(default_factory=list)
     followed: set[str] = field(default_factory=set)
+    skipped: list[Skipped] = field(default_factory=list)
     # The file defines an assignment that the first pass did not load.
     missed_assignment: bool = False
 
@@ -340,7 +341,7 @@ def _lint_chunk(chunk: list[tuple[Path, str, bool]]) -> list[FileReport]:
 def _lint_file(path: Path, shown: str, loaded_before: bool, worker: _Worker) -> FileReport:
     job = worker.job
     result = load_file(path, job.options, shown)
-    report = FileReport(shown, result.errors, followed=result.followed)
+    report = FileReport(shown, result.errors, followed=result.followed, skipped=result.skipped)
     # The first pass put this file's assignments in every context already, unless it did not load it.
     own = [] if loaded_before else result.assignments
     report.missed_assignment = any(not _synthetic(assignment) for assignment in own)

@@ -201,12 +201,18 @@ def test_expressions_are_evaluated_statically() -> None:
     metadata = dict(exemption.metadata)
     resource_group_id = metadata.pop("resourceGroupId")
     storage = metadata.pop("storage")
+    # A nullable parameter that nothing supplies is an input the caller gives: unknown, not
+    # its fallback (the file is linted on its own; see test_conditions_and_inputs.py).
+    optional = metadata.pop("optional")
+    assert isinstance(optional, Unresolved)
+    assert optional.reason == (
+        "parameter 'optionalTicket' is nullable and no value was supplied: an input the caller of the file must give"
+    )
     assert metadata == {
         "ticket": "CHG-1042",
         "owner": "alice@contoso.com",
         "lastOwner": "bob@contoso.com",
         "reviewed": "2026-11-24",
-        "optional": "none",
         "approver": "unassigned",
         "noOwners": False,
         "merged": {"a": 1, "b": 2},

@@ -57,13 +57,16 @@ COUNTED = [r for r in ROWS if r["format"] not in DEFERRED_FORMATS and r["local_f
 
 @pytest.mark.parametrize("row", COUNTED, ids=[r["local_file"] for r in COUNTED])
 def test_every_listed_exemption_is_found(row: dict[str, str]) -> None:
+    """Found, or listed as skipped: a resource or nested deployment whose condition is false with
+    the file's values is not deployed (in this corpus each skipped one holds one exemption)."""
     result = load_file(CORPUS / row["local_file"], LoadOptions(today=TODAY), display=row["local_file"])
     assert result.errors == []
     if row["format"] in ENTRY_FORMATS:
         entries = {e.source.locator.exemption() for e in result.exemptions}
         assert len(entries) == int(row["exemptions"]), [e.label for e in result.exemptions]
     else:
-        assert len(result.exemptions) == int(row["exemptions"]), [e.label for e in result.exemptions]
+        found = len(result.exemptions) + len(result.skipped)
+        assert found == int(row["exemptions"]), [e.label for e in result.exemptions]
 
 
 def test_counted_files_cover_the_core_formats() -> None:
@@ -96,6 +99,7 @@ def test_whole_corpus_through_the_cli(tmp_path: Path, capsys: pytest.CaptureFixt
         for e in report["exemptions"]
         if any(e["source"]["file"].endswith(f) for f in counted)
     }
-    assert len(entries) == sum(int(r["exemptions"]) for r in COUNTED)
+    skipped = [s for s in report["skipped"] if any(s["file"].endswith(f) for f in counted)]
+    assert len(entries) + len(skipped) == sum(int(r["exemptions"]) for r in COUNTED)
     assert report["errors"] == []
     assert "Traceback" not in capsys.readouterr().err

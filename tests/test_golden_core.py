@@ -30,6 +30,7 @@ def test_examples_golden(fmt: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
             "findings",
             "staleBaseline",
             "errors",
+            "skipped",
         }
         counted = [f["level"] for f in document["findings"] if f["suppression"] is None]
         assert document["summary"]["findings"] == {

@@ -239,9 +239,11 @@ def _load_document(
     if terraform.is_terraform_plan(doc):
         return terraform.load_terraform_plan(doc, display, positions)
     if arm.is_arm_template(doc):
-        supplied = dict(_sidecar_parameters(path)) if path is not None else {}
+        sidecar = _sidecar_parameters(path) if path is not None else None
+        supplied = dict(sidecar or {})
         supplied.update(options.parameters)
-        return arm.load_arm(doc, display, positions, options.today, supplied)
+        # A parameters file made for the template deploys it: its defaults are then deployed values.
+        return arm.load_arm(doc, display, positions, options.today, supplied, standalone=sidecar is None)
     if arm.is_parameters_file(doc):
         return LoadResult()
     from exemptlint.loaders import epac
@@ -253,8 +255,9 @@ def _load_document(
     return raw.load_raw(doc, display, positions)
 
 
-def _sidecar_parameters(template: Path) -> dict[str, Any]:
-    """Values from ``NAME.parameters.json`` beside ``NAME.json``, as ARM tooling names them."""
+def _sidecar_parameters(template: Path) -> dict[str, Any] | None:
+    """Values from ``NAME.parameters.json`` beside ``NAME.json``, as ARM tooling names them;
+    None when there is no such file."""
     from exemptlint.loaders.arm import parameter_values
 
     for suffix in (".parameters.json", ".parameters.jsonc"):
@@ -264,7 +267,7 @@ def _sidecar_parameters(template: Path) -> dict[str, Any]:
                 return parameter_values(parse_json_text(candidate.read_text(encoding="utf-8")))
             except (OSError, UnicodeDecodeError, JsonSyntaxError):
                 return {}
-    return {}
+    return None
 
 
 def load_parameters_file(path: Path) -> tuple[dict[str, Any], LoadError | None]:

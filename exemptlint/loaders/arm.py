@@ -9,6 +9,7 @@ evaluation), ``copy`` loops and ``condition``.
 from __future__ import annotations
 
 import datetime
+import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -20,9 +21,12 @@ from exemptlint.model import (
     ASSIGNMENT_TYPE,
     EXEMPTION_TYPE,
     Exemption,
+    LoadNote,
     LoadResult,
     PolicyAssignment,
+    Position,
     ScopeLevel,
+    Skipped,
     Source,
     Unresolved,
     display_value,
@@ -32,10 +36,12 @@ from exemptlint.scope import scope_level
 _DEPLOYMENTS_TYPE = "microsoft.resources/deployments"
 _EXEMPTION_TYPE = EXEMPTION_TYPE.lower()
 _ASSIGNMENT_TYPE = ASSIGNMENT_TYPE.lower()
-# ARM allows at most 800 copies; a larger count is a mistake we should not loop over.
+# ARM allows at most 800 copies and rejects a template that asks for more (EL008).
 _MAX_COPIES = 800
 _MAX_NESTING = 20
-_FALSE = frozenset({"false", "[false()]", "[bool(false())]", "[bool('false')]"})
+# Text in a resource (its type, a nested template's types) that shows it may deploy an
+# exemption or an assignment: only such resources are listed when they are skipped.
+_POLICY_TYPES = ("policyexemptions", "policyassignments")
 
 _SCHEMA_LEVELS = (
     ("subscriptiondeploymenttemplate", ScopeLevel.SUBSCRIPTION),
@@ -104,12 +110,19 @@ class _Frame:
     path: Path
     depth: int
     context: str | None
+    # Decides conditions and copy counts: as ``evaluator``, except that a parameter left at an
+    # empty default is its default here, and unknown there (see ``_evaluators``).
+    conditions: Evaluator
 
-    def but(self, *, context: str | None, evaluator: Evaluator | None = None) -> _Frame:
-        """This frame with another context (and evaluator): ``dataclasses.replace``, cheaper."""
+    def but(
+        self, *, context: str | None, evaluator: Evaluator | None = None, conditions: Evaluator | None = None
+    ) -> _Frame:
+        """This frame with another context (and evaluators): ``dataclasses.replace``, cheaper."""
         if evaluator is None:
             evaluator = self.evaluator
-        return _Frame(evaluator, self.deployment, self.scope, self.path, self.depth, context)
+        if conditions is None:
+            conditions = self.conditions
+        return _Frame(evaluator, self.deployment, self.scope, self.path, self.depth, context, conditions)
 
 
 def load_arm(
@@ -118,27 +131,84 @@ def load_arm(
     positions: JsonPositions,
     today: datetime.date,
     parameter_file_values: Mapping[str, Any] | None = None,
+    standalone: bool = True,
 ) -> LoadResult:
+    """The exemptions and assignments of a template.
+
+    ``standalone``: the template is linted on its own, not deployed through a parameters file
+    made for it; then a parameter that gets no value and defaults to ``''`` or ``null`` is an
+    input its caller must give, unknown in values (see ``_evaluators``).
+    """
     result = LoadResult()
     level = template_level(doc) or ScopeLevel.RESOURCE_GROUP
     deployment = Deployment(level=level)
-    evaluator = _template_evaluator(doc, deployment, today, parameter_file_values or {})
-    frame = _Frame(evaluator, deployment, _deployment_scope(deployment, evaluator), (), 0, None)
+    evaluator, conditions = _evaluators(
+        doc, deployment, today, parameter_file_values or {}, standalone=standalone
+    )
+    scope = _deployment_scope(deployment, evaluator)
+    frame = _Frame(evaluator, deployment, scope, (), 0, None, conditions)
     loader = _TemplateLoader(file, positions, today, result)
     loader.template(doc, frame)
     return result
 
 
-def _template_evaluator(
+def _evaluators(
     template: Mapping[str, Any],
     deployment: Deployment,
     today: datetime.date,
     supplied: Mapping[str, Any],
-) -> Evaluator:
-    """An evaluator with the template's parameters (supplied values, else defaults) and variables."""
+    supplied_for_conditions: Mapping[str, Any] | None = None,
+    standalone: bool = False,
+) -> tuple[Evaluator, Evaluator]:
+    """Evaluators for the template's values and for its conditions.
+
+    Conditions (``condition``, copy counts) are decided with every value known: supplied values,
+    else defaults. In values, a parameter of a ``standalone`` template that gets no value and
+    defaults to ``''`` or ``null`` is unknown: a reusable template's optional input is for its
+    caller to give, and the empty default is not what is deployed (reporting "no description"
+    for it would be a false alarm). The two are one evaluator when they cannot differ.
+    ``supplied_for_conditions``: the caller's values as its conditions see them, when they differ.
+    """
+    for_conditions = _parameter_values(
+        template, deployment, today, supplied if supplied_for_conditions is None else supplied_for_conditions
+    )
+    values = (
+        for_conditions
+        if supplied_for_conditions is None
+        else _parameter_values(template, deployment, today, supplied)
+    )
+    inputs: dict[str, Any] = {}
+    if standalone:
+        given = {name.lower() for name in supplied}
+        for name, value in values.items():
+            if name.lower() not in given and (value is None or value == ""):
+                shown = "null" if value is None else "''"
+                inputs[name] = Unresolved(
+                    f"[parameters('{name}')]",
+                    f"parameter '{name}' defaults to {shown} and no value was supplied: "
+                    "an input the caller of the template must give",
+                    None,
+                )
+    declared = template.get("variables")
+    variables = declared if isinstance(declared, dict) else {}
+    evaluator = Evaluator(
+        parameters={**values, **inputs}, variables=variables, deployment=deployment, today=today
+    )
+    if not inputs and supplied_for_conditions is None:
+        return evaluator, evaluator
+    conditions = Evaluator(parameters=for_conditions, variables=variables, deployment=deployment, today=today)
+    return evaluator, conditions
+
+
+def _parameter_values(
+    template: Mapping[str, Any],
+    deployment: Deployment,
+    today: datetime.date,
+    supplied: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The template's parameters: supplied values, else defaults, else unknown."""
     supplied_ci = {k.lower(): v for k, v in supplied.items()} if supplied else {}
     declared = template.get("parameters")
-    variables = template.get("variables")
     values: dict[str, Any] = {}
     if isinstance(declared, dict):
         # Defaults may refer to parameters declared before them: one evaluator, made when the
@@ -166,12 +236,7 @@ def _template_evaluator(
                 )
             if defaults is not None:
                 defaults.declare_parameter(name, values[name])
-    return Evaluator(
-        parameters=values,
-        variables=variables if isinstance(variables, dict) else {},
-        deployment=deployment,
-        today=today,
-    )
+    return values
 
 
 def _deployment_scope(deployment: Deployment, evaluator: Evaluator) -> Any:
@@ -195,6 +260,9 @@ class _TemplateLoader:
         self.positions = positions
         self.today = today
         self.result = result
+        # Template problems already reported (a copy count inside a copied deployment is met
+        # once per outer copy).
+        self.reported: set[tuple[int, int]] = set()
 
     def template(self, template: Mapping[str, Any], frame: _Frame) -> None:
         resources = template.get("resources")
@@ -202,21 +270,53 @@ class _TemplateLoader:
             self.resource(resource, (*frame.path, "resources", key), frame, parent_type=None)
 
     def resource(self, resource: dict[str, Any], path: Path, frame: _Frame, parent_type: str | None) -> None:
-        copy = resource.get("copy")
-        if isinstance(copy, dict):
-            count = frame.evaluator.evaluate(copy.get("count"))
-            name = copy.get("name") if isinstance(copy.get("name"), str) else None
-            if isinstance(count, int) and not isinstance(count, bool):
-                for index in range(min(max(count, 0), _MAX_COPIES)):
-                    child = frame.evaluator.with_copy_index(name, index)
+        copy_key, copy = get_ci(resource, "copy")
+        if not isinstance(copy, dict) or copy_key is None:
+            self.one_resource(resource, path, frame, parent_type)
+            return
+        count_key, raw_count = get_ci(copy, "count")
+        count = frame.conditions.evaluate(raw_count)
+        name = copy.get("name") if isinstance(copy.get("name"), str) else None
+        where = self.positions.key((*path, copy_key, count_key or "count")) or self.positions.key(
+            (*path, copy_key)
+        )
+        if isinstance(count, int) and not isinstance(count, bool):
+            if count == 0:
+                self.skip(resource, path, frame, where, raw_count, "the copy count is 0")
+                return
+            if 0 < count <= _MAX_COPIES:
+                for index in range(count):
                     context = join_context(frame.context, f"copyIndex({name or ''}) = {index}")
-                    copy_frame = frame.but(evaluator=child, context=context)
+                    copy_frame = frame.but(
+                        evaluator=frame.evaluator.with_copy_index(name, index),
+                        conditions=frame.conditions.with_copy_index(name, index),
+                        context=context,
+                    )
                     self.one_resource(resource, path, copy_frame, parent_type)
                 return
-            context = join_context(frame.context, f"copy count {display_value(count)} not known")
-            self.one_resource(resource, path, frame.but(context=context), parent_type)
-            return
-        self.one_resource(resource, path, frame, parent_type)
+            # ARM rejects the template: say so, and lint the resource once with copyIndex() unknown
+            # rather than drop copies without a word.
+            if _deploys_policy(resource):
+                self.problem(
+                    where,
+                    f"copy count {count} is not allowed: ARM deploys 0 to {_MAX_COPIES} copies of a "
+                    "resource and rejects this template",
+                )
+            reason = f"copy count {count} is outside 0 to {_MAX_COPIES}: the copies are not expanded"
+        else:
+            reason = f"the copy count is not known: {display_value(count)}"
+            if isinstance(count, Unresolved):
+                reason = f"the copy count is not known ({count.reason})"
+        unknown = Unresolved(f"copyIndex({name or ''})", reason)
+        context = join_context(frame.context, f"copy count {display_value(count)} not known")
+        if isinstance(count, int) and not isinstance(count, bool):
+            context = join_context(frame.context, f"copy count {count} not expanded")
+        copy_frame = frame.but(
+            evaluator=frame.evaluator.with_copy_index(name, unknown),
+            conditions=frame.conditions.with_copy_index(name, unknown),
+            context=context,
+        )
+        self.one_resource(resource, path, copy_frame, parent_type)
 
     def one_resource(
         self, resource: dict[str, Any], path: Path, frame: _Frame, parent_type: str | None
@@ -224,11 +324,15 @@ class _TemplateLoader:
         evaluator = frame.evaluator
         if "condition" in resource:
             condition = resource["condition"]
-            # Only a literally false condition is skipped: one that depends on parameters is
-            # decided at deployment time, whatever the defaults say.
-            if condition is False or (isinstance(condition, str) and condition.strip().lower() in _FALSE):
+            decided = _as_bool(frame.conditions.evaluate(condition))
+            if decided is False:
+                # Not deployed with the values known (supplied, else defaults): not linted, listed.
+                where = self.positions.key((*path, "condition"))
+                self.skip(resource, path, frame, where, condition, "the condition is false")
                 return
-            if evaluator.evaluate(condition) is not True or _mentions_parameters(condition):
+            # True with defaults that may be overridden, or not known: linted, and the context says
+            # that it is deployed only if the condition holds.
+            if decided is not True or _mentions_parameters(condition):
                 frame = frame.but(context=join_context(frame.context, "deployed only if its condition holds"))
         raw_type = evaluator.evaluate(resource.get("type"))
         if not isinstance(raw_type, str):
@@ -245,6 +349,34 @@ class _TemplateLoader:
         if isinstance(children, (list, dict)) and lowered != _DEPLOYMENTS_TYPE:
             for child, key in _iter_resources(children):
                 self.resource(child, (*path, "resources", key), frame, parent_type=rtype)
+
+    def skip(
+        self,
+        resource: dict[str, Any],
+        path: Path,
+        frame: _Frame,
+        where: Position | None,
+        decided_by: Any,
+        reason: str,
+    ) -> None:
+        """Record a resource that is not deployed, if it could deploy an exemption or assignment."""
+        if not _deploys_policy(resource):
+            return
+        position = where or self.positions.value(path) or Position(1, 1)
+        rtype = resource.get("type")
+        name = display_value(frame.evaluator.evaluate(resource.get("name")))
+        described = f"{rtype if isinstance(rtype, str) else 'resource'} '{name}'"
+        condition = decided_by if isinstance(decided_by, str) else json.dumps(decided_by)
+        self.result.skipped.append(
+            Skipped(self.file, position.line, position.column, described, condition, reason, frame.context)
+        )
+
+    def problem(self, where: Position | None, message: str, rule_id: str = "EL008") -> None:
+        """A problem of the template itself, reported by ``rule_id`` at ``where``."""
+        position = where or Position(1, 1)
+        if (position.line, position.column) not in self.reported:
+            self.reported.add((position.line, position.column))
+            self.result.notes.append(LoadNote(self.file, position.line, position.column, message, rule_id))
 
     def _scope_of(self, resource: dict[str, Any], frame: _Frame) -> Any:
         if "scope" not in resource:
@@ -333,15 +465,21 @@ class _TemplateLoader:
         options = get_ci(props, "expressionEvaluationOptions")[1]
         inner = isinstance(options, dict) and str(get_ci(options, "scope")[1]).lower() == "inner"
         if inner:
-            supplied = parameter_values({"parameters": outer.evaluate(get_ci(props, "parameters")[1] or {})})
-            evaluator = _template_evaluator(template, deployment, self.today, supplied)
+            # The template's parameters are what the parent passes (its own defaults otherwise,
+            # deployed as they are: the parent is the caller).
+            passed = get_ci(props, "parameters")[1] or {}
+            supplied = parameter_values({"parameters": outer.evaluate(passed)})
+            for_conditions = None
+            if frame.conditions is not outer:
+                for_conditions = parameter_values({"parameters": frame.conditions.evaluate(passed)})
+            evaluator, conditions = _evaluators(template, deployment, self.today, supplied, for_conditions)
         else:
             # Outer evaluation (the default): the nested template's expressions are evaluated in
             # the parent's context; only the place it deploys to changes.
-            evaluator = outer
+            evaluator, conditions = outer, frame.conditions
         name = display_value(outer.evaluate(resource.get("name")))
         context = join_context(frame.context, f"nested deployment {name}")
-        nested_scope_evaluator = _template_evaluator({}, deployment, self.today, {})
+        nested_scope_evaluator = _evaluators({}, deployment, self.today, {})[0]
         self.template(
             template,
             _Frame(
@@ -351,6 +489,7 @@ class _TemplateLoader:
                 (*path, get_ci(resource, "properties")[0] or "properties", template_key),
                 frame.depth + 1,
                 context,
+                conditions,
             ),
         )
 
@@ -406,6 +545,32 @@ def _as_written(raw: Any, value: Any) -> Any:
     ):
         return Unresolved(raw, value.reason, value.partial)
     return value
+
+
+def _as_bool(value: Any) -> bool | None:
+    """A condition's value as ARM reads it; None when it is not known."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    return None
+
+
+def _deploys_policy(resource: dict[str, Any]) -> bool:
+    """Whether the resource mentions an exemption or assignment type anywhere (its own type, or
+    the resources of a nested template or its children): what it skips is worth listing."""
+    stack: list[Any] = [resource]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            lowered = value.lower()
+            if any(kind in lowered for kind in _POLICY_TYPES):
+                return True
+        elif isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return False
 
 
 def _mentions_parameters(value: Any) -> bool:

@@ -709,11 +709,16 @@ def _fn_copy_index(ctx: _Ctx, args: list[Any]) -> Any:
     if loop is None:
         if None not in indexes:
             raise _Fail("copyIndex() is used outside a copy loop")
-        return indexes[None] + offset
+        return _plus(ctx, indexes[None], offset)
     for key, value in indexes.items():
         if key is not None and key.lower() == loop.lower():
-            return value + offset
+            return _plus(ctx, value, offset)
     raise _Fail(f"copyIndex('{loop}') is not inside a copy loop named '{loop}'")
+
+
+def _plus(ctx: _Ctx, index: int | Unresolved, offset: int) -> Any:
+    # A loop whose instances are not expanded (its count is not known) has an unknown index.
+    return ctx.unresolved(index) if isinstance(index, Unresolved) else index + offset
 
 
 # --------------------------------------------------------------------------- functions: deployment
@@ -1698,14 +1703,14 @@ class Evaluator:
         variables: Mapping[str, Any],
         deployment: Deployment,
         today: datetime.date,
-        copy_indexes: Mapping[str | None, int] | None = None,
+        copy_indexes: Mapping[str | None, int | Unresolved] | None = None,
         in_parameter_default: bool = False,
     ) -> None:
         self.deployment = deployment
         self.today = today
         # ARM matches parameter names case-insensitively.
         self._parameters: dict[str, Any] = {str(k).lower(): v for k, v in parameters.items()}
-        self._copy_indexes: dict[str | None, int] = dict(copy_indexes or {})
+        self._copy_indexes: dict[str | None, int | Unresolved] = dict(copy_indexes or {})
         self._in_parameter_default = in_parameter_default
         self._store = _Variables(variables)
         # Variables are evaluated outside any copy loop or parameter default, whoever uses them
@@ -1725,8 +1730,9 @@ class Evaluator:
             text = value if isinstance(value, str) else "(value)"
             return Unresolved(text, "the value is nested too deeply to evaluate")
 
-    def with_copy_index(self, loop_name: str | None, index: int) -> Evaluator:
-        """A child evaluator inside a copy loop (``loop_name`` may be None for an unnamed loop)."""
+    def with_copy_index(self, loop_name: str | None, index: int | Unresolved) -> Evaluator:
+        """A child evaluator inside a copy loop (``loop_name`` may be None for an unnamed loop;
+        ``index`` is Unresolved when the loop's instances are not expanded)."""
         child = self._clone()
         child._copy_indexes = {**self._copy_indexes, None: index}
         if loop_name is not None:

@@ -62,6 +62,7 @@ from exemptlint.model import (
     PolicyAssignment,
     Position,
     ScopeLevel,
+    Skipped,
     Source,
     Unresolved,
 )
@@ -114,13 +115,18 @@ def load_bicep_text(text: str, display: str, options: Any, path: Path | None = N
         stack = (resolved,)
     supplied: dict[str, Any] = {}
     context: str | None = None
+    parameters_file = False
     if path is not None:
-        supplied, context = _sidecar_parameters(path, workspace)
+        supplied, context, parameters_file = _sidecar_parameters(path, workspace)
     supplied.update(options.parameters)
     deployment = Deployment(level=target_level(document))
     result = LoadResult()
     loader = _Loader(workspace, result)
-    file = FileContext(workspace, document, deployment, supplied, path, loader, entry=True)
+    # Without a parameters file made for it, the file is linted as its callers would deploy it:
+    # its empty optional parameters are theirs to give (FileContext.param_value).
+    file = FileContext(
+        workspace, document, deployment, supplied, path, loader, entry=True, standalone=not parameters_file
+    )
     loader.file(file, text, display, context, stack)
     return result
 
@@ -142,9 +148,10 @@ def target_level(document: Document) -> ScopeLevel:
 # --------------------------------------------------------------------------- parameters
 
 
-def _sidecar_parameters(path: Path, workspace: Workspace) -> tuple[dict[str, Any], str | None]:
+def _sidecar_parameters(path: Path, workspace: Workspace) -> tuple[dict[str, Any], str | None, bool]:
     """Values from a .bicepparam beside the file whose ``using`` names it (``NAME.bicepparam``
-    first), else from ``NAME.parameters.json``; and a context when one of several was chosen."""
+    first), else from ``NAME.parameters.json``; a context when one of several was chosen; and
+    whether there was such a file."""
     target = os.path.normpath(os.path.abspath(path))
     candidates = [p for p in _bicepparam_files(path.parent) if _using_target(p) == target]
     if candidates:
@@ -155,7 +162,7 @@ def _sidecar_parameters(path: Path, workspace: Workspace) -> tuple[dict[str, Any
             file = FileContext(workspace, document, Deployment(level=target_level(document)), {}, chosen)
             values = {p.name: file.param_value(p.name) for p in document.params}
             context = f"parameters from {chosen.name}" if len(candidates) > 1 else None
-            return values, context
+            return values, context, True
     from exemptlint.loaders.arm import parameter_values
     from exemptlint.loaders.jsontext import JsonSyntaxError, parse_json_text
 
@@ -163,10 +170,10 @@ def _sidecar_parameters(path: Path, workspace: Workspace) -> tuple[dict[str, Any
         candidate = path.with_name(path.stem + suffix)
         if candidate.is_file():
             try:
-                return parameter_values(parse_json_text(candidate.read_text(encoding="utf-8"))), None
+                return parameter_values(parse_json_text(candidate.read_text(encoding="utf-8"))), None, True
             except (OSError, UnicodeDecodeError, JsonSyntaxError):
-                return {}, None
-    return {}, None
+                return {}, None, True
+    return {}, None, False
 
 
 # .bicepparam files by directory, and the file each one's `using` names, cached for the run:
@@ -281,8 +288,33 @@ class _Loader(ModuleHost):
             elif resource_type == ASSIGNMENT_TYPE.lower():
                 for instance in file.instances(decl):
                     self.assignment(file, instance, where)
+            else:
+                continue
+            self.left_out(file, decl, f"resource {decl.symbol} '{decl.type_text}'", where)
         for module in file.document.modules:
             self.module(file, module, where)
+
+    def left_out(self, file: FileContext, decl: ResourceDecl | ModuleDecl, what: str, where: _Where) -> None:
+        """Record the copies of ``decl`` that are not deployed, and the loops it cannot deploy."""
+        for entry in file.not_deployed(decl):
+            at = entry.where
+            self.result.skipped.append(
+                Skipped(
+                    where.display,
+                    at.line,
+                    at.column,
+                    what,
+                    entry.text,
+                    entry.reason,
+                    _context(where.context, entry.context),
+                )
+            )
+        for problem in file.loop_problems(decl):
+            key = (where.display, problem.where.line, problem.where.column)
+            if key not in self.reported:
+                self.reported.add(key)
+                at, message = problem.where, problem.message
+                self.result.notes.append(LoadNote(where.display, at.line, at.column, message, "EL008"))
 
     # -- exemptions and assignments
 
@@ -394,12 +426,23 @@ class _Loader(ModuleHost):
     # -- modules
 
     def module(self, file: FileContext, decl: ModuleDecl, where: _Where) -> None:
+        instances = file.instances(decl)
+        if not instances:
+            # Not deployed with the values known: nothing in it is linted through this file (it
+            # is not "followed", so a directory scan lints it on its own). Listed when it could
+            # deploy an exemption or assignment.
+            quiet = self.module_target(file, decl, None)
+            if quiet is not None and _relevant(self.workspace.texts.get(quiet[0], "")):
+                self.left_out(file, decl, f"module {decl.symbol} '{decl.path}'", where)
+            return
         target = self.module_target(file, decl, where)
         if target is None:
             return
         path, document, display = target
+        self.result.followed.add(display)
+        self.left_out(file, decl, f"module {decl.symbol} '{decl.path}'", where)
         text = self.workspace.texts.get(path, "")
-        for instance in file.instances(decl):
+        for instance in instances:
             child = self.module_file(file, instance, path, document)
             label = f"module {decl.symbol}"
             if instance.context is not None:
@@ -440,8 +483,6 @@ class _Loader(ModuleHost):
             document = self.workspace.document(path)
             display = _module_display(where.display if where is not None else "", reference, path)
             if isinstance(document, Document):
-                if where is not None:
-                    self.result.followed.add(display)
                 return path, document, display
             if isinstance(document, BicepSyntaxError):
                 if where is not None:
@@ -466,17 +507,19 @@ class _Loader(ModuleHost):
     ) -> FileContext:
         ev = file.evaluator(instance.local)
         supplied: dict[str, Any] = {}
+        for_conditions: dict[str, Any] | None = None
         params = instance.body.get("params")
         if params is not None:
-            values = ev.evaluate(params.value)
-            if isinstance(values, dict):
-                supplied = values
-            elif isinstance(values, Unresolved):
-                unknown = Unresolved(values.expression, values.reason)
-                supplied = {p.name: unknown for p in document.params}
+            supplied = _passed(ev.evaluate(params.value), document)
+            if file.two_modes:
+                # The module's conditions see what the caller's conditions see.
+                condition_ev = file.evaluator(instance.locals_for_conditions, condition=True)
+                for_conditions = _passed(condition_ev.evaluate(params.value), document)
         scope = instance.body.get("scope")
         deployment = scope_target(ev, scope.value)[1] if scope is not None else file.deployment
-        return FileContext(self.workspace, document, deployment, supplied, path, self)
+        return FileContext(
+            self.workspace, document, deployment, supplied, path, self, supplied_for_conditions=for_conditions
+        )
 
     def outputs(self, file: FileContext, instance: Instance) -> Any:
         """``module.outputs`` for a reference in the parent file."""
@@ -494,6 +537,16 @@ class _Loader(ModuleHost):
             return {output.name: ev.evaluate(output.value) for output in document.outputs}
         finally:
             self.workspace.following.pop()
+
+
+def _passed(values: Any, document: Document) -> dict[str, Any]:
+    """The parameters a module call passes (each unknown when the whole object is)."""
+    if isinstance(values, dict):
+        return values
+    if isinstance(values, Unresolved):
+        unknown = Unresolved(values.expression, values.reason)
+        return {p.name: unknown for p in document.params}
+    return {}
 
 
 def _full_type(file: FileContext, decl: ResourceDecl) -> str:

@@ -55,7 +55,7 @@ from exemptlint.loaders.bicep_syntax import (
     parse_document,
 )
 from exemptlint.loaders.values import concat, join_context, join_id
-from exemptlint.model import ScopeLevel, Unresolved
+from exemptlint.model import Position, ScopeLevel, Unresolved
 
 # ARM's limit for copy loops; Bicep loops compile to copy loops.
 MAX_LOOP = 800
@@ -172,13 +172,40 @@ class Workspace:
 
 class Instance(NamedTuple):
     """One deployed copy of a resource or module: its body object and the loop variables in
-    scope there."""
+    scope there (``condition_local``: as conditions see them, when that differs)."""
 
     decl: ResourceDecl | ModuleDecl
     body: ObjectLit
     local: dict[str, Any]
     context: str | None
     parent: Instance | None = None
+    condition_local: dict[str, Any] | None = None
+
+    @property
+    def locals_for_conditions(self) -> dict[str, Any]:
+        return self.local if self.condition_local is None else self.condition_local
+
+
+class NotDeployed(NamedTuple):
+    """Why some copies of a resource or module are not deployed: ``where`` is the condition
+    (``if``) or loop (``for``) that decided, ``text`` that condition or loop's items as written."""
+
+    where: Position
+    text: str
+    reason: str
+    context: str | None
+
+
+class LoopProblem(NamedTuple):
+    """A loop Bicep cannot deploy (more items than ARM's copy limit): reported by EL008."""
+
+    where: Position
+    message: str
+
+
+# A loop's pieces as expand() passes them on: the body with its locals (for values, and for
+# conditions when they differ) and its context.
+_Expanded = tuple[ObjectLit, dict[str, Any], str | None, "dict[str, Any] | None"]
 
 
 class FileContext:
@@ -193,13 +220,27 @@ class FileContext:
         path: Path | None,
         modules: ModuleHost | None = None,
         entry: bool = False,
+        standalone: bool = False,
+        supplied_for_conditions: Mapping[str, Any] | None = None,
     ) -> None:
         self.workspace = workspace
         # The file being deployed (not a module): its parameters' defaults may be overridden.
         self.entry = entry
+        # Linted on its own, with no caller and no parameters file: a parameter that gets no value
+        # and is nullable or defaults to '' or null is an input the caller must give, unknown in
+        # values; conditions still read the default (see ``param_value``).
+        self.standalone = standalone
         self.document = document
         self.deployment = deployment
         self.supplied = {k.lower(): v for k, v in supplied.items()}
+        # The caller's values as its conditions saw them, when they differ from ``supplied``.
+        self.supplied_for_conditions = (
+            self.supplied
+            if supplied_for_conditions is None
+            else {k.lower(): v for k, v in supplied_for_conditions.items()}
+        )
+        # Whether conditions can see other values than the rest of the file (else one memo serves).
+        self.two_modes = standalone or supplied_for_conditions is not None
         self.path = path
         self.modules_host = modules
         self.params = {p.name: p for p in document.params}
@@ -215,6 +256,9 @@ class FileContext:
         self._memo: dict[str, Any] = {}
         self._active: list[str] = []
         self._instances: dict[int, list[Instance]] = {}
+        # By declaration: what expanding it left out, and loops it could not expand.
+        self._not_deployed: dict[int, list[NotDeployed]] = {}
+        self._loop_problems: dict[int, list[LoopProblem]] = {}
 
     def _register(self, resource: ResourceDecl, parent: ResourceDecl | None) -> None:
         self.all_resources.append(resource)
@@ -227,9 +271,14 @@ class FileContext:
                 self._register(child, resource)
 
     def evaluator(
-        self, local: Mapping[str, Any] | None = None, in_parameter_default: bool = False
+        self,
+        local: Mapping[str, Any] | None = None,
+        in_parameter_default: bool = False,
+        condition: bool = False,
     ) -> BicepEvaluator:
-        return BicepEvaluator(self, dict(local or {}), in_parameter_default)
+        """An evaluator of this file's expressions; ``condition``: one that decides a resource's
+        or module's condition or loop (parameters left at an empty default read as that default)."""
+        return BicepEvaluator(self, dict(local or {}), in_parameter_default, condition and self.two_modes)
 
     # -- lazily evaluated declarations
 
@@ -247,25 +296,40 @@ class FileContext:
         self._memo[key] = value
         return value
 
-    def param_value(self, name: str) -> Any:
+    def param_value(self, name: str, condition: bool = False) -> Any:
+        """The parameter's value: the one supplied, else its default. In values (not
+        ``condition``) of a ``standalone`` file, a parameter that gets no value and is nullable or
+        defaults to '' or null is unknown: an optional input of a reusable file is for its caller
+        to give, and reporting its empty default ("no description") would be a false alarm.
+        Conditions read the default: it decides what the file deploys when linted on its own."""
+        if condition and self.two_modes:
+            return self._lazy(f"cparam:{name}", name, lambda: self._parameter(name, True))
         key = f"param:{name}"
         if key in self._memo:  # the usual case, without making a closure
             return self._memo[key]
+        return self._lazy(key, name, lambda: self._parameter(name, False))
+
+    def _parameter(self, name: str, condition: bool) -> Any:
         decl = self.params[name]
+        supplied = self.supplied_for_conditions if condition else self.supplied
+        if name.lower() in supplied:
+            return supplied[name.lower()]
+        an_input = self.standalone and not condition
+        if decl.default is not None:
+            ev = self.evaluator(in_parameter_default=True, condition=condition)
+            value = _as_written(decl.default, ev.evaluate(decl.default))
+            if an_input and (value is None or value == ""):
+                return _caller_input(name, f"defaults to {'null' if value is None else repr('')}")
+            return value
+        if decl.nullable:
+            return _caller_input(name, "is nullable") if an_input else None
+        return Unresolved(name, f"parameter '{name}' has no default value and no value was supplied")
 
-        def compute() -> Any:
-            if name.lower() in self.supplied:
-                return self.supplied[name.lower()]
-            if decl.default is not None:
-                value = self.evaluator(in_parameter_default=True).evaluate(decl.default)
-                return _as_written(decl.default, value)
-            if decl.nullable:
-                return None
-            return Unresolved(name, f"parameter '{name}' has no default value and no value was supplied")
-
-        return self._lazy(key, name, compute)
-
-    def variable_value(self, name: str) -> Any:
+    def variable_value(self, name: str, condition: bool = False) -> Any:
+        if condition and self.two_modes:
+            decl = self.variables[name]
+            ev = self.evaluator(condition=True)
+            return self._lazy(f"cvar:{name}", name, lambda: _as_written(decl.value, ev.evaluate(decl.value)))
         key = f"var:{name}"
         if key in self._memo:
             return self._memo[key]
@@ -330,64 +394,160 @@ class FileContext:
         if key not in self._instances:
             self._instances[key] = []  # a resource whose loop refers to itself sees no instance
             found: list[Instance] = []
+            left_out = self._not_deployed.setdefault(key, [])
+            problems = self._loop_problems.setdefault(key, [])
             parent = self.parents.get(key) if isinstance(decl, ResourceDecl) else None
             if parent is None:
-                for body, local, context in self.expand(decl.body, {}, None):
-                    found.append(Instance(decl, body, local, context))
+                expanded = self.expand(decl.body, {}, None, None, left_out, problems)
+                for body, local, context, for_conditions in expanded:
+                    found.append(Instance(decl, body, local, context, None, for_conditions))
             else:
-                for outer in self.instances(parent):
-                    for body, local, context in self.expand(decl.body, dict(outer.local), outer.context):
-                        found.append(Instance(decl, body, local, context, outer))
+                outers = self.instances(parent)
+                if not outers:
+                    # Not deployed because its parent is not.
+                    left_out.extend(
+                        entry._replace(reason=f"{entry.reason} (for its parent resource '{parent.symbol}')")
+                        for entry in self._not_deployed.get(id(parent), ())
+                    )
+                for outer in outers:
+                    expanded = self.expand(
+                        decl.body, dict(outer.local), outer.context, outer.condition_local, left_out, problems
+                    )
+                    for body, local, context, for_conditions in expanded:
+                        found.append(Instance(decl, body, local, context, outer, for_conditions))
             self._instances[key] = found
         return self._instances[key]
 
+    def not_deployed(self, decl: ResourceDecl | ModuleDecl) -> list[NotDeployed]:
+        """What expanding ``decl`` left out: conditions that are false, loops with no items."""
+        self.instances(decl)
+        return self._not_deployed.get(id(decl), [])
+
+    def loop_problems(self, decl: ResourceDecl | ModuleDecl) -> list[LoopProblem]:
+        self.instances(decl)
+        return self._loop_problems.get(id(decl), [])
+
     def expand(
-        self, body: Expr, local: dict[str, Any], context: str | None
-    ) -> list[tuple[ObjectLit, dict[str, Any], str | None]]:
+        self,
+        body: Expr,
+        local: dict[str, Any],
+        context: str | None,
+        condition_local: dict[str, Any] | None,
+        left_out: list[NotDeployed],
+        problems: list[LoopProblem],
+    ) -> list[_Expanded]:
+        """The deployed copies of a body: (object, locals, context, locals for conditions).
+
+        A condition or loop is decided with the values known (supplied, else defaults, which
+        conditions read even where values treat an empty default as unknown): false, or no
+        items, leaves the body out and says so in ``left_out``. One that cannot be decided keeps
+        it, linted once, with what it depends on unknown."""
+        for_conditions = local if condition_local is None else condition_local
         if isinstance(body, ObjectLit):
-            return [(body, local, context)]
+            return [(body, local, context, condition_local)]
         if isinstance(body, IfExpr):
-            if isinstance(body.condition, Literal) and body.condition.value is False:
+            value = self.evaluator(for_conditions, condition=True).evaluate(body.condition)
+            if value is False:
+                where = Position(body.span.line, body.span.column, 2)
+                text = body.condition.span.text
+                left_out.append(NotDeployed(where, text, "the condition is false", context))
                 return []
-            value = self.evaluator(local).evaluate(body.condition)
             used = self.parameters_used(body.condition, local)
-            # The condition is decided here unless a parameter of the deployed file that took its
-            # default value is involved: that value can still be overridden at deployment. (A
-            # module's parameters are what its parent passes.)
+            # Decided with a default that a deployment may override, or not decided: the context
+            # says that the body is deployed only if its condition holds.
             overridable = {name for name in used if self.entry and name.lower() not in self.supplied}
-            # False with defaults that could be overridden: the body is still linted, unless it
-            # depends on those same parameters (its values would be ones it is never deployed with).
-            if value is False and (not overridable or overridable & self.parameters_used(body.body, local)):
-                return []
             if value is not True or overridable:
                 context = join_context(context, CONDITION_CONTEXT)
-            return self.expand(body.body, local, context)
+            return self.expand(body.body, local, context, condition_local, left_out, problems)
         if isinstance(body, ForExpr):
-            items = self.evaluator(local).evaluate(body.iterable)
-            if isinstance(items, list):
-                found: list[tuple[ObjectLit, dict[str, Any], str | None]] = []
-                for index, item in enumerate(items[:MAX_LOOP]):
-                    inner = dict(local)
-                    if body.item is not None:
-                        inner[body.item] = item
-                    if body.counter is not None:
-                        inner[body.counter] = index
-                    found.extend(self.expand(body.body, inner, join_context(context, f"for index {index}")))
-                return found
-            reason = (
-                items.reason
-                if isinstance(items, Unresolved)
-                else f"a loop needs an array, not a {type_name(items)}"
-            )
-            inner = dict(local)
-            what = f"the items of {body.iterable.span.text}"
-            if body.item is not None:
-                inner[body.item] = Unresolved(body.item, f"{what} are not known: {reason}")
-            if body.counter is not None:
-                inner[body.counter] = Unresolved(body.counter, f"{what} are not known: {reason}")
-            shown = body.iterable.span.text
-            return self.expand(body.body, inner, join_context(context, f"loop over {shown} not known"))
+            return self._expand_loop(body, local, context, condition_local, left_out, problems)
         return []
+
+    def _expand_loop(
+        self,
+        body: ForExpr,
+        local: dict[str, Any],
+        context: str | None,
+        condition_local: dict[str, Any] | None,
+        left_out: list[NotDeployed],
+        problems: list[LoopProblem],
+    ) -> list[_Expanded]:
+        for_conditions = local if condition_local is None else condition_local
+        decided = self.evaluator(for_conditions, condition=True).evaluate(body.iterable)
+        shown = body.iterable.span.text
+        not_known = f"loop over {shown} not known"
+        if isinstance(decided, list) and len(decided) > MAX_LOOP:
+            message = (
+                f"the loop has {len(decided)} items: ARM deploys at most {MAX_LOOP} copies of a "
+                "resource or module and rejects the template"
+            )
+            problems.append(LoopProblem(body.span.position, message))
+            reason = f"the loop has {len(decided)} items, more than ARM deploys, and is not expanded"
+            decided = Unresolved(shown, reason)
+            not_known = f"loop over {shown} not expanded"
+        if isinstance(decided, list):
+            if not decided:
+                where = body.span.position
+                left_out.append(NotDeployed(where, shown, "the loop has no items", context))
+                return []
+            items = decided
+            two = condition_local is not None or (
+                self.two_modes and bool(self.parameters_used(body.iterable, local))
+            )
+            if two:
+                # Conditions saw these items; values may see some of them as unknown.
+                items = self._loop_values(body, local, len(decided))
+            found: list[_Expanded] = []
+            for index, (item, condition_item) in enumerate(zip(items, decided, strict=True)):
+                inner = dict(local)
+                inner_conditions = dict(for_conditions) if two else None
+                if body.item is not None:
+                    inner[body.item] = item
+                    if inner_conditions is not None:
+                        inner_conditions[body.item] = condition_item
+                if body.counter is not None:
+                    inner[body.counter] = index
+                    if inner_conditions is not None:
+                        inner_conditions[body.counter] = index
+                found.extend(
+                    self.expand(
+                        body.body,
+                        inner,
+                        join_context(context, f"for index {index}"),
+                        inner_conditions,
+                        left_out,
+                        problems,
+                    )
+                )
+            return found
+        reason = (
+            decided.reason
+            if isinstance(decided, Unresolved)
+            else f"a loop needs an array, not a {type_name(decided)}"
+        )
+        inner = dict(local)
+        what = f"the items of {shown}"
+        if body.item is not None:
+            inner[body.item] = Unresolved(body.item, f"{what} are not known: {reason}")
+        if body.counter is not None:
+            inner[body.counter] = Unresolved(body.counter, f"{what} are not known: {reason}")
+        unknown_conditions = None if condition_local is None else {**condition_local, **inner}
+        return self.expand(
+            body.body,
+            inner,
+            join_context(context, not_known),
+            unknown_conditions,
+            left_out,
+            problems,
+        )
+
+    def _loop_values(self, body: ForExpr, local: dict[str, Any], count: int) -> list[Any]:
+        """A loop's items as values see them (``count`` of them, as its condition decided)."""
+        values = self.evaluator(local).evaluate(body.iterable)
+        if isinstance(values, list) and len(values) == count:
+            return values
+        reason = values.reason if isinstance(values, Unresolved) else "the items are not known"
+        return [Unresolved(f"{body.iterable.span.text}[{index}]", reason) for index in range(count)]
 
     def parameters_used(self, expr: Expr, local: Mapping[str, Any]) -> set[str]:
         """The parameters an expression depends on, directly or through variables."""
@@ -456,6 +616,13 @@ class FileContext:
         if prop is not None:
             return scope_target(self.evaluator(instance.local), prop.value)[0]
         return self.deployment_scope()
+
+
+def _caller_input(name: str, how: str) -> Unresolved:
+    return Unresolved(
+        name,
+        f"parameter '{name}' {how} and no value was supplied: an input the caller of the file must give",
+    )
 
 
 def _bodies(body: Expr) -> Iterator[ObjectLit]:
@@ -646,10 +813,14 @@ class ModuleHost:
 class BicepEvaluator:
     """Evaluates Bicep expressions of one file, with loop and lambda variables in ``local``."""
 
-    def __init__(self, file: FileContext, local: dict[str, Any], in_parameter_default: bool) -> None:
+    def __init__(
+        self, file: FileContext, local: dict[str, Any], in_parameter_default: bool, condition: bool = False
+    ) -> None:
         self.file = file
         self.local = local
         self.in_parameter_default = in_parameter_default
+        # Decides a condition or loop: parameters left at an empty default read as that default.
+        self.condition = condition
 
     def evaluate(self, expr: Expr) -> Any:
         workspace = self.file.workspace
@@ -666,7 +837,7 @@ class BicepEvaluator:
             workspace.depth -= 1
 
     def with_local(self, extra: Mapping[str, Any]) -> BicepEvaluator:
-        return BicepEvaluator(self.file, {**self.local, **extra}, self.in_parameter_default)
+        return BicepEvaluator(self.file, {**self.local, **extra}, self.in_parameter_default, self.condition)
 
     # -- by kind of expression (dispatched on the exact type by _EVALUATORS)
 
@@ -694,9 +865,9 @@ class BicepEvaluator:
         if name in self.local:
             return self.local[name]
         if name in file.params:
-            return file.param_value(name)
+            return file.param_value(name, self.condition)
         if name in file.variables:
-            return file.variable_value(name)
+            return file.variable_value(name, self.condition)
         if name in file.resources:
             return file.resource_value(file.resources[name])
         if name in file.module_decls:
@@ -972,7 +1143,8 @@ class BicepEvaluator:
             )
         bound = {p: self.evaluate(a) for p, a in zip(function.parameters, expr.args, strict=True)}
         # A function sees only its own parameters (and other functions).
-        return BicepEvaluator(self.file, bound, self.in_parameter_default).evaluate(function.body)
+        evaluator = BicepEvaluator(self.file, bound, self.in_parameter_default, self.condition)
+        return evaluator.evaluate(function.body)
 
     def _lambda(self, expr: Expr, count: int) -> Callable[..., Any]:
         if not isinstance(expr, Lambda):

@@ -25,6 +25,7 @@ from exemptlint.model import (
     LoadResult,
     PolicyAssignment,
     Position,
+    Skipped,
     Source,
     Unresolved,
 )
@@ -583,7 +584,7 @@ def _instances(body: dict[str, Any], module: _Module) -> list[tuple[_Scope, str 
         scope.each_unknown = Unresolved(str(body["for_each"]), f"for_each is not known statically: {reason}")
         return [(scope, "for_each (not known statically)")]
     if "count" in body:
-        count = module.value(body["count"], _Scope())
+        count = _count(body["count"], module)
         if isinstance(count, int) and not isinstance(count, bool):
             if count <= MAX_INSTANCES:
                 return [(_Scope(count_index=i), f"count.index = {i}") for i in range(count)]
@@ -592,6 +593,90 @@ def _instances(body: dict[str, Any], module: _Module) -> list[tuple[_Scope, str 
             return [(scope, f"count = {count} (not expanded)")]
         return [(_Scope(), "count (not known statically)")]
     return [(_Scope(), None)]
+
+
+def _count(raw: Any, module: _Module) -> Any:
+    """A ``count``'s value. ``COND ? A : B`` (the usual way to make a resource conditional) is
+    decided here when COND is made of known values: references and literals, ``!``, ``==``,
+    ``!=``, ``&&`` and ``||``. Anything else stays unknown, and the resource is linted once."""
+    value = module.value(raw, _Scope())
+    if not isinstance(value, Unresolved) or not isinstance(raw, str):
+        return value
+    text = raw.strip()
+    if text.startswith("${") and text.endswith("}"):
+        text = text[2:-1]
+    parts = _split_outside_quotes(text, "?")
+    if len(parts) != 2:
+        return value
+    branches = _split_outside_quotes(parts[1], ":")
+    if len(branches) != 2:
+        return value
+    decided = _condition(parts[0], module)
+    if decided is None:
+        return value
+    return module.expression(branches[0] if decided else branches[1], _Scope())
+
+
+def _split_outside_quotes(text: str, separator: str) -> list[str]:
+    """``text`` split at ``separator`` where it is outside strings; one piece when there are
+    brackets or nested templates (not decided here)."""
+    pieces: list[str] = []
+    current: list[str] = []
+    quoted = False
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if quoted:
+            if ch == "\\":
+                current.append(text[i : i + 2])
+                i += 2
+                continue
+            quoted = ch != '"'
+        elif ch == '"':
+            quoted = True
+        elif ch in "([{":
+            return [text]
+        elif text.startswith(separator, i):
+            pieces.append("".join(current))
+            current = []
+            i += len(separator)
+            continue
+        current.append(ch)
+        i += 1
+    pieces.append("".join(current))
+    return pieces
+
+
+def _condition(text: str, module: _Module) -> bool | None:
+    """A condition of known values, or None when it is not decided."""
+    alternatives = [_all_of(part, module) for part in _split_outside_quotes(text, "||")]
+    if any(value is True for value in alternatives):
+        return True
+    return False if all(value is False for value in alternatives) else None
+
+
+def _all_of(text: str, module: _Module) -> bool | None:
+    terms = [_term(part, module) for part in _split_outside_quotes(text, "&&")]
+    if any(value is False for value in terms):
+        return False
+    return True if all(value is True for value in terms) else None
+
+
+def _term(text: str, module: _Module) -> bool | None:
+    text = text.strip()
+    for operator in ("==", "!="):
+        sides = _split_outside_quotes(text, operator)
+        if len(sides) == 2:
+            left, right = (module.expression(side.strip(), _Scope()) for side in sides)
+            if isinstance(left, Unresolved) or isinstance(right, Unresolved):
+                return None
+            equal = type(left) is type(right) and left == right
+            return equal if operator == "==" else not equal
+    negated = text.startswith("!")
+    value = module.expression(text[1:] if negated else text, _Scope())
+    if not isinstance(value, bool):
+        return None
+    return not value if negated else value
 
 
 def _block_position(lines: list[str], start: int) -> Position:
@@ -617,7 +702,10 @@ def _load_exemption(
     located = {ARGUMENTS.get(arg, arg): pos for arg, pos in positions.items()}
     if scope_arg in positions:
         located["scope"] = positions[scope_arg]
-    for scope, context in _instances(body, module):
+    instances = _instances(body, module)
+    if not instances:
+        _not_deployed(f"{rtype}.{name}", body, lines, start, end, block_position, file, result)
+    for scope, context in instances:
         properties: dict[str, Any] = {}
         for argument, canonical in ARGUMENTS.items():
             if argument not in body:
@@ -648,6 +736,27 @@ def _load_exemption(
                 ),
             )
         )
+
+
+def _not_deployed(
+    address: str,
+    body: dict[str, Any],
+    lines: list[str],
+    start: int,
+    end: int,
+    block_position: Position,
+    file: str,
+    result: LoadResult,
+) -> None:
+    """A resource whose ``count`` is 0 or whose ``for_each`` is empty deploys nothing: listed as
+    skipped, at the argument, with its text as written."""
+    argument = "for_each" if "for_each" in body else "count"
+    where = _argument_positions(lines, start, end, [argument]).get(argument, block_position)
+    written = lines[where.line - 1].split("=", 1)[-1].strip() if 0 < where.line <= len(lines) else ""
+    reason = "for_each is empty" if argument == "for_each" else "count is 0"
+    result.skipped.append(
+        Skipped(file, where.line, where.column, address, f"{argument} = {written}", reason)
+    )
 
 
 def _load_assignment(

@@ -6,7 +6,7 @@ import importlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from exemptlint.model import Exemption, Finding, Level, LoadError
+from exemptlint.model import Exemption, Finding, Level, LoadError, Skipped
 from exemptlint.rules.api import Rule
 
 FORMATS: dict[str, str] = {
@@ -40,6 +40,8 @@ class Report:
     # ``exemption_json``.
     exemption_count: int | None = None
     exemption_json: Sequence[str] | None = None
+    # Resources, nested deployments and modules not deployed with the values known: not linted.
+    skipped: Sequence[Skipped] = ()
 
     @property
     def checked(self) -> int:

@@ -31,6 +31,7 @@ def render(report: Report, color: bool) -> str:
         "errors": [
             {"file": e.file, "line": e.line, "column": e.column, "message": e.message} for e in report.errors
         ],
+        "skipped": [entry.to_json() for entry in report.skipped],
     }
     if report.exemption_json is not None:
         # Already JSON text (worker processes wrote it): joined, not parsed and written again.
