@@ -174,9 +174,10 @@ class Catalog:
 
     def containing(self, definition_id: str) -> tuple[Initiative, ...] | None:
         """The built-in initiatives whose member list contains the built-in policy definition
-        ``definition_id`` (a full id or a bare name), by display name; None when it is not a
-        built-in policy definition the catalog knows. Only initiatives with a known member list
-        are searched (see ``members_known``). Loads definition-membership.json on first use."""
+        ``definition_id`` (a full id or a bare name): the benchmark first, then honoured ones,
+        current before deprecated, by display name. None when it is not a built-in policy
+        definition the catalog knows. Only initiatives with a known member list are searched (see
+        ``members_known``). Loads definition-membership.json on first use."""
         value = definition_id.strip()
         name = builtin_definition_name(value) if "/" in value else value.lower()
         if not name:
