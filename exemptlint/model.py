@@ -202,6 +202,9 @@ class Exemption:
     # A PATCH body or other partial update: required properties are not expected.
     partial_update: bool = False
     api_version: str | None = None
+    # Set by EL001 when Defender for Cloud honours the exemption: the initiatives (display names)
+    # whose policies it exempts. The JSON report shows it; None when EL001 did not find it eligible.
+    honoured_initiatives: tuple[str, ...] | None = None
 
     def get(self, name: str) -> Any:
         return self.properties.get(name)
@@ -259,6 +262,9 @@ class Exemption:
             "properties": to_plain_json(self.properties),
             "partialUpdate": self.partial_update,
             "apiVersion": self.api_version,
+            "honouredInitiatives": None
+            if self.honoured_initiatives is None
+            else list(self.honoured_initiatives),
             "source": {
                 "file": self.source.file,
                 "format": self.source.format,

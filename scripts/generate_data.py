@@ -12,9 +12,14 @@ script exits 1 with a diff summary when the packaged files differ (for tests and
 Outputs (deterministic: sorted keys, indent=1, trailing newline, no timestamps):
 
 * ``initiatives.json``: the built-in initiatives (policy set definitions) with name,
-  displayName, category, version, deprecated and clouds, plus a ``header``.
+  displayName, category, version, deprecated, clouds and honoured (whether Defender for Cloud
+  honours exemptions on it: the default benchmark in every version and every regulatory
+  compliance initiative), plus a ``header``.
 * ``initiative-reference-ids.json``: initiative name -> sorted policyDefinitionReferenceIds;
   kept apart because the linter needs it only for some rules (startup cost).
+* ``definition-membership.json``: every built-in policy definition name -> the initiatives
+  (indexes into a list) whose member list in the reference contains it; loaded only to judge an
+  EPAC exemption that names a policy definition.
 * ``exemption-schema.json``: a JSON Schema (draft 2020-12) for an exemption envelope
   ``{"name": ..., "properties": {...}}`` derived from the REST specification and the ARM
   template schemas (union of all collected api-versions).
@@ -26,6 +31,7 @@ import argparse
 import csv
 import difflib
 import json
+import re
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -38,17 +44,33 @@ GENERATED_BY = "scripts/generate_data.py"
 
 INITIATIVES_FILE = "initiatives.json"
 REFERENCE_IDS_FILE = "initiative-reference-ids.json"
+MEMBERSHIP_FILE = "definition-membership.json"
 SCHEMA_FILE = "exemption-schema.json"
-OUTPUT_FILES = (INITIATIVES_FILE, REFERENCE_IDS_FILE, SCHEMA_FILE)
+OUTPUT_FILES = (INITIATIVES_FILE, REFERENCE_IDS_FILE, MEMBERSHIP_FILE, SCHEMA_FILE)
 
 PUBLIC_INITIATIVES = "azure-policy/initiatives.json"
 GOVERNMENT_INITIATIVES = "azure-policy/initiatives-azure-government.json"
 POLICY_SET_FOLDER = "azure-policy/policySetDefinitions"
+POLICY_DEFINITIONS = "azure-policy/policy-definitions.tsv"
 EPAC_SCHEMA = "epac/policy-exemption-schema.json"
 
 SET_PREFIX = "/providers/Microsoft.Authorization/policySetDefinitions/"
+DEFINITION_PREFIX = "/providers/Microsoft.Authorization/policyDefinitions/"
 PUBLIC_CLOUD = "AzureCloud"
 GOVERNMENT_CLOUD = "AzureGovernment"
+
+# Which built-in initiatives Defender for Cloud honours exemptions on (its regulatory compliance
+# dashboard and secure score): every initiative of the regulatory compliance category, and the
+# default benchmark in every version, the "Microsoft cloud security benchmark" initiatives of the
+# Security Center category (v1 is the default assignment SecurityCenterBuiltIn; v2 was a preview
+# when the reference was collected). The other Security Center initiatives deploy Defender plans
+# and agents: they have no recommendations to exempt.
+REGULATORY_COMPLIANCE = "Regulatory Compliance"
+SECURITY_CENTER = "Security Center"
+BENCHMARK_NAME = re.compile(r"^(?:\[Preview\]:\s*)?Microsoft cloud security benchmark(?:\s+v\d+(?:\.\d+)*)?$")
+# The default assignment's initiative: it must be among the benchmarks found, or the rule above
+# no longer describes the reference data.
+MCSB_INITIATIVE = "1f3afdf9-d0c9-4c3d-847f-89da613e70a8"
 
 EXPRESSION_REF = "https://schema.management.azure.com/schemas/common/definitions.json#/definitions/expression"
 
@@ -198,6 +220,7 @@ def build_initiatives(reference: Path, sources: dict[str, dict[str, str]]) -> tu
     initiatives: list[dict[str, Any]] = []
     reference_ids: dict[str, list[str]] = {}
     government_only: list[str] = []
+    benchmarks: list[str] = []
     for key in sorted(set(by_name) | set(government_by_name)):
         in_government = key in government_by_name
         entry = by_name[key] if key in by_name else government_by_name[key]
@@ -214,6 +237,9 @@ def build_initiatives(reference: Path, sources: dict[str, dict[str, str]]) -> tu
             clouds = [PUBLIC_CLOUD, GOVERNMENT_CLOUD] if in_government else [PUBLIC_CLOUD]
         if clouds == [GOVERNMENT_CLOUD]:
             government_only.append(entry["name"])
+        honoured = _honoured(entry)
+        if honoured and entry["category"] == SECURITY_CENTER:
+            benchmarks.append(entry["displayName"])
         initiatives.append(
             {
                 "name": entry["name"],
@@ -222,6 +248,7 @@ def build_initiatives(reference: Path, sources: dict[str, dict[str, str]]) -> tu
                 "version": entry["version"],
                 "deprecated": entry["deprecated"],
                 "clouds": clouds,
+                "honoured": honoured,
             }
         )
         ids = set(entry["policyDefinitionReferenceIds"])
@@ -229,6 +256,8 @@ def build_initiatives(reference: Path, sources: dict[str, dict[str, str]]) -> tu
             ids.update(government_by_name[key]["policyDefinitionReferenceIds"])
         reference_ids[entry["name"]] = sorted(ids)
 
+    if not any(e["name"] == MCSB_INITIATIVE and e["honoured"] for e in initiatives):
+        raise GenerationError(f"the Microsoft cloud security benchmark ({MCSB_INITIATIVE}) is not honoured")
     inputs = [PUBLIC_INITIATIVES, GOVERNMENT_INITIATIVES]
     if covered_categories:
         inputs.extend(f"{POLICY_SET_FOLDER}/{c}/*.json" for c in sorted(covered_categories))
@@ -252,6 +281,11 @@ def build_initiatives(reference: Path, sources: dict[str, dict[str, str]]) -> tu
             + ". Government-only initiatives of other categories cannot be told apart in the "
             "reference data and are listed as in both clouds.",
             f"policyDefinitionReferenceIds are in {REFERENCE_IDS_FILE} (loaded on demand).",
+            "honoured: Defender for Cloud honours exemptions on the initiative: every initiative of "
+            f"the category {REGULATORY_COMPLIANCE}, and the default benchmark in every version (the "
+            f"{SECURITY_CENTER} initiatives named 'Microsoft cloud security benchmark', optionally "
+            "'[Preview]: ' and a version: " + "; ".join(benchmarks) + "). The config can add or "
+            "remove initiatives (EL001 options).",
         ],
     }
     reference_header = {
@@ -268,6 +302,76 @@ def build_initiatives(reference: Path, sources: dict[str, dict[str, str]]) -> tu
         {"header": header, "initiatives": initiatives},
         {"header": reference_header, "referenceIds": reference_ids},
     )
+
+
+def _honoured(entry: dict[str, Any]) -> bool:
+    if entry["category"] == REGULATORY_COMPLIANCE:
+        return True
+    return entry["category"] == SECURITY_CENTER and bool(BENCHMARK_NAME.match(entry["displayName"]))
+
+
+def _read_definition_names(reference: Path) -> list[str]:
+    path = reference / POLICY_DEFINITIONS
+    if not path.exists():
+        raise GenerationError(f"missing reference file: {path}")
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
+    names: list[str] = []
+    for row in rows:
+        name = row.get("name") or ""
+        if row.get("id", "").lower() != (DEFINITION_PREFIX + name).lower() or not name:
+            raise GenerationError(f"{POLICY_DEFINITIONS}: row {row.get('id')!r} does not end in its name")
+        names.append(name.lower())
+    return names
+
+
+def build_membership(reference: Path, sources: dict[str, dict[str, str]]) -> Any:
+    """Built-in policy definition -> the initiatives that contain it (those whose definition file
+    is in the reference: the regulatory compliance and Security Center categories)."""
+    folder = reference / POLICY_SET_FOLDER
+    members: dict[str, set[str]] = {}
+    initiative_names: list[str] = []
+    inputs: list[str] = []
+    for path in sorted(folder.glob("*/*.json")):
+        local = f"{POLICY_SET_FOLDER}/{path.parent.name}/{path.name}"
+        document = _load_json(path)
+        name = str(document["name"])
+        initiative_names.append(name)
+        for member in document["properties"]["policyDefinitions"]:
+            definition = str(member["policyDefinitionId"])
+            if not definition.lower().startswith(DEFINITION_PREFIX.lower()):
+                raise GenerationError(f"{local}: member {definition!r} is not a built-in policy definition")
+            members.setdefault(definition[len(DEFINITION_PREFIX) :].lower(), set()).add(name)
+        inputs.append(local)
+    if not initiative_names:
+        raise GenerationError(f"no initiative files under {folder}")
+    if len({n.lower() for n in initiative_names}) != len(initiative_names):
+        raise GenerationError("duplicate initiative name (ignoring case) among the policy set files")
+    initiative_names.sort(key=str.lower)
+    index = {name: i for i, name in enumerate(initiative_names)}
+    definitions = {name: "" for name in _read_definition_names(reference)}
+    unknown = sorted(set(members) - set(definitions))
+    if unknown:
+        raise GenerationError(f"initiative members not in {POLICY_DEFINITIONS}: {', '.join(unknown[:5])}")
+    for name, containing in members.items():
+        definitions[name] = " ".join(str(i) for i in sorted(index[n] for n in containing))
+    header = {
+        "source": _source(sources, POLICY_DEFINITIONS),
+        "license": sources[POLICY_DEFINITIONS]["license"],
+        "inputs": [POLICY_DEFINITIONS, f"{POLICY_SET_FOLDER}/*/*.json"],
+        "generatedBy": GENERATED_BY,
+        "count": len(definitions),
+        "notes": [
+            "definitions: every built-in policy definition name (lower case) -> the indexes, in "
+            "initiatives, of the initiatives whose member list contains it, separated by spaces "
+            "(empty: in none of them).",
+            "initiatives: the built-in initiatives whose definition file is in the reference (the "
+            "categories " + ", ".join(sorted(p.name for p in folder.iterdir() if p.is_dir())) + "): "
+            "every initiative Defender for Cloud honours except those that exist only in Azure "
+            "Government, whose member lists were not collected.",
+        ],
+    }
+    return {"header": header, "initiatives": initiative_names, "definitions": definitions}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -649,6 +753,7 @@ def generate(shared: Path) -> dict[str, str]:
     return {
         INITIATIVES_FILE: render(initiatives),
         REFERENCE_IDS_FILE: render(reference_ids),
+        MEMBERSHIP_FILE: render(build_membership(reference, sources)),
         SCHEMA_FILE: render(build_schema(reference, sources)),
     }
 

@@ -20,6 +20,7 @@ from exemptlint.catalog import (
     Catalog,
     Initiative,
     classify_definition_id,
+    classify_partial_definition_id,
     load_catalog,
     load_exemption_schema,
 )
@@ -55,7 +56,12 @@ needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason=f"{SHARED} (refere
 def test_packaged_files_are_what_the_script_generates() -> None:
     generated: dict[str, str] = _load_script().generate(SHARED)
     assert sorted(generated) == sorted(
-        ["initiatives.json", "initiative-reference-ids.json", "exemption-schema.json"]
+        [
+            "initiatives.json",
+            "initiative-reference-ids.json",
+            "definition-membership.json",
+            "exemption-schema.json",
+        ]
     )
     for name, text in generated.items():
         packaged = (DATA / name).read_text(encoding="utf-8")
@@ -94,7 +100,12 @@ def test_missing_shared_directory_is_an_error(tmp_path: Path) -> None:
 
 
 def test_generated_files_are_deterministic_json() -> None:
-    for name in ("initiatives.json", "initiative-reference-ids.json", "exemption-schema.json"):
+    for name in (
+        "initiatives.json",
+        "initiative-reference-ids.json",
+        "definition-membership.json",
+        "exemption-schema.json",
+    ):
         text = (DATA / name).read_text(encoding="utf-8")
         document = json.loads(text)
         assert text == json.dumps(document, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
@@ -107,7 +118,7 @@ def test_initiatives_file_has_header_and_no_reference_ids() -> None:
     assert header["generatedBy"] == "scripts/generate_data.py"
     assert len(document["initiatives"]) == header["count"] == 183
     for entry in document["initiatives"]:
-        assert set(entry) == {"name", "displayName", "category", "version", "deprecated", "clouds"}
+        assert set(entry) == {"name", "displayName", "category", "version", "deprecated", "clouds", "honoured"}
     names = [entry["name"] for entry in document["initiatives"]]
     assert names == sorted(names)
 
@@ -184,12 +195,27 @@ def test_other_category_is_not_eligible() -> None:
     assert not guest.is_eligible
 
 
-def test_mcsb_v2_preview_is_security_center_and_not_eligible() -> None:
-    # Only the MCSB GUID itself counts; the v2 preview is a separate Security Center initiative.
+def test_mcsb_v2_preview_is_honoured_although_security_center() -> None:
+    # The default benchmark in every version is honoured: the data says so, not the category.
     preview = load_catalog().lookup(MCSB_V2_PREVIEW)
     assert preview is not None
     assert preview.category == "Security Center"
-    assert not preview.is_eligible
+    assert preview.display_name == "[Preview]: Microsoft cloud security benchmark v2"
+    assert preview.is_eligible and preview.honoured
+
+
+def test_honoured_initiatives_are_the_benchmarks_and_regulatory_compliance() -> None:
+    catalog = load_catalog()
+    honoured = [i for i in catalog if i.honoured]
+    assert {i.name for i in honoured if i.category != REGULATORY_COMPLIANCE} == {
+        MCSB_INITIATIVE,
+        MCSB_V2_PREVIEW,
+    }
+    assert {i.name for i in catalog if i.category == REGULATORY_COMPLIANCE} <= {i.name for i in honoured}
+    assert len(honoured) == 73
+    # The other Security Center initiatives deploy Defender plans: not honoured.
+    plans = catalog.lookup("f08c57cd-dbd6-49a4-a85e-9ae77ac959b0")
+    assert plans is not None and plans.category == "Security Center" and not plans.honoured
 
 
 def test_deprecated_flag() -> None:
@@ -237,6 +263,35 @@ def test_reference_ids_for_every_initiative() -> None:
         assert ids is not None and len(ids) > 0, initiative.name
 
 
+def test_membership_of_builtin_policy_definitions() -> None:
+    catalog = load_catalog()
+    nsg_on_subnets = "/providers/Microsoft.Authorization/policyDefinitions/e71308d3-144b-4262-b144-efdc3cc90517"
+    containing = catalog.containing(nsg_on_subnets)
+    assert containing is not None
+    names = {i.name for i in containing}
+    assert {MCSB_INITIATIVE, MCSB_V2_PREVIEW, NIST_800_53_R5} <= names
+    assert catalog.containing(nsg_on_subnets.upper()) == containing
+    assert catalog.containing("e71308d3-144b-4262-b144-efdc3cc90517") == containing
+    # A built-in definition in no initiative with a known member list.
+    # "Configure your Storage account public access to be disallowed" (a modify policy).
+    assert catalog.containing("13502221-8df0-4414-9937-de9c5c4e396b") == ()
+    # Not a built-in definition the catalog knows, or not a built-in definition id at all.
+    assert catalog.containing("00000000-0000-0000-0000-000000000000") is None
+    assert catalog.containing("/subscriptions/s/providers/Microsoft.Authorization/policyDefinitions/x") is None
+    assert catalog.containing("") is None
+    mcsb = catalog.lookup(MCSB_INITIATIVE)
+    il5 = catalog.lookup(DOD_IL5)
+    assert mcsb is not None and catalog.members_known(mcsb)
+    assert il5 is not None and not catalog.members_known(il5)  # Azure Government only: not collected
+
+
+def test_membership_is_loaded_lazily() -> None:
+    catalog = Catalog.from_document(json.loads((DATA / "initiatives.json").read_text(encoding="utf-8")))
+    assert catalog._membership is None
+    assert catalog.containing("e71308d3-144b-4262-b144-efdc3cc90517")
+    assert catalog._membership is not None
+
+
 # --- classify_definition_id --------------------------------------------------------------------
 
 
@@ -274,6 +329,33 @@ def test_reference_ids_for_every_initiative() -> None:
 )
 def test_classify_definition_id(definition_id: str, expected: str) -> None:
     assert classify_definition_id(definition_id) == expected
+
+
+@pytest.mark.parametrize(
+    ("partial", "expected"),
+    [
+        (
+            "/providers/Microsoft.Management/managementGroups/{managementGroup().name}/providers/"
+            "Microsoft.Authorization/policySetDefinitions/{parameters('setName')}",
+            "custom-set",
+        ),
+        ("/subscriptions/{subscription().subscriptionId}/providers/Microsoft.Authorization/policySetDefinitions/x", "custom-set"),
+        ("/subscriptions/{concat('a', '/b')}/providers/microsoft.authorization/policydefinitions/x", "custom-policy"),
+        ("subscriptions/{subId}/providers/Microsoft.Authorization/policySetDefinitions/x", "custom-set"),
+        # A tenant-level id: the catalog decides, by name.
+        ("/providers/Microsoft.Authorization/policySetDefinitions/{parameters('setName')}", "unknown"),
+        # The scope is unknown: it may be the tenant.
+        ("{parameters('scope')}/providers/Microsoft.Authorization/policySetDefinitions/x", "unknown"),
+        ("/subscriptions/{sub}{x}/providers/Microsoft.Authorization/policySetDefinitions/{a}-{b}", "custom-set"),
+        ("/subscriptions/{sub}/providers/Microsoft.Authorization/policyAssignments/x", "unknown"),
+        ("/subscriptions/{sub}/providers/Microsoft.Authorization/policySetDefinitions/x/versions/1", "unknown"),
+        ("/subscriptions/{sub}/resourceGroups/rg/providers/Microsoft.Authorization/policySetDefinitions/x", "unknown"),
+        ("/subscriptions/{format('{0}', x)}/providers/Microsoft.Authorization/policySetDefinitions/x", "unknown"),
+        ("", "unknown"),
+    ],
+)
+def test_classify_partial_definition_id(partial: str, expected: str) -> None:
+    assert classify_partial_definition_id(partial) == expected
 
 
 # --- exemption schema --------------------------------------------------------------------------

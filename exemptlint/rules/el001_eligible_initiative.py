@@ -12,22 +12,23 @@ from exemptlint.rules.api import Rule, RuleContext, Violation, not_known
 
 @dataclass(frozen=True)
 class Options:
-    # More initiatives (ids or names) to accept, e.g. the preview Microsoft cloud security
-    # benchmark v2 (e3ec7e09-768c-4b64-882c-fcada3772047), whose category is "Security Center".
+    # Initiatives (ids or names) to accept besides those the catalog marks as honoured (the
+    # default benchmark in every version, every built-in regulatory compliance initiative).
     extra_eligible_initiatives: tuple[str, ...] = ()
-
-
-def _name(definition_id: str) -> str:
-    return definition_id.rstrip("/").rsplit("/", 1)[-1].lower()
+    # Initiatives (ids or names) not to accept although the catalog marks them as honoured (for
+    # example a preview benchmark the team does not use). Wins over extra-eligible-initiatives.
+    ineligible_initiatives: tuple[str, ...] = ()
 
 
 def check(exemption: Exemption, context: RuleContext, options: Options) -> Iterator[Violation]:
     resolution = initiative.resolve(exemption, context)
-    if resolution.kind == "ineligible":
-        accepted = {_name(d) for d in options.extra_eligible_initiatives}
-        if resolution.definition is not None and _name(resolution.definition) in accepted:
-            return
-        yield Violation(resolution.message, property="policyAssignmentId")
+    verdict = initiative.judge(
+        resolution, context.catalog, options.extra_eligible_initiatives, options.ineligible_initiatives
+    )
+    # The JSON report says which honoured initiatives an eligible exemption is about.
+    exemption.honoured_initiatives = verdict.honoured if verdict is not None and verdict.eligible else None
+    if verdict is not None and not verdict.eligible:
+        yield Violation(verdict.message, property="policyAssignmentId")
     elif resolution.kind == "unresolved" and resolution.unresolved is not None:
         yield not_known("policyAssignmentId", resolution.unresolved)
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from exemptlint.model import Exemption, Level, ScopeLevel, Unresolved
+from exemptlint.rules import initiative
 from exemptlint.rules.api import Rule, RuleContext, Violation, not_known
 
 ScopeName = Literal["tenant", "managementGroup", "subscription", "resourceGroup", "resource"]
@@ -50,6 +51,10 @@ def check(exemption: Exemption, context: RuleContext, options: Options) -> Itera
         )
         return
     if level == ScopeLevel.SUBSCRIPTION and options.warn_whole_initiative_at_subscription:
+        # An exemption of one policy definition (an assignment of a single policy, or an EPAC
+        # exemption that names a definition) exempts no initiative: there is nothing to list.
+        if initiative.exempts_one_definition(exemption, context):
+            return
         ids = exemption.policy_definition_reference_ids
         if isinstance(ids, Unresolved):
             yield not_known("policyDefinitionReferenceIds", ids)
