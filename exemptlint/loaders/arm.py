@@ -16,7 +16,7 @@ from typing import Any
 
 from exemptlint.loaders.arm_expressions import Deployment, Evaluator, is_expression
 from exemptlint.loaders.jsontext import JsonLocator, JsonPositions, Path
-from exemptlint.loaders.values import canonical_properties, get_ci, join_context, join_id
+from exemptlint.loaders.values import canonical_properties, get_ci, join_context, join_id, mark_placeholders
 from exemptlint.model import (
     ASSIGNMENT_TYPE,
     EXEMPTION_TYPE,
@@ -411,8 +411,9 @@ class _TemplateLoader:
                     "displayName",
                 ):
                     properties[name] = Unresolved(evaluated.expression, evaluated.reason, None)
-        name = _as_written(resource.get("name"), evaluator.evaluate(resource.get("name")))
-        scope = _as_written(resource.get("scope"), self._scope_of(resource, frame))
+        # Pipelines fill tokens such as <<namePrefix>> before deploying: such a value is not known.
+        name = mark_placeholders(_as_written(resource.get("name"), evaluator.evaluate(resource.get("name"))))
+        scope = mark_placeholders(_as_written(resource.get("scope"), self._scope_of(resource, frame)))
         spelled["name"] = "name"
         if "scope" in resource:
             spelled["scope"] = "scope"

@@ -49,7 +49,7 @@ from exemptlint.loaders.bicep_syntax import (
     parse_document,
     parse_document_uncached,
 )
-from exemptlint.loaders.values import canonical_properties, join_context
+from exemptlint.loaders.values import canonical_properties, join_context, mark_placeholders
 from exemptlint.model import (
     ASSIGNMENT_TYPE,
     EXEMPTION_TYPE,
@@ -327,11 +327,12 @@ class _Loader(ModuleHost):
         name_prop = body.get("name")
         name: Any = None
         if name_prop is not None:
-            name = _written(name_prop, ev.evaluate(name_prop.value))
+            # Pipelines fill tokens such as <<namePrefix>> before deploying: such a value is not known.
+            name = mark_placeholders(_written(name_prop, ev.evaluate(name_prop.value)))
             positions["name"] = name_prop.key_span.position
         scope_prop = body.get("scope")
         if scope_prop is not None:
-            scope = _written(scope_prop, scope_target(ev, scope_prop.value)[0])
+            scope = mark_placeholders(_written(scope_prop, scope_target(ev, scope_prop.value)[0]))
             positions["scope"] = scope_prop.key_span.position
         elif instance.parent is not None:
             scope = file.identity(instance.parent)["id"]
