@@ -279,7 +279,8 @@ def grammar_gaps(source: bytes, lexed: Lexed) -> Gaps:
     """Edits for the current syntax tree-sitter-bicep 1.1.0 rejects:
 
     - typed variables (``var x string = ...``): the type is blanked, it does not change the value;
-    - ``resourceInput<'type@version'>.path`` and ``resourceOutput<...>`` types: read as ``object``;
+    - ``resourceInput<'type@version'>.path`` and ``resourceOutput<...>`` types, and the
+      experimental ``param x resource 'type@version'``: read as ``object``;
     - ``extends 'base.bicepparam'`` (blanked and returned), ``using none`` and the ``with {...}``
       of a ``using`` statement;
     - ``$'''...${x}...'''`` strings: the ``$`` are blanked; the interpolations are returned.
@@ -309,6 +310,23 @@ def grammar_gaps(source: bytes, lexed: Lexed) -> Gaps:
                     end = _balanced_end(tokens, index + 3)
                     if end is not None:
                         edits.append(blank(source, keyword.start, tokens[end - 1].end))
+        elif depth == 0 and word == b"param" and index + 2 < count and following is not None:
+            # `param lock lockType?` before a `var`, `resource` or `output` line is read as the
+            # start of a ternary: the type name is read as `int` instead (types are not
+            # evaluated, the '?' that makes the parameter nullable stays).
+            end = _type_name_end(source, tokens, index + 2)
+            first = tokens[index + 2]
+            if following.kind == "id" and end is not None and tokens[end - 1].end - first.start >= 3:
+                edits.append(blank(source, first.start, tokens[end - 1].end, b"int"))
+        elif (
+            word == b"resource"
+            and index > 1
+            and source[tokens[index - 2].start : tokens[index - 2].end] in (b"param", b"output")
+            and following is not None
+            and following.kind == "str"
+        ):
+            # `param x resource 'type@version'` (resource-typed parameters, an experimental feature).
+            edits.append(blank(source, token.start, following.end, b"object"))
         elif word in _TYPE_REFERENCES:
             end = _type_reference_end(tokens, index)
             if end is not None:
@@ -332,6 +350,32 @@ def _type_end(source: bytes, tokens: tuple[Token, ...], start: int) -> int | Non
         if depth < 0:
             return None
     return None
+
+
+_PRIMITIVE_TYPES = frozenset(
+    {b"array", b"bool", b"int", b"object", b"string", b"secureString", b"secureObject"}
+)
+
+
+def _type_name_end(source: bytes, tokens: tuple[Token, ...], start: int) -> int | None:
+    """The index after a user-defined type name (``lockType``, ``types.lockType``) that starts
+    at ``start`` and is made nullable by a '?' that ends its line; None otherwise."""
+    index = start
+    if index >= len(tokens) or tokens[index].kind != "id" or _word(source, tokens[index]) in _PRIMITIVE_TYPES:
+        return None
+    index += 1
+    while index + 1 < len(tokens) and tokens[index].kind == "." and tokens[index + 1].kind == "id":
+        index += 2
+    if index >= len(tokens) or tokens[index].kind != "?":
+        return None
+    after = tokens[index + 1] if index + 1 < len(tokens) else None
+    if after is not None and b"\n" not in source[tokens[index].end : after.start]:
+        return None  # `= default` or more on the line: the grammar reads it
+    return index
+
+
+def _word(source: bytes, token: Token) -> bytes:
+    return source[token.start : token.end]
 
 
 def _balanced_end(tokens: tuple[Token, ...], start: int) -> int | None:

@@ -356,7 +356,7 @@ def parse_document_uncached(text: str, params_file: bool = False) -> Document:
         text = " " + text[1:]  # a byte order mark counts as one column, as in JSON files
     source = text.encode("utf-8")
     rewrites = _Rewrites()
-    if b"!" in source:
+    if b"!" in source and _MAYBE_POSTFIX_BANG.search(source) is not None:
         # Postfix non-null assertions (`value!`) do not change the value; the grammar rejects
         # most of them and misreads some (`[`, `a!`, `b`, `]` on four lines as `a` and `!b`).
         bangs = postfix_bangs(source, lex(source).tokens)
@@ -393,6 +393,11 @@ def parse_document_uncached(text: str, params_file: bool = False) -> Document:
             rewrites = rewrites._replace(param_keywords=starts)
             tree = _parser().parse(source)
     return _Converter(source, text, rewrites).document(tree.root_node)
+
+
+# A '!' right after what may end an operand, not part of '!=' or '!~': only then is the source
+# lexed to find the postfix ones (most files have none, many have `!=` or a prefix `!`).
+_MAYBE_POSTFIX_BANG = re.compile(rb"[\w)\]}'][ \t]*!(?![=~])")
 
 
 def _edited(source: bytes, edits: Iterable[tuple[int, int, bytes]]) -> bytes:
@@ -607,7 +612,9 @@ class _Converter:
         header = _declaration_problem(self.parsed, tokens, index)
         if header is not None:
             return header
-        shown = self.node_text(leaf).split("\n", 1)[0][:40]
+        parent = leaf.parent
+        shown_node = parent if parent is not None and parent.type == "string" else leaf  # a quote
+        shown = self.node_text(shown_node).split("\n", 1)[0][:40]
         return leaf.start_byte, f"unexpected {shown!r}" if shown else "syntax error"
 
     # -- statements
@@ -1179,6 +1186,8 @@ def _declaration_problem(source: bytes, tokens: tuple[Token, ...], index: int) -
     of its header that is not what the declaration needs there."""
     if index >= len(tokens) or tokens[index].kind != "id":
         return None
+    if index > 0 and b"\n" not in source[tokens[index - 1].end : tokens[index].start]:
+        return None  # not at the start of a statement (`param x resource '...'`, a property name)
     keyword = _text(source, tokens[index])
     parts = _HEADERS.get(keyword)
     if parts is None:
