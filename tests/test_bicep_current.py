@@ -497,3 +497,29 @@ def _check_bicepparam(path: Path, shown: str, text: str, result: LoadResult) -> 
         note.file == shown and note.line == text.count("\n", 0, using.start()) + 1 for note in result.notes
     )
     assert noted == (not readable), shown
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "var a = map([1], x => x * 2)\nvar b = reduce([1, 2], 0, (acc, x, i) => acc + x)\n",
+        "var a = sort(['b', 'a'], (x, y) => x < y)\nvar f = (x, y) => x\n",
+        "import { a, b as c } from './types.bicep'\nimport * as t from './types.bicep'\nimport 'az@1.0.0'\n",
+        "extension microsoftGraphV1\nextension 'br:mcr.microsoft.com/bicep/extensions/microsoftgraph/v1.0:0.1.8-preview' as graph\n",
+        "extension kubernetes with {\n  namespace: 'default'\n} as k8s\nprovider microsoftGraph\n",
+        "@export()\ntype t = {\n  @description('x')\n  a: string\n  b: ('x' | 'y')?\n  *: int\n}\n",
+        "@discriminator('kind')\ntype u = a | b\ntype p = [string, int]\ntype q = string[]\ntype r = !string\n",
+        "type s = resource<'Microsoft.Storage/storageAccounts@2023-01-01'>\n",
+        "@sealed()\n@secure()\nparam a object\n@sys.description('x')\nparam b {\n  c: string\n}?\n",
+        "assert nonEmpty = length('x') > 0\nmetadata owner = 'platform'\ntargetScope = 'subscription'\n",
+        "@onlyIfNotExists()\n@batchSize(2)\nresource a 'x/y@1' = [for i in range(0, 3): if (i > 0) {\n  name: 'a${i}'\n}]\n",
+        "resource kv 'Microsoft.KeyVault/vaults@2023-07-01' existing = if (true) {\n  name: 'kv'\n}\n",
+        "module m 'br/public:avm/res/key-vault/vault:0.1.0' = {\n  params: {}\n}\n",
+        "#disable-next-line no-unused-vars\nvar a = 1\n#disable-diagnostics no-unused-params\nparam b string\n#restore-diagnostics no-unused-params\n",
+        "var a = {\n  @description('decorated property')\n  b: 1\n  'quoted-key': 2\n  '${'interpolated'}': 3\n}\n",
+        "var a = x.?y.?z[?0] ?? 'none'\nvar b = '''\nmulti ${literal}\n'''\n",
+        "var a = {\n  b: 1, c: 2\n}\nvar d = [1, 2\n  3]\n",
+    ],
+)
+def test_current_syntax_parses(source: str) -> None:
+    parse_document(source)
