@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 # --------------------------------------------------------------------------- nodes
 
+Point = tuple[int, int]  # 0-based row and byte column, as tree-sitter's
+
 
 class Span(NamedTuple):
     """Where a node is: 1-based line and column (characters) of its start, its length on that
@@ -858,7 +860,7 @@ class _Converter:
         for start, end in holes:
             text = self.slice(cursor, start - dollars - 1)
             parts.append(_first_line_break_dropped(text) if not parts else text)
-            value = self.reparse(start, end)
+            value = self.reparse(start, end, self.point(start), self.point(end))
             if value is None:
                 value = Unsupported(self.span_of(start, end, self.point(start)), "interpolation")
             parts.append(value)
@@ -937,17 +939,17 @@ class _Converter:
 
     def array(self, node: Node) -> Expr:
         items: list[Expr | Spread] = []
-        for start, end, point, single in self.array_items(node):
-            value = self.expr(single) if single is not None else self.reparse(start, end)
+        for start, end, point, end_point, single in self.array_items(node):
+            value = self.expr(single) if single is not None else self.reparse(start, end, point, end_point)
             if value is None:
                 value = Unsupported(self.span_of(start, end, point), "array item")
             # `...value`, rewritten as `   value` before parsing.
             items.append(Spread(value.span, value) if start in self.array_spreads else value)
         return ArrayLit(self.span(node), tuple(items))
 
-    def array_items(self, node: Node) -> Iterator[tuple[int, int, tuple[int, int], Node | None]]:
-        """The items of an array as Bicep reads them, separated by commas or line breaks: their
-        byte range, start point and node (None: to be read again on its own).
+    def array_items(self, node: Node) -> Iterator[tuple[int, int, Point, Point, Node | None]]:
+        """The items of an array as Bicep reads them, separated by commas or line breaks (see
+        ``_item``).
 
         Grammar 1.1.0 ignores line breaks: it reads ``refs[0]`` as the two items ``refs`` and
         ``[0]``, ``f(x)`` as ``f`` and ``(x)``, but a name and a parenthesized item on the next
@@ -974,18 +976,18 @@ class _Converter:
                     and arguments is not None
                     and b"\n" in self.parsed[function.end_byte : arguments.start_byte]
                 ):
-                    yield function.start_byte, function.end_byte, function.start_point, function
-                    yield arguments.start_byte, arguments.end_byte, arguments.start_point, None
+                    yield _item([function])
+                    yield _item([arguments], again=True)  # `(x)`: a parenthesized item
                     continue
             current.append(child)
         if current:
             yield _item(current)
 
-    def reparse(self, start: int, end: int) -> Expr | None:
+    def reparse(self, start: int, end: int, point: Point, end_point: Point) -> Expr | None:
         """The expression between two byte offsets, parsed on its own with the positions it has
         in the file (tree-sitter reads only that range, after a ``var _=`` of its own); None
         when it is not one expression."""
-        row, column = self.point(start)
+        row, column = point
         if column >= 6:
             prefix = (row, column - 6)
         elif row > 0:
@@ -994,7 +996,7 @@ class _Converter:
             return None
         if start < 6:
             return None
-        tree = _reparse(self.parsed, start, end, prefix, (row, column), self.point(end))
+        tree = _reparse(self.parsed, start, end, prefix, point, end_point)
         root = tree.root_node
         declarations = [c for c in root.named_children if c.type not in _COMMENTS]
         if root.has_error or len(declarations) != 1 or declarations[0].type != "variable_declaration":
@@ -1158,9 +1160,12 @@ _HANDLERS: dict[str, Callable[[_Converter, Node], Expr]] = {
 }
 
 
-def _item(nodes: list[Node]) -> tuple[int, int, tuple[int, int], Node | None]:
-    first = nodes[0]
-    return first.start_byte, nodes[-1].end_byte, first.start_point, first if len(nodes) == 1 else None
+def _item(nodes: list[Node], again: bool = False) -> tuple[int, int, Point, Point, Node | None]:
+    """An array item's byte range, start and end points, and its node (None: to be read again
+    on its own, when it is several nodes or not an expression node)."""
+    first, last = nodes[0], nodes[-1]
+    single = first if len(nodes) == 1 and not again else None
+    return first.start_byte, last.end_byte, first.start_point, last.end_point, single
 
 
 # What a MISSING node of these types stands for, in messages.
