@@ -523,3 +523,42 @@ def _check_bicepparam(path: Path, shown: str, text: str, result: LoadResult) -> 
 )
 def test_current_syntax_parses(source: str) -> None:
     parse_document(source)
+
+
+def test_mutations_of_current_syntax_never_crash() -> None:
+    """Random edits around the constructs bridged here give exemptions, notes or a syntax error
+    (with a position inside the file), never an exception; the lexer takes any bytes."""
+    import random
+
+    from exemptlint.loaders.bicep import load_bicep_text
+    from exemptlint.loaders.bicep_lex import grammar_gaps
+
+    rng = random.Random(13_17)
+    sources = [(p, p.read_text(encoding="utf-8")) for p in sorted(CURRENT.rglob("*.bicep*"))]
+    pieces = ["!", "$'''", "$$'''", "'''", "'", "${", "}", "[0]", "?\n", "\n", "(", ")", "[", "]", ","]
+    pieces += ["resourceInput<'a/b@1'>.properties", "extends './x.bicepparam'\n", "using none\n", "é"]
+    pieces += ["var x string = ", "param p lockType?\n", "...", " // !\n", "/*", "*/", "#", "\\"]
+    options = LoadOptions(today=TODAY, time_budget=0)
+    for _ in range(300):
+        path, text = rng.choice(sources)
+        chars = list(text)
+        for _ in range(rng.randint(1, 4)):
+            at = rng.randrange(len(chars) + 1)
+            if rng.random() < 0.6:
+                chars.insert(at, rng.choice(pieces))
+            else:
+                del chars[at : at + rng.randint(1, 12)]
+        mutated = "".join(chars)
+        try:
+            parse_document(mutated, path.suffix == ".bicepparam")
+        except BicepSyntaxError as error:
+            assert 1 <= error.line <= mutated.count("\n") + 1
+            assert error.column >= 1
+        run(load_bicep_text(mutated, path.name, options, path))
+    for _ in range(200):
+        data = bytes(rng.randrange(256) for _ in range(rng.randint(0, 200)))
+        lexed = lex(data)
+        postfix_bangs(data, lexed.tokens)
+        unclosed_bracket(lexed.tokens)
+        for start, end, replacement in grammar_gaps(data, lexed).edits:
+            assert len(replacement) == end - start
