@@ -562,3 +562,17 @@ def test_mutations_of_current_syntax_never_crash() -> None:
         unclosed_bracket(lexed.tokens)
         for start, end, replacement in grammar_gaps(data, lexed).edits:
             assert len(replacement) == end - start
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "@export()\ntype lockType = {\n  name: string?\n  kind: ('CanNotDelete' | 'ReadOnly')?\n}?\nvar a = 1\n",
+        "param a {\n  b: string\n}?\nvar a2 = 1\n",
+        "output o {\n  a: string\n}? = null\nvar x = 1\n",
+    ],
+)
+def test_nullable_object_types_before_another_statement_parse(source: str) -> None:
+    document = parse_document(source)
+    assert document.variables
+    assert all(p.nullable for p in document.params)

@@ -270,17 +270,31 @@ _OPENING = {"(": 1, "[": 1, "{": 1, "str_start": 1, ")": -1, "]": -1, "}": -1, "
 
 
 def blank(source: bytes, start: int, end: int, keep: bytes = b"") -> tuple[int, int, bytes]:
-    """An edit that replaces ``source[start:end]`` by ``keep`` and spaces, line breaks kept."""
-    rest = re.sub(rb"[^\n]", b" ", source[start + len(keep) : end])
-    return start, end, keep + rest
+    """An edit that replaces ``source[start:end]`` by spaces, line breaks kept, with ``keep``
+    written over the first run of bytes on one line long enough to hold it."""
+    data = bytearray(re.sub(rb"[^\n]", b" ", source[start:end]))
+    if keep:
+        at = 0
+        for line in bytes(data).split(b"\n"):
+            if len(line) >= len(keep):
+                data[at : at + len(keep)] = keep
+                break
+            at += len(line) + 1
+        else:
+            return start, start, b""  # no room: no edit (the grammar reports what it cannot read)
+    return start, end, bytes(data)
 
 
 def grammar_gaps(source: bytes, lexed: Lexed) -> Gaps:
     """Edits for the current syntax tree-sitter-bicep 1.1.0 rejects:
 
-    - typed variables (``var x string = ...``): the type is blanked, it does not change the value;
-    - ``resourceInput<'type@version'>.path`` and ``resourceOutput<...>`` types, and the
-      experimental ``param x resource 'type@version'``: read as ``object``;
+    - types are never evaluated, and the grammar misreads some (a nullable user-defined type
+      `lockType?` or object type `{...}?` before the next statement as the start of a ternary;
+      ``resourceInput<'type@version'>.path``; the experimental ``param x resource 'type'``): the
+      type of a ``param``, ``output`` or ``type`` declaration is read as ``int``, keeping the
+      ``?`` that makes a parameter nullable, and a typed variable's type (``var x string = ...``)
+      is blanked;
+    - ``resourceInput<...>`` / ``resourceOutput<...>`` anywhere else (function types): ``object``;
     - ``extends 'base.bicepparam'`` (blanked and returned), ``using none`` and the ``with {...}``
       of a ``using`` statement;
     - ``$'''...${x}...'''`` strings: the ``$`` are blanked; the interpolations are returned.
@@ -290,14 +304,29 @@ def grammar_gaps(source: bytes, lexed: Lexed) -> Gaps:
     edits: list[tuple[int, int, bytes]] = []
     extends: Token | None = None
     depth = 0
+    consumed = 0  # tokens before this offset are inside an edit already
     for index, token in enumerate(tokens):
-        word = source[token.start : token.end] if token.kind == "id" else b""
+        word = source[token.start : token.end] if token.kind == "id" and token.start >= consumed else b""
         following = tokens[index + 1] if index + 1 < count else None
         if depth == 0 and word == b"var" and index + 2 < count and following is not None:
             if following.kind == "id" and tokens[index + 2].kind != "=":
                 end = _type_end(source, tokens, index + 2)
                 if end is not None:
                     edits.append(blank(source, tokens[index + 2].start, tokens[end - 1].end))
+                    consumed = tokens[end - 1].end
+        elif depth == 0 and word in (b"param", b"output", b"type") and following is not None:
+            start = index + 2 + (word == b"type")  # after `type NAME =`
+            if (
+                following.kind == "id"
+                and start < count
+                and (word != b"type" or tokens[start - 1].kind == "=")
+            ):
+                end = _declared_type_end(source, tokens, start)
+                if end > start and tokens[end - 1].kind == "?":
+                    end -= 1  # nullable: the '?' stays
+                if end > start and (end - start > 1 or _word(source, tokens[start]) not in _PRIMITIVE_TYPES):
+                    edits.append(blank(source, tokens[start].start, tokens[end - 1].end, b"int"))
+                    consumed = tokens[end - 1].end
         elif depth == 0 and word == b"extends" and following is not None and following.kind == "str":
             extends = following
             edits.append(blank(source, token.start, following.end))
@@ -310,23 +339,6 @@ def grammar_gaps(source: bytes, lexed: Lexed) -> Gaps:
                     end = _balanced_end(tokens, index + 3)
                     if end is not None:
                         edits.append(blank(source, keyword.start, tokens[end - 1].end))
-        elif depth == 0 and word == b"param" and index + 2 < count and following is not None:
-            # `param lock lockType?` before a `var`, `resource` or `output` line is read as the
-            # start of a ternary: the type name is read as `int` instead (types are not
-            # evaluated, the '?' that makes the parameter nullable stays).
-            end = _type_name_end(source, tokens, index + 2)
-            first = tokens[index + 2]
-            if following.kind == "id" and end is not None and tokens[end - 1].end - first.start >= 3:
-                edits.append(blank(source, first.start, tokens[end - 1].end, b"int"))
-        elif (
-            word == b"resource"
-            and index > 1
-            and source[tokens[index - 2].start : tokens[index - 2].end] in (b"param", b"output")
-            and following is not None
-            and following.kind == "str"
-        ):
-            # `param x resource 'type@version'` (resource-typed parameters, an experimental feature).
-            edits.append(blank(source, token.start, following.end, b"object"))
         elif word in _TYPE_REFERENCES:
             end = _type_reference_end(tokens, index)
             if end is not None:
@@ -357,20 +369,21 @@ _PRIMITIVE_TYPES = frozenset(
 )
 
 
-def _type_name_end(source: bytes, tokens: tuple[Token, ...], start: int) -> int | None:
-    """The index after a user-defined type name (``lockType``, ``types.lockType``) that starts
-    at ``start`` and is made nullable by a '?' that ends its line; None otherwise."""
+def _declared_type_end(source: bytes, tokens: tuple[Token, ...], start: int) -> int:
+    """The index after the type of a declaration that starts at ``start``: before its ``=``
+    (a default value) or the next statement, whichever comes first."""
+    depth = 0
     index = start
-    if index >= len(tokens) or tokens[index].kind != "id" or _word(source, tokens[index]) in _PRIMITIVE_TYPES:
-        return None
-    index += 1
-    while index + 1 < len(tokens) and tokens[index].kind == "." and tokens[index + 1].kind == "id":
-        index += 2
-    if index >= len(tokens) or tokens[index].kind != "?":
-        return None
-    after = tokens[index + 1] if index + 1 < len(tokens) else None
-    if after is not None and b"\n" not in source[tokens[index].end : after.start]:
-        return None  # `= default` or more on the line: the grammar reads it
+    while index < len(tokens):
+        token = tokens[index]
+        if depth == 0 and (token.kind == "=" or token.kind == "=>"):
+            break
+        if depth == 0 and index > start and b"\n" in source[tokens[index - 1].end : token.start]:
+            break
+        depth += _OPENING.get(token.kind, 0)
+        if depth < 0:
+            break
+        index += 1
     return index
 
 
