@@ -331,7 +331,8 @@ def test_bicepparam_file_on_its_own_holds_no_exemption(tmp_path: Path) -> None:
     broken.write_text("using './main.bicep'\n\nparam expiresOn = {\n", encoding="utf-8")
     result = load_file(broken, LoadOptions(today=TODAY), display="broken.bicepparam")
     assert [(e.file, e.line, e.column, e.message) for e in result.errors] == [
-        ("broken.bicepparam", 3, 20, "invalid Bicep: missing '}'")
+        # Where the object that is never closed starts (issue 17.7), not at the end of the file.
+        ("broken.bicepparam", 3, 19, "invalid Bicep: '{' is not closed: expected '}'")
     ]
 
 

@@ -34,12 +34,15 @@ from exemptlint.loaders.bicep_eval import (
     Instance,
     ModuleHost,
     Workspace,
+    resource_scope_level,
     scope_target,
     split_type,
 )
 from exemptlint.loaders.bicep_syntax import (
     BicepSyntaxError,
+    Call,
     Document,
+    Expr,
     Literal,
     ModuleDecl,
     ObjectLit,
@@ -85,6 +88,7 @@ _TARGET_SCOPES = {
     "managementgroup": ScopeLevel.MANAGEMENT_GROUP,
     "tenant": ScopeLevel.TENANT,
 }
+_SCOPE_FUNCTIONS = frozenset({"tenant", "managementgroup", "subscription", "resourcegroup"})
 _RULE_ID = re.compile(r"EL\d{3}", re.IGNORECASE)
 _DISABLE_NEXT_LINE = "#disable-next-line"
 # Properties set to one unknown value when the whole properties object is unknown (as arm.py).
@@ -103,8 +107,10 @@ def load_bicep_text(text: str, display: str, options: Any, path: Path | None = N
     except BicepSyntaxError as error:
         return LoadResult(errors=[LoadError(display, error.line, error.column, error.message)])
     if is_params:
-        # Its values are used when the .bicep file it names is linted.
-        return LoadResult()
+        # Its values are used when the .bicep file it names is linted; here only whether that
+        # file (and the file it extends) can be read, else what it deploys would be lost unseen.
+        assert path is not None
+        return _parameters_file_result(document, display, path)
     workspace = Workspace(options.today)
     stack: tuple[Path, ...] = ()
     if path is not None and document.modules:
@@ -159,8 +165,7 @@ def _sidecar_parameters(path: Path, workspace: Workspace) -> tuple[dict[str, Any
         chosen = candidates[0]
         document = workspace.document(chosen)
         if isinstance(document, Document):
-            file = FileContext(workspace, document, Deployment(level=target_level(document)), {}, chosen)
-            values = {p.name: file.param_value(p.name) for p in document.params}
+            values = _bicepparam_values(workspace, chosen, document, 0)
             context = f"parameters from {chosen.name}" if len(candidates) > 1 else None
             return values, context, True
     from exemptlint.loaders.arm import parameter_values
@@ -174,6 +179,53 @@ def _sidecar_parameters(path: Path, workspace: Workspace) -> tuple[dict[str, Any
             except (OSError, UnicodeDecodeError, JsonSyntaxError):
                 return {}, None, True
     return {}, None, False
+
+
+def _bicepparam_values(workspace: Workspace, path: Path, document: Document, depth: int) -> dict[str, Any]:
+    """The values a .bicepparam file gives: those of the file it ``extends`` first, its own
+    over them."""
+    values: dict[str, Any] = {}
+    if document.extends is not None and depth < MAX_MODULE_DEPTH:
+        base_path = path.parent / document.extends[0]
+        base = workspace.document(base_path)
+        if isinstance(base, Document):
+            values.update(_bicepparam_values(workspace, base_path, base, depth + 1))
+    file = FileContext(workspace, document, Deployment(level=target_level(document)), {}, path)
+    values.update({p.name: file.param_value(p.name) for p in document.params})
+    return values
+
+
+def _parameters_file_result(document: Document, display: str, path: Path) -> LoadResult:
+    """A note (and the file's own error) when the template a .bicepparam file uses, or the
+    .bicepparam file it extends, is a local file that cannot be read or parsed."""
+    from exemptlint.loaders import read_text
+
+    result = LoadResult()
+    references = []
+    if document.using is not None:
+        references.append((document.using, "the template", "uses", False))
+    if document.extends is not None:
+        references.append((document.extends, "the parameters file", "extends", True))
+    for (reference, span), what, verb, params_file in references:
+        if reference.lower().startswith(_REGISTRY):
+            continue  # from a registry: nothing to read here (as for modules, not followed)
+        target = path.parent / reference
+        shown = _module_display(display, reference, target)
+        text, error = read_text(target, shown)
+        problem: str | None = None
+        if error is not None or text is None:
+            reason = error.message if error is not None else "cannot read file"
+            problem = f"{what} '{reference}' that this file {verb} cannot be read ({reason})"
+        elif params_file or _relevant(text):
+            try:
+                parse_document(text, params_file)
+            except BicepSyntaxError as syntax:
+                result.errors.append(LoadError(shown, syntax.line, syntax.column, syntax.message))
+                problem = f"{what} '{reference}' that this file {verb} {_syntax_error(syntax)}"
+        if problem is not None:
+            message = f"{problem}: the exemptions deployed with these values are not linted"
+            result.notes.append(LoadNote(display, span.line, span.column, message))
+    return result
 
 
 # .bicepparam files by directory, and the file each one's `using` names, cached for the run:
@@ -331,11 +383,15 @@ class _Loader(ModuleHost):
             name = mark_placeholders(_written(name_prop, ev.evaluate(name_prop.value)))
             positions["name"] = name_prop.key_span.position
         scope_prop = body.get("scope")
+        level: ScopeLevel | None = None  # from the type of a resource given as the scope
         if scope_prop is not None:
             scope = mark_placeholders(_written(scope_prop, scope_target(ev, scope_prop.value)[0]))
             positions["scope"] = scope_prop.key_span.position
+            if not _is_scope_function(scope_prop.value):
+                level = resource_scope_level(ev.evaluate(scope_prop.value))
         elif instance.parent is not None:
-            scope = file.identity(instance.parent)["id"]
+            parent = file.identity(instance.parent)
+            scope, level = parent["id"], resource_scope_level(parent)
         else:
             scope = file.deployment_scope()
         properties: dict[str, Any] = {}
@@ -348,7 +404,7 @@ class _Loader(ModuleHost):
             Exemption(
                 name=name,
                 scope=scope,
-                scope_level=scope_level(scope),
+                scope_level=level if level is not None else scope_level(scope),
                 properties=properties,
                 source=Source(
                     where.display,
@@ -493,8 +549,13 @@ class _Loader(ModuleHost):
                         self.result.errors.append(
                             LoadError(display, document.line, document.column, document.message)
                         )
-                return None
-            problem = f"module '{reference}' is not followed: {document}"
+                # The caller says so too: its exemptions in that module are lost, not absent.
+                problem = (
+                    f"module '{reference}' is not followed: it {_syntax_error(document)}; "
+                    "the exemptions it deploys are not linted"
+                )
+            else:
+                problem = f"module '{reference}' is not followed: {document}"
         if problem is not None and where is not None:
             span = decl.path_span
             key = (where.display, span.line, span.column)
@@ -550,6 +611,11 @@ def _passed(values: Any, document: Document) -> dict[str, Any]:
     return {}
 
 
+def _syntax_error(error: BicepSyntaxError) -> str:
+    what = error.message.removeprefix("invalid Bicep: ")
+    return f"is not valid Bicep (line {error.line}, column {error.column}: {what})"
+
+
 def _full_type(file: FileContext, decl: ResourceDecl) -> str:
     resource_type, _ = split_type(decl.type_text)
     parent = file.parents.get(id(decl))
@@ -560,6 +626,10 @@ def _full_type(file: FileContext, decl: ResourceDecl) -> str:
         parent = file.parents.get(id(parent))
         depth += 1
     return resource_type
+
+
+def _is_scope_function(expr: Expr) -> bool:
+    return isinstance(expr, Call) and expr.target is None and expr.name.lower() in _SCOPE_FUNCTIONS
 
 
 def _written(prop: Property, value: Any) -> Any:

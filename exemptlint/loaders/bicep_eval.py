@@ -656,6 +656,26 @@ def _as_written(expr: Expr, value: Any) -> Any:
     return value
 
 
+# Resource types that are scopes of their own; any other resource is at resource level.
+_SCOPE_TYPES = {
+    "microsoft.resources/resourcegroups": ScopeLevel.RESOURCE_GROUP,
+    "microsoft.resources/subscriptions": ScopeLevel.SUBSCRIPTION,
+    "microsoft.management/managementgroups": ScopeLevel.MANAGEMENT_GROUP,
+}
+
+
+def resource_scope_level(value: Any) -> ScopeLevel | None:
+    """The level of a scope given as a symbolic reference to a resource (``scope: keyVault``,
+    an ``existing`` one included), from its type: its id may be known only in part (a name
+    from ``last(split(id, '/'))``), its level is not. None for any other value."""
+    if not isinstance(value, dict) or "id" not in value or "apiVersion" not in value:
+        return None
+    resource_type = value.get("type")
+    if not isinstance(resource_type, str):
+        return None
+    return _SCOPE_TYPES.get(resource_type.lower(), ScopeLevel.RESOURCE)
+
+
 def deployment_scope(deployment: Deployment) -> Any:
     level = deployment.level
     if level == ScopeLevel.TENANT:

@@ -14,11 +14,13 @@ those of the file.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from exemptlint.loaders.bicep_lex import Token, grammar_gaps, lex, postfix_bangs, unclosed_bracket
 from exemptlint.model import Position
 
 if TYPE_CHECKING:
@@ -26,6 +28,8 @@ if TYPE_CHECKING:
 
 
 # --------------------------------------------------------------------------- nodes
+
+Point = tuple[int, int]  # 0-based row and byte column, as tree-sitter's
 
 
 class Span(NamedTuple):
@@ -251,6 +255,8 @@ class Document(NamedTuple):
     outputs: tuple[OutputDecl, ...]
     imports: tuple[str, ...]
     diagnostics: tuple[DiagnosticComment, ...]
+    # A .bicepparam file's `extends 'base.bicepparam'`: its parameters come first.
+    extends: tuple[str, Span] | None = None
 
 
 class BicepSyntaxError(Exception):
@@ -273,6 +279,46 @@ def _parser() -> Parser:
     return Parser(Language(tree_sitter_bicep.language()))
 
 
+@functools.lru_cache(maxsize=1)
+def _range_parser() -> Parser:
+    """A second parser, whose included ranges change with every use."""
+    import tree_sitter_bicep
+    from tree_sitter import Language, Parser
+
+    return Parser(Language(tree_sitter_bicep.language()))
+
+
+_REPARSE_PREFIX = b"var _="
+
+
+def _reparse(
+    source: bytes,
+    start: int,
+    end: int,
+    prefix: tuple[int, int],
+    point: tuple[int, int],
+    end_point: tuple[int, int],
+) -> Any:
+    """``source[start:end]`` parsed as ``var _=`` and that expression, nodes at their offsets
+    and points in ``source``: the prefix takes the place of the six bytes before ``start``, and
+    no byte outside the two ranges is read or copied."""
+    from tree_sitter import Point, Range
+
+    base = start - len(_REPARSE_PREFIX)
+
+    def read(offset: int, _: Any) -> bytes:
+        if offset < start:
+            return _REPARSE_PREFIX[offset - base :]
+        return source[offset:end]
+
+    parser = _range_parser()
+    parser.included_ranges = [
+        Range(Point(*prefix), Point(prefix[0], prefix[1] + len(_REPARSE_PREFIX)), base, start),
+        Range(Point(*point), Point(*end_point), start, end),
+    ]
+    return parser.parse(read)
+
+
 def parse_tree(source: bytes) -> Any:
     """The raw tree-sitter tree (used by the benchmark)."""
     return _parser().parse(source)
@@ -287,6 +333,11 @@ class _Rewrites(NamedTuple):
     param_keywords: frozenset[int] = frozenset()  # `param` -> `var  ` (.bicepparam)
     object_spreads: frozenset[int] = frozenset()  # `...` -> `_: ` in an object
     array_spreads: frozenset[int] = frozenset()  # `...` -> `   ` in an array (offset of the value)
+    # Anything else blanked (postfix '!', the grammar gaps of bicep_lex.grammar_gaps).
+    blanked: bool = False
+    # $''' strings by the offset of their quotes (the '$' are blanked), with their interpolations.
+    templates: tuple[tuple[int, int, tuple[tuple[int, int], ...]], ...] = ()
+    extends: tuple[int, int] | None = None  # the path string of `extends` (.bicepparam)
 
 
 @functools.lru_cache(maxsize=256)
@@ -306,8 +357,25 @@ def parse_document_uncached(text: str, params_file: bool = False) -> Document:
     if text.startswith("\ufeff"):
         text = " " + text[1:]  # a byte order mark counts as one column, as in JSON files
     source = text.encode("utf-8")
-    tree = _parser().parse(source)
     rewrites = _Rewrites()
+    if b"!" in source and _MAYBE_POSTFIX_BANG.search(source) is not None:
+        # Postfix non-null assertions (`value!`) do not change the value; the grammar rejects
+        # most of them and misreads some (`[`, `a!`, `b`, `]` on four lines as `a` and `!b`).
+        bangs = postfix_bangs(source, lex(source).tokens)
+        if bangs:
+            source = _edited(source, [(b, b + 1, b" ") for b in bangs])
+            rewrites = rewrites._replace(blanked=True)
+    tree = _parser().parse(source)
+    if tree.root_node.has_error:
+        gaps = grammar_gaps(source, lex(source))
+        if gaps.edits:
+            source = _edited(source, gaps.edits)
+            rewrites = rewrites._replace(
+                blanked=True,
+                templates=tuple((t.start + t.dollars, t.dollars, t.holes) for t in gaps.templates),
+                extends=(gaps.extends.start, gaps.extends.end) if gaps.extends is not None else None,
+            )
+            tree = _parser().parse(source)
     # Error recovery may hide a second spread behind the first: rewrite until none is left.
     for _ in range(_MAX_REWRITES):
         if not tree.root_node.has_error:
@@ -327,6 +395,19 @@ def parse_document_uncached(text: str, params_file: bool = False) -> Document:
             rewrites = rewrites._replace(param_keywords=starts)
             tree = _parser().parse(source)
     return _Converter(source, text, rewrites).document(tree.root_node)
+
+
+# A '!' right after what may end an operand, not part of '!=' or '!~': only then is the source
+# lexed to find the postfix ones (most files have none, many have `!=` or a prefix `!`).
+_MAYBE_POSTFIX_BANG = re.compile(rb"[\w)\]}'][ \t]*!(?![=~])")
+
+
+def _edited(source: bytes, edits: Iterable[tuple[int, int, bytes]]) -> bytes:
+    """``source`` with same-length replacements."""
+    data = bytearray(source)
+    for start, end, replacement in edits:
+        data[start:end] = replacement
+    return bytes(data)
 
 
 def _params_as_variables(source: bytes, root: Node) -> tuple[bytes, frozenset[int]] | None:
@@ -409,6 +490,18 @@ _DECLARATION_KEYWORDS = frozenset(
 )
 
 
+_UNCLOSED_STRING = "this string is not closed on its line: expected a closing '"
+
+
+def _first_line_break_dropped(body: str) -> str:
+    """A multi-line string's text: a line break right after the opening quotes is not part of it."""
+    if body.startswith("\r\n"):
+        return body[2:]
+    if body.startswith("\n"):
+        return body[1:]
+    return body
+
+
 def _unescape(raw: str) -> str:
     def replace(match: re.Match[str]) -> str:
         code = match.group(1)
@@ -421,20 +514,19 @@ def _unescape(raw: str) -> str:
 
 class _Converter:
     def __init__(self, source: bytes, text: str, rewrites: _Rewrites) -> None:
-        # The text as written (the parsed source may have rewrites of the same length).
+        # What tree-sitter parsed, and the text as written (rewrites keep every length).
+        self.parsed = source
         self.source = text.encode("utf-8") if rewrites != _Rewrites() else source
         self.param_keywords = rewrites.param_keywords
         self.object_spreads = rewrites.object_spreads
         self.array_spreads = rewrites.array_spreads
+        self.templates = {start: (dollars, holes) for start, dollars, holes in rewrites.templates}
+        self.extends = rewrites.extends
         # In ASCII text (the usual case) byte offsets are character offsets: node texts are
         # slices of the text and columns need no per-line decoding. Otherwise bytes are decoded.
         self.text: str | None = text if text.isascii() else None
         self.lines = text.split("\n") if self.text is None else []
         self.diagnostics: list[DiagnosticComment] = []
-        # Nodes to read as another expression (calls the grammar split in two); both maps are
-        # almost always empty, which saves reading node ids.
-        self.replacements: dict[int, Expr] = {}
-        self.starts: dict[int, Node] = {}
 
     # -- positions
 
@@ -455,18 +547,29 @@ class _Converter:
             return byte_column + 1
         return len(line.encode("utf-8")[:byte_column].decode("utf-8", "replace")) + 1
 
+    def point(self, offset: int) -> tuple[int, int]:
+        """The 0-based row and byte column of a byte offset."""
+        row = self.parsed.count(b"\n", 0, offset)
+        return row, offset - (self.parsed.rfind(b"\n", 0, offset) + 1)
+
     def span(self, node: Node) -> Span:
-        start = self.starts.get(node.id, node) if self.starts else node
-        row, byte_column = start.start_point
+        return self.span_of(node.start_byte, node.end_byte, node.start_point)
+
+    def span_of(self, start: int, end: int, point: tuple[int, int]) -> Span:
+        row, byte_column = point
         if self.text is not None:
-            text = self.text[start.start_byte : node.end_byte]
+            text = self.text[start:end]
             newline = text.find("\n")
             return Span(row + 1, byte_column + 1, len(text) if newline < 0 else newline, text)
-        text = self.source[start.start_byte : node.end_byte].decode("utf-8", "replace")
+        text = self.source[start:end].decode("utf-8", "replace")
         first_line = text.split("\n", 1)[0]
         return Span(row + 1, self.column(row, byte_column), len(first_line), text)
 
     # -- errors
+
+    def fail(self, offset: int, message: str) -> BicepSyntaxError:
+        row, byte_column = self.point(offset)
+        return BicepSyntaxError(f"invalid Bicep: {message}", row + 1, self.column(row, byte_column))
 
     def check(self, root: Node) -> None:
         if not root.has_error:
@@ -474,16 +577,47 @@ class _Converter:
         found = _first_error(root)
         if found is None:
             return
-        row, byte_column = found.start_point
-        column = self.column(row, byte_column)
-        if found.is_missing:
-            what = found.type if found.is_named else repr(found.type)
-            message = f"invalid Bicep: missing {what}"
+        # The grammar reads a string up to the next quote whatever lines it crosses, and meets
+        # a bracket that is never closed only at the end of the file: the lexer finds where such
+        # a construct starts. The earliest problem is reported.
+        lexed = lex(self.parsed)
+        lexical: tuple[int, str] | None = None
+        if lexed.error is not None:
+            lexical = lexed.error.offset, lexed.error.message
         else:
-            token = _first_leaf(found)
-            shown = self.node_text(token).split("\n", 1)[0][:40] if token is not None else ""
-            message = f"invalid Bicep: unexpected {shown!r}" if shown else "invalid Bicep: syntax error"
-        raise BicepSyntaxError(message, row + 1, column)
+            bracket = unclosed_bracket(lexed.tokens)
+            if bracket is not None:
+                lexical = bracket[0].start, bracket[1]
+        # A string or bracket opened before the grammar's error ends caused it (error recovery
+        # often wraps the whole declaration around it); an error wholly before is its own.
+        if lexical is not None and lexical[0] < max(found.end_byte, found.start_byte + 1):
+            raise self.fail(*lexical)
+        raise self.fail(*self.tree_problem(found, lexed.tokens))
+
+    def tree_problem(self, found: Node, tokens: tuple[Token, ...]) -> tuple[int, str]:
+        """Where the first ERROR or MISSING node of the tree is, and what was expected there."""
+        if found.is_missing:
+            what = _EXPECTED.get(found.type, found.type if found.is_named else repr(found.type))
+            return found.start_byte, f"expected {what}"
+        leaf = _first_leaf(found)
+        if leaf is None:
+            return found.start_byte, "syntax error"
+        index = bisect.bisect_left([t.start for t in tokens], leaf.start_byte)
+        previous = tokens[index - 1] if index > 0 else None
+        if (
+            previous is not None
+            and previous.kind in _NEEDS_OPERAND
+            and b"\n" in self.parsed[previous.end : leaf.start_byte]
+        ):
+            # `name: ` with the value missing: the grammar stumbles on the next line's first token.
+            return previous.start, f"expected a value after '{previous.kind}'"
+        header = _declaration_problem(self.parsed, tokens, index)
+        if header is not None:
+            return header
+        parent = leaf.parent
+        shown_node = parent if parent is not None and parent.type == "string" else leaf  # a quote
+        shown = self.node_text(shown_node).split("\n", 1)[0][:40]
+        return leaf.start_byte, f"unexpected {shown!r}" if shown else "syntax error"
 
     # -- statements
 
@@ -559,7 +693,15 @@ class _Converter:
             tuple(outputs),
             tuple(imports),
             tuple(self.diagnostics),
+            self.extended(),
         )
+
+    def extended(self) -> tuple[str, Span] | None:
+        if self.extends is None:
+            return None
+        start, end = self.extends
+        span = self.span_of(start, end, self.point(start))
+        return span.text[1:-1], span
 
     def collect_diagnostics(self, root: Node) -> None:
         if b"#" not in self.source:
@@ -647,10 +789,6 @@ class _Converter:
     # -- expressions
 
     def expr(self, node: Node) -> Expr:
-        if self.replacements:
-            replaced = self.replacements.get(node.id)
-            if replaced is not None:
-                return replaced
         kind = node.type
         handler = _HANDLERS.get(kind)
         if handler is None:
@@ -663,16 +801,15 @@ class _Converter:
         text = span.text
         if "\\" not in text and "${" not in text and not text.startswith("'''"):
             # Neither escapes nor interpolations (most strings): the text between the quotes.
+            if "\n" in text:
+                raise self.fail(node.start_byte, _UNCLOSED_STRING)
             return Literal(span, text[1:-1])
         children = node.children
         if children and children[0].type == "'''":
+            if self.templates and node.start_byte in self.templates:
+                return self.template(node, span)
             # Multi-line strings are verbatim: no escapes, no interpolation.
-            body = span.text[3:-3]
-            if body.startswith("\r\n"):
-                body = body[2:]
-            elif body.startswith("\n"):
-                body = body[1:]
-            return Literal(span, body)
+            return Literal(span, _first_line_break_dropped(span.text[3:-3]))
         # Literal text and interpolated expressions in order, adjacent texts joined.
         parts: list[str | Expr] = []
         pending: list[str] = []  # literal text since the last interpolation
@@ -682,7 +819,7 @@ class _Converter:
             start = child.start_byte
             if start > cursor:
                 # Escapes the grammar does not name (\$) are in the gaps between its nodes.
-                pending.append(_unescape(self.slice(cursor, start)))
+                pending.append(self.string_text(node, cursor, start))
             if child.type == "interpolation":
                 if pending:
                     parts.append("".join(pending))
@@ -696,15 +833,43 @@ class _Converter:
                     self.expr(inner) if inner is not None else Unsupported(self.span(child), "empty")
                 )
             else:
-                pending.append(_unescape(self.slice(start, child.end_byte)))
+                pending.append(self.string_text(node, start, child.end_byte))
             cursor = child.end_byte
         if end > cursor:
-            pending.append(_unescape(self.slice(cursor, end)))
+            pending.append(self.string_text(node, cursor, end))
         if not parts:
             return Literal(span, "".join(pending))
         if pending:
             parts.append("".join(pending))
         return Interpolated(span, tuple(parts))
+
+    def string_text(self, node: Node, start: int, end: int) -> str:
+        """Literal text of a single-quoted string, escapes replaced; a line break ends the string
+        in Bicep, so one inside it means the string was not closed on its line."""
+        raw = self.slice(start, end)
+        if "\n" in raw:
+            raise self.fail(node.start_byte, _UNCLOSED_STRING)
+        return _unescape(raw)
+
+    def template(self, node: Node, span: Span) -> Expr:
+        """A multi-line string with interpolations (``$'''...${x}...'''``, its '$' blanked before
+        parsing): verbatim text and the expressions, each parsed on its own."""
+        dollars, holes = self.templates[node.start_byte]
+        parts: list[str | Expr] = []
+        cursor = node.start_byte + 3
+        for start, end in holes:
+            text = self.slice(cursor, start - dollars - 1)
+            parts.append(_first_line_break_dropped(text) if not parts else text)
+            value = self.reparse(start, end, self.point(start), self.point(end))
+            if value is None:
+                value = Unsupported(self.span_of(start, end, self.point(start)), "interpolation")
+            parts.append(value)
+            cursor = end + 1
+        parts.append(self.slice(cursor, node.end_byte - 3))
+        kept = tuple(part for part in parts if part != "")
+        if not holes:
+            return Literal(span, _first_line_break_dropped(span.text[3:-3]))
+        return Interpolated(span, kept)
 
     def number(self, node: Node) -> Expr:
         text = self.node_text(node)
@@ -772,47 +937,71 @@ class _Converter:
             key = key_span.text
         return Property(key, key_span, value)
 
-    def split_call(self, head: Node, rest: Node) -> bool:
-        """Whether ``head`` (a name) and ``rest`` (starting right after it with a parenthesized
-        expression) are one call split in two; if so, the call replaces that parenthesized node
-        when ``rest`` is converted."""
-        if head.type not in ("identifier", "compatible_identifier") or rest.start_byte != head.end_byte:
-            return False
-        node = rest
-        chain: list[Node] = []
-        while node.type != "parenthesized_expression":
-            if not node.children or node.children[0].start_byte != rest.start_byte:
-                return False
-            chain.append(node)
-            node = node.children[0]
-        for outer in chain:
-            # The expressions around the call start where the call does.
-            self.starts[outer.id] = head
-        args = tuple(
-            self.expr(c) for c in node.named_children if c.type not in ("comment", "diagnostic_comment")
-        )
-        text = self.source[head.start_byte : node.end_byte].decode("utf-8", "replace")
-        row, byte_column = head.start_point
-        span = Span(row + 1, self.column(row, byte_column), len(text.split("\n", 1)[0]), text)
-        self.replacements[node.id] = Call(span, self.node_text(head), None, None, args)
-        return True
-
     def array(self, node: Node) -> Expr:
         items: list[Expr | Spread] = []
-        children = [c for c in node.named_children if c.type not in ("comment", "diagnostic_comment")]
-        skip: set[int] = set()
-        for position, child in enumerate(children):
-            if position in skip:
-                continue
+        for start, end, point, end_point, single in self.array_items(node):
+            value = self.expr(single) if single is not None else self.reparse(start, end, point, end_point)
+            if value is None:
+                value = Unsupported(self.span_of(start, end, point), "array item")
             # `...value`, rewritten as `   value` before parsing.
-            spread = child.start_byte in self.array_spreads
-            if position + 1 < len(children) and self.split_call(child, children[position + 1]):
-                # Grammar 1.1.0 reads `[ f(x) ...]` as the two items `f` and `(x)`: rejoined.
-                child = children[position + 1]
-                skip.add(position + 1)
-            value = self.expr(child)
-            items.append(Spread(value.span, value) if spread else value)
+            items.append(Spread(value.span, value) if start in self.array_spreads else value)
         return ArrayLit(self.span(node), tuple(items))
+
+    def array_items(self, node: Node) -> Iterator[tuple[int, int, Point, Point, Node | None]]:
+        """The items of an array as Bicep reads them, separated by commas or line breaks (see
+        ``_item``).
+
+        Grammar 1.1.0 ignores line breaks: it reads ``refs[0]`` as the two items ``refs`` and
+        ``[0]``, ``f(x)`` as ``f`` and ``(x)``, but a name and a parenthesized item on the next
+        line as one call. Nodes on one line with no comma between are one item, and a call broken
+        across lines before its arguments is two."""
+        current: list[Node] = []
+        separated = False
+        for child in node.children:
+            kind = child.type
+            if not child.is_named:
+                separated = separated or kind == ","
+                continue
+            if kind in _COMMENTS or kind == "decorators":
+                continue
+            if current and (separated or b"\n" in self.parsed[current[-1].end_byte : child.start_byte]):
+                yield _item(current)
+                current = []
+            separated = False
+            if kind == "call_expression":
+                function = child.child_by_field_name("function")
+                arguments = child.child_by_field_name("arguments")
+                if (
+                    function is not None
+                    and arguments is not None
+                    and b"\n" in self.parsed[function.end_byte : arguments.start_byte]
+                ):
+                    yield _item([function])
+                    yield _item([arguments], again=True)  # `(x)`: a parenthesized item
+                    continue
+            current.append(child)
+        if current:
+            yield _item(current)
+
+    def reparse(self, start: int, end: int, point: Point, end_point: Point) -> Expr | None:
+        """The expression between two byte offsets, parsed on its own with the positions it has
+        in the file (tree-sitter reads only that range, after a ``var _=`` of its own); None
+        when it is not one expression."""
+        row, column = point
+        if column >= 6:
+            prefix = (row, column - 6)
+        elif row > 0:
+            prefix = (row - 1, 0)
+        else:
+            return None
+        if start < 6:
+            return None
+        tree = _reparse(self.parsed, start, end, prefix, point, end_point)
+        root = tree.root_node
+        declarations = [c for c in root.named_children if c.type not in _COMMENTS]
+        if root.has_error or len(declarations) != 1 or declarations[0].type != "variable_declaration":
+            return None
+        return self.value_after(declarations[0], "=")
 
     def for_statement(self, node: Node) -> Expr:
         item: str | None = None
@@ -969,6 +1158,74 @@ _HANDLERS: dict[str, Callable[[_Converter, Node], Expr]] = {
     "ternary_expression": _Converter.ternary,
     "lambda_expression": _Converter.lambda_,
 }
+
+
+def _item(nodes: list[Node], again: bool = False) -> tuple[int, int, Point, Point, Node | None]:
+    """An array item's byte range, start and end points, and its node (None: to be read again
+    on its own, when it is several nodes or not an expression node)."""
+    first, last = nodes[0], nodes[-1]
+    single = first if len(nodes) == 1 and not again else None
+    return first.start_byte, last.end_byte, first.start_point, last.end_point, single
+
+
+# What a MISSING node of these types stands for, in messages.
+_EXPECTED = {"identifier": "a name", "string": "a string", "number": "a number", "type": "a type"}
+# Tokens after which a value must follow: an ERROR on the next line means the value is missing.
+_NEEDS_OPERAND = frozenset(
+    {"=", ":", ",", "(", "?", "=>", "&&", "||", "==", "!=", "=~", "!~", "<", "<=", ">", ">=", "+", "-", "*"}
+    | {"/", "%", "??", "!"}
+)
+# The parts of a resource or module declaration's header after its keyword.
+_HEADERS = {
+    "resource": (
+        ("id", "a symbolic name", "the symbolic name"),
+        ("str", "the resource type ('Namespace/type@version')", "the resource type"),
+    ),
+    "module": (("id", "a symbolic name", "the symbolic name"), ("str", "the module path", "the module path")),
+}
+_BODY_STARTS = frozenset({"{", "["})
+
+
+def _declaration_problem(source: bytes, tokens: tuple[Token, ...], index: int) -> tuple[int, str] | None:
+    """For a resource or module declaration the grammar could not read at all: the first token
+    of its header that is not what the declaration needs there."""
+    if index >= len(tokens) or tokens[index].kind != "id":
+        return None
+    if index > 0 and b"\n" not in source[tokens[index - 1].end : tokens[index].start]:
+        return None  # not at the start of a statement (`param x resource '...'`, a property name)
+    keyword = _text(source, tokens[index])
+    parts = _HEADERS.get(keyword)
+    if parts is None:
+        return None
+    position = index + 1
+    previous, after = tokens[index], f"'{keyword}'"
+    for kind, what, name in parts:
+        token = tokens[position] if position < len(tokens) else None
+        if token is None or token.kind != kind:
+            return _after(previous, token, f"expected {what} after {after}")
+        previous, after = token, name
+        position += 1
+    token = tokens[position] if position < len(tokens) else None
+    if keyword == "resource" and token is not None and _text(source, token) == "existing":
+        previous, after = token, "'existing'"
+        position += 1
+        token = tokens[position] if position < len(tokens) else None
+    if token is None or token.kind != "=":
+        return _after(previous, token, f"expected '=' after {after}")
+    position += 1
+    body = tokens[position] if position < len(tokens) else None
+    if body is None or not (body.kind in _BODY_STARTS or _text(source, body) == "if"):
+        return _after(token, body, "expected '{', 'if (...) {' or '[for ...]' after '='")
+    return None
+
+
+def _after(previous: Token, token: Token | None, message: str) -> tuple[int, str]:
+    """A problem at ``token``, or just after ``previous`` at the end of the file."""
+    return (token.start if token is not None else previous.end), message
+
+
+def _text(source: bytes, token: Token) -> str:
+    return source[token.start : token.end].decode("utf-8", "replace")
 
 
 def _first_leaf(node: Node) -> Node | None:
