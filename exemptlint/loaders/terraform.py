@@ -110,7 +110,14 @@ ARGUMENTS = {
 # Arguments of a module block that are not input variables.
 _MODULE_META = frozenset({"source", "version", "count", "for_each", "providers", "depends_on"})
 # Properties set to one unknown value when a whole AzAPI body is unknown (as the Bicep loader).
-_UNKNOWN_PROPERTIES = ("policyAssignmentId", "exemptionCategory", "expiresOn", "description", "displayName")
+_UNKNOWN_PROPERTIES = (
+    "policyAssignmentId",
+    "exemptionCategory",
+    "expiresOn",
+    "description",
+    "displayName",
+    "policyDefinitionReferenceIds",
+)
 _AUTO_TFVARS = ("terraform.tfvars", "terraform.tfvars.json")
 
 
@@ -223,10 +230,10 @@ def tfvars_note(path: Path, display: str, options: Any) -> LoadResult:
     if beside:
         why = "Terraform reads it only when it is named with -var-file"
     else:
-        why = "no .tf file is beside it, so the configuration it is for is not known"
+        why = "no .tf file is beside it, so which configuration it feeds is not known"
     message = (
-        f"{path.name} is not applied: {why}; the configurations are linted with their own "
-        f"variable values. To lint with this file's values, pass --parameters {display}"
+        f"{path.name} is not applied ({why}): the .tf files are linted without its values; "
+        f"to apply it, pass --parameters {display}"
     )
     return LoadResult(notes=[LoadNote(display, 1, 1, message)])
 
@@ -260,9 +267,11 @@ def load_terraform_text(text: str, file: str, options: Any, path: Path | None = 
     this = _File(path, file, parsed)
     siblings = _siblings(path, file)
     tfvars = _root_tfvars(path, file, result)
+    # --parameters x.tfvars: evaluated already, and applied after the automatic ones (as -var-file).
+    explicit: dict[str, Any] = {}
     for _, values in getattr(options, "tfvars", ()):
-        tfvars.append({name: value for name, value in values.items()})
-    context = walker.context([this, *siblings], tfvars=tfvars, explicit=True)
+        explicit.update(values)
+    context = walker.context([this, *siblings], tfvars=tfvars, values=explicit)
     stack = (path.parent.resolve(),) if path is not None else ()
     walker.bind_outputs(context, [this, *siblings], stack)
     walker.walk(this, context, "", stack)
@@ -380,7 +389,6 @@ class _Walker:
         tfvars: list[dict[str, Any]] | None = None,
         values: dict[str, Any] | None = None,
         module: str | None = None,
-        explicit: bool = False,
     ) -> Context:
         """The evaluation context of a module instance: variable defaults, then tfvars (raw),
         then ``values`` (evaluated: --parameters tfvars, or the caller's arguments)."""
@@ -487,6 +495,8 @@ class _Walker:
         if isinstance(written, Unresolved) and written.partial is not None:
             written = written.partial  # "Microsoft.Authorization/policyExemptions@${var.api}"
         rtype, api_version = azapi_type(written)
+        if api_version is not None and "{" in api_version:
+            api_version = None  # a variable: not known statically
         if rtype.lower() == EXEMPTION_TYPE.lower():
             self.azapi_exemption(file, name, body, context, prefix, api_version)
         elif rtype.lower() == ASSIGNMENT_TYPE.lower():
