@@ -728,3 +728,14 @@ def test_every_terraform_exemption_is_found_or_reported(tmp_path: Path) -> None:
         assert len(linted) == _planned_exemptions(planned), shown
         checked += len(linted)
     assert checked >= 25  # the fixtures hold 27: the test looked at them
+
+
+def test_terraform_json_syntax_is_noted_not_skipped(tmp_path: Path) -> None:
+    (tmp_path / "main.tf.json").write_text(
+        '{"resource": {"azurerm_subscription_policy_exemption": {"x": {"name": "x"}}}}', encoding="utf-8"
+    )
+    (tmp_path / "other.tf.json").write_text('{"resource": {"azurerm_storage_account": {}}}', encoding="utf-8")
+    code, report = run_json(tmp_path, ".")
+    assert code == 0
+    assert findings_of(report) == [("main.tf.json", "EL009", 1, 1)]
+    assert report["findings"][0]["message"].startswith("Terraform JSON syntax (.tf.json) is not read")

@@ -205,6 +205,11 @@ def _load_text(text: str, path: Path, display: str, options: LoadOptions) -> Loa
         from exemptlint.loaders.terraform import tfvars_note
 
         return tfvars_note(path, display, options)
+    if path.name.lower().endswith(".tf.json"):
+        # Terraform's JSON syntax is not read: said, not skipped.
+        from exemptlint.loaders.terraform import tf_json_note
+
+        return tf_json_note(text, display)
     if suffix in YAML_SUFFIXES:
         from exemptlint.loaders.yaml_source import load_yaml_text
 

@@ -81,6 +81,7 @@ __all__ = [
     "load_terraform_plan",
     "load_terraform_text",
     "load_tfvars_file",
+    "tf_json_note",
     "tfvars_note",
 ]
 
@@ -234,6 +235,18 @@ def tfvars_note(path: Path, display: str, options: Any) -> LoadResult:
     message = (
         f"{path.name} is not applied ({why}): the .tf files are linted without its values; "
         f"to apply it, pass --parameters {display}"
+    )
+    return LoadResult(notes=[LoadNote(display, 1, 1, message)])
+
+
+def tf_json_note(text: str, display: str) -> LoadResult:
+    """A ``.tf.json`` file (Terraform's JSON syntax) is not evaluated: one that may deploy an
+    exemption or assignment gets a note saying so, rather than being skipped without a word."""
+    if not relevant_text(text) and '"module"' not in text:
+        return LoadResult()
+    message = (
+        "Terraform JSON syntax (.tf.json) is not read: the exemptions and modules it declares are not "
+        "linted; write them in a .tf file, or lint the plan (terraform show -json)"
     )
     return LoadResult(notes=[LoadNote(display, 1, 1, message)])
 
