@@ -739,3 +739,28 @@ def test_terraform_json_syntax_is_noted_not_skipped(tmp_path: Path) -> None:
     assert code == 0
     assert findings_of(report) == [("main.tf.json", "EL009", 1, 1)]
     assert report["findings"][0]["message"].startswith("Terraform JSON syntax (.tf.json) is not read")
+
+
+@pytest.mark.parametrize(("enabled", "context"), [("true", "module.optional[0]."), ("false", "")])
+def test_conditional_module_count(tmp_path: Path, enabled: str, context: str) -> None:
+    # count = COND ? 1 : 0 decided with the known values: on, the module is linted through its
+    # caller; off, no instance deploys it, so it is linted on its own.
+    (tmp_path / "root").mkdir()
+    (tmp_path / "mod").mkdir()
+    (tmp_path / "root" / "main.tf").write_text(
+        f'variable "enabled" {{\n  default = {enabled}\n}}\n'
+        'module "optional" {\n  source = "../mod"\n  count  = var.enabled ? 1 : 0\n}\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "mod" / "main.tf").write_text(
+        'resource "azurerm_subscription_policy_exemption" "x" {\n'
+        '  name               = "x"\n'
+        f'  subscription_id    = "{SUB}"\n'
+        '  exemption_category = "Exempted"\n'
+        "}\n",
+        encoding="utf-8",
+    )
+    _, report = run_json(tmp_path, ".")
+    (exemption,) = report["exemptions"]
+    assert exemption["source"]["context"] == f"{context}azurerm_subscription_policy_exemption.x"
+    assert ("mod/main.tf", "EL002", 4, 3) in findings_of(report)

@@ -414,7 +414,7 @@ def instances(body: dict[str, Any], context: Context) -> list[tuple[Instance, st
         unknown = Unresolved(str(body["for_each"]), f"for_each is not known statically: {reason}")
         return [(Instance(each_unknown=unknown), "for_each (not known statically)")]
     if "count" in body:
-        count = context.value(body["count"], NO_INSTANCE)
+        count = count_value(body["count"], context)
         if isinstance(count, int) and not isinstance(count, bool):
             if count <= MAX_INSTANCES:
                 return [(Instance(count_index=i), f"count.index = {i}") for i in range(count)]
@@ -423,3 +423,87 @@ def instances(body: dict[str, Any], context: Context) -> list[tuple[Instance, st
         unknown_count = Instance(count_unknown="count.index is used without a literal count")
         return [(unknown_count, "count (not known statically)")]
     return [(NO_INSTANCE, None)]
+
+
+def count_value(raw: Any, context: Context) -> Any:
+    """A ``count``'s value. ``COND ? A : B`` (the usual way to make a resource or module
+    conditional) is decided when COND is made of known values: references and literals, ``!``,
+    ``==``, ``!=``, ``&&`` and ``||``. Anything else stays unknown, and the block is linted once."""
+    value = context.value(raw, NO_INSTANCE)
+    if not isinstance(value, Unresolved) or not isinstance(raw, str):
+        return value
+    text = raw.strip()
+    if text.startswith("${") and text.endswith("}"):
+        text = text[2:-1]
+    parts = _split_outside_quotes(text, "?")
+    if len(parts) != 2:
+        return value
+    branches = _split_outside_quotes(parts[1], ":")
+    if len(branches) != 2:
+        return value
+    decided = _condition(parts[0], context)
+    if decided is None:
+        return value
+    return context.expression(branches[0] if decided else branches[1], NO_INSTANCE)
+
+
+def _split_outside_quotes(text: str, separator: str) -> list[str]:
+    """``text`` split at ``separator`` where it is outside strings; one piece when there are
+    brackets or nested templates (not decided here)."""
+    pieces: list[str] = []
+    current: list[str] = []
+    quoted = False
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if quoted:
+            if ch == "\\":
+                current.append(text[i : i + 2])
+                i += 2
+                continue
+            quoted = ch != '"'
+        elif ch == '"':
+            quoted = True
+        elif ch in "([{":
+            return [text]
+        elif text.startswith(separator, i):
+            pieces.append("".join(current))
+            current = []
+            i += len(separator)
+            continue
+        current.append(ch)
+        i += 1
+    pieces.append("".join(current))
+    return pieces
+
+
+def _condition(text: str, context: Context) -> bool | None:
+    """A condition of known values, or None when it is not decided."""
+    alternatives = [_all_of(part, context) for part in _split_outside_quotes(text, "||")]
+    if any(value is True for value in alternatives):
+        return True
+    return False if all(value is False for value in alternatives) else None
+
+
+def _all_of(text: str, context: Context) -> bool | None:
+    terms = [_term(part, context) for part in _split_outside_quotes(text, "&&")]
+    if any(value is False for value in terms):
+        return False
+    return True if all(value is True for value in terms) else None
+
+
+def _term(text: str, context: Context) -> bool | None:
+    text = text.strip()
+    for operator in ("==", "!="):
+        sides = _split_outside_quotes(text, operator)
+        if len(sides) == 2:
+            left, right = (context.expression(side.strip(), NO_INSTANCE) for side in sides)
+            if isinstance(left, Unresolved) or isinstance(right, Unresolved):
+                return None
+            equal = type(left) is type(right) and left == right
+            return equal if operator == "==" else not equal
+    negated = text.startswith("!")
+    value = context.expression(text[1:] if negated else text, NO_INSTANCE)
+    if not isinstance(value, bool):
+        return None
+    return not value if negated else value
