@@ -18,6 +18,7 @@ from exemptlint.engine import LintSettings, lint
 from exemptlint.loaders.jsontext import JsonPositions
 from exemptlint.loaders.terraform import is_terraform_plan, load_terraform_plan, load_terraform_text
 from exemptlint.loaders.terraform_modules import is_local, remote_origin
+from exemptlint.loaders.terraform_syntax import parse_hcl
 from exemptlint.model import LoadError, LoadResult, Position, ScopeLevel, Unresolved
 from exemptlint.rules import BUILTIN_RULES
 
@@ -764,3 +765,14 @@ def test_conditional_module_count(tmp_path: Path, enabled: str, context: str) ->
     (exemption,) = report["exemptions"]
     assert exemption["source"]["context"] == f"{context}azurerm_subscription_policy_exemption.x"
     assert ("mod/main.tf", "EL002", 4, 3) in findings_of(report)
+
+
+def test_keys_that_are_hcl_keywords_are_located() -> None:
+    # for_each, in, if: python-hcl2 parses these argument names as keywords, not identifiers.
+    parsed = parse_hcl('resource "a" "b" {\n  for_each = var.x\n  count    = 1\n  body = { in = 1, "if" = 2 }\n}\n')
+    block = parsed.block("resource", "a", "b")
+    assert block is not None
+    assert block.keys[("for_each",)] == Position(2, 3)
+    assert block.keys[("count",)] == Position(3, 3)
+    assert block.keys[("body", "in")] == Position(4, 12)
+    assert block.keys[("body", "if")] == Position(4, 20)

@@ -123,8 +123,9 @@ def _position(node: Any, text: str | None = None) -> Position | None:
 
 
 def _label(node: Any) -> str:
-    """An identifier's name, or a string label's text (labels hold no interpolation)."""
-    if _data(node) == "identifier":
+    """An identifier's (or keyword's: ``for_each``, ``in``) name, or a string label's text
+    (labels hold no interpolation)."""
+    if _data(node) in ("identifier", "keyword"):
         return str(_first_token(node))
     parts: list[str] = []
     for child in getattr(node, "children", []):
@@ -204,10 +205,10 @@ def _object_keys(expression: Any, prefix: KeyPath, keys: dict[KeyPath, Position]
             [c for c in inner.children if hasattr(c, "children")]
         ) == 1:
             inner = next(c for c in inner.children if hasattr(c, "children"))
-        if _data(inner) not in ("identifier", "string"):
+        if _data(inner) not in ("identifier", "keyword", "string"):
             continue  # a computed key: (local.k) = ...
         name = _label(inner)
-        position = _position(key_node, name if _data(inner) == "identifier" else f'"{name}"')
+        position = _position(key_node, f'"{name}"' if _data(inner) == "string" else name)
         if position is not None:
             keys.setdefault((*prefix, name), position)
         _object_keys(parts[-1], (*prefix, name), keys, depth + 1)
