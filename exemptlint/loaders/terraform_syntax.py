@@ -92,6 +92,7 @@ def parse_cached(text: str) -> ParsedFile | HclSyntaxError:
         try:
             cached = parse_hcl(text)
         except HclSyntaxError as error:
+            error.__traceback__ = None  # kept for the run: not with the parser's frames
             cached = error
         _CACHE[key] = cached
     return cached
