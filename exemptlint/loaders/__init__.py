@@ -248,10 +248,10 @@ def _load_document(
     doc: Any, text: str, display: str, positions: JsonPositions, options: LoadOptions, path: Path | None
 ) -> LoadResult:
     # Imported here so that the layers stay one-way and start-up stays small.
-    from exemptlint.loaders import arm, raw, terraform
+    from exemptlint.loaders import arm, raw, terraform_plan
 
-    if terraform.is_terraform_plan(doc):
-        return terraform.load_terraform_plan(doc, display, positions)
+    if terraform_plan.is_terraform_plan(doc):
+        return terraform_plan.load_terraform_plan(doc, display, positions)
     if arm.is_arm_template(doc):
         supplied = dict(_sidecar_parameters(path)) if path is not None else {}
         supplied.update(options.parameters)

@@ -1,4 +1,4 @@
-"""Terraform: policy exemptions and assignments in ``.tf`` files and in plan JSON.
+"""Terraform: policy exemptions and assignments in ``.tf`` files (plan JSON: ``terraform_plan``).
 
 Recognized in HCL (parsed by python-hcl2, evaluated by ``terraform_eval``):
 
@@ -25,10 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from exemptlint.loaders.jsontext import JsonLocator, JsonPositions
 from exemptlint.loaders.terraform_eval import (
-    ASSIGNMENT_SUFFIX,
-    ASSIGNMENT_TYPES,
     AZAPI_TYPES,
     DEFINITION_TYPES,
     NO_INSTANCE,
@@ -48,12 +45,20 @@ from exemptlint.loaders.terraform_modules import (
     relevant_text,
     remote_origin,
 )
+from exemptlint.loaders.terraform_plan import (
+    ARGUMENTS,
+    ASSIGNMENT_TYPES,
+    EXEMPTION_TYPES,
+    decoded,
+    exemption_level,
+    is_terraform_plan,
+    load_terraform_plan,
+)
 from exemptlint.loaders.terraform_syntax import Block, HclSyntaxError, ParsedFile, parse_cached, parse_hcl
 from exemptlint.loaders.values import (
     PLACEHOLDER_PROPERTIES,
     canonical_properties,
     get_ci,
-    join_id,
     mark_placeholders,
 )
 from exemptlint.model import (
@@ -66,7 +71,6 @@ from exemptlint.model import (
     LoadResult,
     PolicyAssignment,
     Position,
-    ScopeLevel,
     Source,
     Unresolved,
 )
@@ -85,29 +89,6 @@ __all__ = [
     "tfvars_note",
 ]
 
-EXEMPTION_TYPES = {
-    "azurerm_management_group_policy_exemption": "management_group_id",
-    "azurerm_subscription_policy_exemption": "subscription_id",
-    "azurerm_resource_group_policy_exemption": "resource_group_id",
-    "azurerm_resource_policy_exemption": "resource_id",
-}
-# The level each resource type deploys at, whatever its scope argument evaluates to.
-EXEMPTION_LEVELS = {
-    "azurerm_management_group_policy_exemption": ScopeLevel.MANAGEMENT_GROUP,
-    "azurerm_subscription_policy_exemption": ScopeLevel.SUBSCRIPTION,
-    "azurerm_resource_group_policy_exemption": ScopeLevel.RESOURCE_GROUP,
-    "azurerm_resource_policy_exemption": ScopeLevel.RESOURCE,
-}
-# Terraform argument -> canonical exemption property.
-ARGUMENTS = {
-    "policy_assignment_id": "policyAssignmentId",
-    "exemption_category": "exemptionCategory",
-    "expires_on": "expiresOn",
-    "display_name": "displayName",
-    "description": "description",
-    "metadata": "metadata",
-    "policy_definition_reference_ids": "policyDefinitionReferenceIds",
-}
 # Arguments of a module block that are not input variables.
 _MODULE_META = frozenset({"source", "version", "count", "for_each", "providers", "depends_on"})
 # Properties set to one unknown value when a whole AzAPI body is unknown (as the Bicep loader).
@@ -120,10 +101,6 @@ _UNKNOWN_PROPERTIES = (
     "policyDefinitionReferenceIds",
 )
 _AUTO_TFVARS = ("terraform.tfvars", "terraform.tfvars.json")
-
-
-def is_terraform_plan(doc: Any) -> bool:
-    return isinstance(doc, dict) and "format_version" in doc and "planned_values" in doc
 
 
 def is_tfvars(name: str) -> bool:
@@ -351,25 +328,6 @@ def _block(file: _File, keyword: str, *labels: str) -> Block:
     return found
 
 
-def _level(rtype: str, scope: Any) -> ScopeLevel:
-    """The level an azurerm exemption deploys at: its resource type's. A scope written as a
-    string that is no Azure id at all keeps the unknown level (EL008 reports the id)."""
-    if isinstance(scope, str) and scope_level(scope) == ScopeLevel.UNKNOWN:
-        return ScopeLevel.UNKNOWN
-    return EXEMPTION_LEVELS[rtype]
-
-
-def _decoded(value: Any) -> Any:
-    """A JSON text (``metadata``, an AzAPI 1.x ``body`` string) as its object."""
-    if isinstance(value, str):
-        try:
-            decoded = json.loads(value)
-        except ValueError:
-            return value
-        return decoded if isinstance(decoded, dict) else value
-    return value
-
-
 class _Walker:
     """Walks the resources and module calls of .tf files, following local modules."""
 
@@ -462,7 +420,7 @@ class _Walker:
                     continue
                 value = context.value(body[argument], instance)
                 if canonical == "metadata":
-                    value = _decoded(value)
+                    value = decoded(value)
                 if canonical in PLACEHOLDER_PROPERTIES:
                     value = mark_placeholders(value)
                 properties[canonical] = value
@@ -471,7 +429,7 @@ class _Walker:
                 Exemption(
                     name=mark_placeholders(context.value(body.get("name"), instance)),
                     scope=scope,
-                    scope_level=_level(rtype, scope),
+                    scope_level=exemption_level(rtype, scope),
                     properties=properties,
                     source=self.source(file, block, located, f"{prefix}{rtype}.{name}", label),
                 )
@@ -534,7 +492,7 @@ class _Walker:
         at_body = keys.get(("body",))
         for instance, label in instances(body, context):
             properties: dict[str, Any] = {}
-            value = _decoded(context.value(body.get("body"), instance)) if "body" in body else None
+            value = decoded(context.value(body.get("body"), instance)) if "body" in body else None
             unknown: Unresolved | None = value if isinstance(value, Unresolved) else None
             if isinstance(value, dict):
                 key, props = get_ci(value, "properties")
@@ -548,7 +506,7 @@ class _Walker:
                         if found is not None:
                             located[canonical] = found
                     if "metadata" in properties:
-                        properties["metadata"] = _decoded(properties["metadata"])
+                        properties["metadata"] = decoded(properties["metadata"])
                 elif isinstance(props, Unresolved):
                     unknown = props
             if unknown is not None:
@@ -573,7 +531,7 @@ class _Walker:
     ) -> None:
         block = _block(file, "resource", "azapi_resource", name)
         definition: Any = None
-        value = _decoded(context.value(body.get("body"), NO_INSTANCE)) if "body" in body else None
+        value = decoded(context.value(body.get("body"), NO_INSTANCE)) if "body" in body else None
         if isinstance(value, dict):
             _, props = get_ci(value, "properties")
             if isinstance(props, dict):
@@ -743,96 +701,3 @@ class _Walker:
                     self.resolving.discard(guard)
                 return child.index(value, steps[1:], f"{shown}.{'.'.join(steps)}")
         return Unresolved(f"{shown}.{steps[0]}", f"module '{name}' has no output '{steps[0]}'")
-
-
-# ----------------------------------------------------------------------------- plan JSON
-
-
-def load_terraform_plan(doc: dict[str, Any], file: str, positions: JsonPositions) -> LoadResult:
-    result = LoadResult()
-    planned = doc.get("planned_values")
-    root = planned.get("root_module") if isinstance(planned, dict) else None
-    if not isinstance(root, dict):
-        return result
-    # Values known only after apply are absent from planned_values; resource_changes says which.
-    unknown: dict[str, dict[str, Any]] = {}
-    changes = doc.get("resource_changes")
-    for change in changes if isinstance(changes, list) else []:
-        if isinstance(change, dict) and isinstance(change.get("change"), dict):
-            after_unknown = change["change"].get("after_unknown")
-            if isinstance(after_unknown, dict) and isinstance(change.get("address"), str):
-                unknown[change["address"]] = after_unknown
-    stack: list[tuple[dict[str, Any], tuple[str | int, ...]]] = [(root, ("planned_values", "root_module"))]
-    while stack:
-        module, path = stack.pop(0)
-        resources = module.get("resources")
-        for i, resource in enumerate(resources if isinstance(resources, list) else []):
-            if not isinstance(resource, dict) or resource.get("mode", "managed") != "managed":
-                continue
-            rtype = resource.get("type")
-            values = resource.get("values")
-            if not isinstance(values, dict) or not isinstance(rtype, str):
-                continue
-            values_path = (*path, "resources", i, "values")
-            address = resource.get("address")
-            context = address if isinstance(address, str) else None
-            pending = unknown.get(context or "", {})
-            values = dict(values)
-            for argument, is_unknown in pending.items():
-                if is_unknown is True:
-                    values[argument] = Unresolved(
-                        f"{context}.{argument}", "the value is known only after apply"
-                    )
-            if rtype in EXEMPTION_TYPES:
-                scope_arg = EXEMPTION_TYPES[rtype]
-                properties: dict[str, Any] = {}
-                spelled: dict[str, str] = {}
-                for argument, canonical in ARGUMENTS.items():
-                    if argument not in values:
-                        continue
-                    value = values[argument]
-                    if canonical == "metadata":
-                        value = _decoded(value)
-                    if value is None:
-                        continue  # the provider writes null for an argument that is not set
-                    if canonical in PLACEHOLDER_PROPERTIES:
-                        value = mark_placeholders(value)
-                    properties[canonical] = value
-                    spelled[canonical] = argument
-                spelled["name"] = "name"
-                spelled["scope"] = scope_arg
-                scope = mark_placeholders(values.get(scope_arg))
-                result.exemptions.append(
-                    Exemption(
-                        name=mark_placeholders(values.get("name")),
-                        scope=scope,
-                        scope_level=_level(rtype, scope),
-                        properties=properties,
-                        source=Source(
-                            file,
-                            "terraform-plan",
-                            JsonLocator(positions, values_path, values_path, spelled),
-                            context=context,
-                        ),
-                    )
-                )
-            elif rtype in ASSIGNMENT_TYPES:
-                scope = values.get(ASSIGNMENT_TYPES[rtype])
-                assignment_id = values.get("id")
-                if not isinstance(assignment_id, str):
-                    assignment_id = join_id(scope, ASSIGNMENT_SUFFIX, values.get("name"))
-                result.assignments.append(
-                    PolicyAssignment(
-                        id=mark_placeholders(assignment_id),
-                        name=values.get("name"),
-                        policy_definition_id=mark_placeholders(values.get("policy_definition_id")),
-                        source=Source(
-                            file, "terraform-plan", JsonLocator(positions, values_path, values_path, {})
-                        ),
-                    )
-                )
-        children = module.get("child_modules")
-        for j, child in enumerate(children if isinstance(children, list) else []):
-            if isinstance(child, dict):
-                stack.append((child, (*path, "child_modules", j)))
-    return result

@@ -16,18 +16,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from exemptlint.loaders.terraform_plan import ASSIGNMENT_SUFFIX, ASSIGNMENT_TYPES
 from exemptlint.loaders.values import concat, join_id
 from exemptlint.model import Unresolved
 
-ASSIGNMENT_SUFFIX = "/providers/Microsoft.Authorization/policyAssignments/"
 SET_DEFINITION_SUFFIX = "/providers/Microsoft.Authorization/policySetDefinitions/"
 DEFINITION_SUFFIX = "/providers/Microsoft.Authorization/policyDefinitions/"
-ASSIGNMENT_TYPES = {
-    "azurerm_management_group_policy_assignment": "management_group_id",
-    "azurerm_subscription_policy_assignment": "subscription_id",
-    "azurerm_resource_group_policy_assignment": "resource_group_id",
-    "azurerm_resource_policy_assignment": "resource_id",
-}
 # Definitions and set definitions: scoped to a management group when the argument is set, else
 # to the subscription the azurerm provider is configured for (known only when Terraform runs).
 DEFINITION_TYPES = {
