@@ -101,7 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="FILE",
-        help="ARM parameters file whose values apply to the templates (repeatable)",
+        help="ARM parameters file whose values apply to the templates, or Terraform .tfvars file "
+        "whose values apply to the .tf configurations (repeatable)",
     )
     check.add_argument(
         "--rules-dir",
@@ -409,18 +410,30 @@ def _lint_inputs(
 ) -> _Linted:
     """Load and lint every input, in worker processes when there are many."""
     from exemptlint.engine import rule_enabled
-    from exemptlint.loaders import LoadOptions, discover, display_path, load_parameters_file
+    from exemptlint.loaders import (
+        LoadOptions,
+        discover,
+        display_path,
+        is_tfvars_file,
+        load_parameters_file,
+    )
 
     errors: list[LoadError] = []
     parameters: dict[str, object] = {}
+    tfvars: list[tuple[str, dict[str, object]]] = []
     for file in args.parameters:
         values, problem = load_parameters_file(Path(file))
         if problem is not None:
             errors.append(problem)
-        parameters.update(values)
+        if is_tfvars_file(file):
+            tfvars.append((os.path.abspath(file), values))
+        else:
+            parameters.update(values)
     paths, missing = discover(args.paths, exclude)
     errors.extend(missing)
-    options = LoadOptions(today=settings.today, parameters=parameters, exclude=exclude)
+    options = LoadOptions(
+        today=settings.today, parameters=parameters, tfvars=tuple(tfvars), exclude=exclude
+    )
     files = [(path, display_path(path)) for path in paths]
     # A rule over all exemptions at once needs them in one process.
     across = any(rule.check_all is not None and rule_enabled(rule.id, settings) for rule in rules)

@@ -192,6 +192,8 @@ class Exemption:
     ``properties`` holds the exemption's properties as written, known names in canonical
     spelling and unknown ones as they were spelled; values may be (or hold) ``Unresolved``.
     A property that is absent is not a key; a property written as ``null`` maps to ``None``.
+    ``scope_level`` is the level of ``scope``, unless the resource type fixes the level (Terraform's
+    ``azurerm_*_policy_exemption``): then a ``scope`` of another level is an EL008 error.
     """
 
     name: Any

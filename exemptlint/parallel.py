@@ -60,7 +60,8 @@ _TYPE_KEY_BEFORE = re.compile(r"""type['"]?[ \t]*:[ \t]*['"]?[^'"\n]*\Z""")
 _EXPRESSION_TYPE = re.compile(r"""type['"]?[ \t]{0,20}:[ \t]{0,20}['"]\[""")
 _TERRAFORM_ASSIGNMENT = re.compile(r"_policy_assignment\b")
 _LOOK_BEHIND = 120
-# Bicep modules may define assignments that the deploying file evaluates with its own values.
+# Bicep and Terraform modules may define assignments that the calling file evaluates with its
+# own values.
 _BICEP_MODULE = re.compile(r"^[ \t]*module\s", re.MULTILINE)
 
 
@@ -330,7 +331,7 @@ def may_define_assignment(text: str, path: Path) -> bool:
         return True
     if _EXPRESSION_TYPE.search(lowered):
         return True
-    return path.suffix.lower() == ".bicep" and _BICEP_MODULE.search(lowered) is not None
+    return path.suffix.lower() in (".bicep", ".tf") and _BICEP_MODULE.search(lowered) is not None
 
 
 def _lint_chunk(chunk: list[tuple[Path, str, bool]]) -> list[FileReport]:

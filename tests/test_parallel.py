@@ -225,6 +225,8 @@ def test_rules_over_all_exemptions_keep_the_run_in_one_process(
         ('{"type": "[variables(\'kind\')]"}', "a.json", True),
         ("module m './m.bicep' = {", "a.bicep", True),
         ("module m './m.bicep' = {", "a.json", False),
+        ('module "m" {\n  source = "./m"\n}\n', "a.tf", True),
+        ('  type = "Microsoft.Authorization/policyAssignments@2022-06-01"', "a.tf", True),
         ('{"policyAssignmentId": "/x/providers/Microsoft.Authorization/policyAssignments/pa"}', "a.json", False),
         ("[subscriptionResourceId('Microsoft.Authorization/policyAssignments', 'pa')]", "a.json", False),
         ('{"type": "Microsoft.Authorization/policyExemptions"}', "a.json", False),

@@ -26,9 +26,13 @@ JSON_SUFFIXES = frozenset({".json", ".jsonc"})
 BICEP_SUFFIXES = frozenset({".bicep", ".bicepparam"})
 CSV_SUFFIXES = frozenset({".csv"})
 TERRAFORM_SUFFIXES = frozenset({".tf"})
+# Terraform variable files: picked up so that one no configuration applies is reported.
+TFVARS_SUFFIXES = frozenset({".tfvars"})
 YAML_SUFFIXES = frozenset({".yaml", ".yml"})
 # Every suffix a directory walk picks up.
-SOURCE_SUFFIXES = JSON_SUFFIXES | BICEP_SUFFIXES | CSV_SUFFIXES | TERRAFORM_SUFFIXES | YAML_SUFFIXES
+SOURCE_SUFFIXES = (
+    JSON_SUFFIXES | BICEP_SUFFIXES | CSV_SUFFIXES | TERRAFORM_SUFFIXES | TFVARS_SUFFIXES | YAML_SUFFIXES
+)
 SKIPPED_DIRECTORIES = frozenset({".git", "node_modules", ".venv", "__pycache__", ".terraform", ".tox"})
 
 # A file that mentions none of these cannot define an exemption or an assignment; skipping it
@@ -72,6 +76,9 @@ class LoadOptions:
     today: datetime.date
     # Values from --parameters files, applied to every ARM template.
     parameters: dict[str, Any] = field(default_factory=dict)
+    # --parameters .tfvars files, in order: (absolute path, variables), applied to every
+    # Terraform configuration linted as a root module.
+    tfvars: tuple[tuple[str, dict[str, Any]], ...] = ()
     exclude: tuple[str, ...] = ()
     # Seconds one file may take to load before it is reported as an error (0: no limit).
     time_budget: float = 20.0
@@ -194,8 +201,15 @@ def _load_text(text: str, path: Path, display: str, options: LoadOptions) -> Loa
 
         return load_terraform_text(text, display, options, path)
     if suffix == ".tfvars" or path.name.lower().endswith(".tfvars.json"):
-        # Inputs of the .tf files beside them (read by the Terraform loader), not sources.
-        return LoadResult()
+        # Inputs of .tf files (read by the Terraform loader), not sources: noted when not applied.
+        from exemptlint.loaders.terraform import tfvars_note
+
+        return tfvars_note(path, display, options)
+    if path.name.lower().endswith(".tf.json"):
+        # Terraform's JSON syntax is not read: said, not skipped.
+        from exemptlint.loaders.terraform import tf_json_note
+
+        return tf_json_note(text, display)
     if suffix in YAML_SUFFIXES:
         from exemptlint.loaders.yaml_source import load_yaml_text
 
@@ -234,10 +248,10 @@ def _load_document(
     doc: Any, text: str, display: str, positions: JsonPositions, options: LoadOptions, path: Path | None
 ) -> LoadResult:
     # Imported here so that the layers stay one-way and start-up stays small.
-    from exemptlint.loaders import arm, raw, terraform
+    from exemptlint.loaders import arm, raw, terraform_plan
 
-    if terraform.is_terraform_plan(doc):
-        return terraform.load_terraform_plan(doc, display, positions)
+    if terraform_plan.is_terraform_plan(doc):
+        return terraform_plan.load_terraform_plan(doc, display, positions)
     if arm.is_arm_template(doc):
         sidecar = _sidecar_parameters(path) if path is not None else None
         supplied = dict(sidecar or {})
@@ -270,11 +284,21 @@ def _sidecar_parameters(template: Path) -> dict[str, Any] | None:
     return None
 
 
+def is_tfvars_file(name: str) -> bool:
+    """Whether a --parameters file is Terraform's (its values go to LoadOptions.tfvars)."""
+    return name.lower().endswith((".tfvars", ".tfvars.json"))
+
+
 def load_parameters_file(path: Path) -> tuple[dict[str, Any], LoadError | None]:
-    """Values of a --parameters file; errors name the file and line."""
+    """Values of a --parameters file (ARM parameters, or Terraform .tfvars); errors name the
+    file and line."""
     from exemptlint.loaders.arm import parameter_values
 
     display = display_path(path)
+    if is_tfvars_file(path.name):
+        from exemptlint.loaders.terraform import load_tfvars_file
+
+        return load_tfvars_file(path, display)
     text, error = read_text(path, display)
     if error is not None or text is None:
         return {}, error

@@ -1,27 +1,73 @@
-"""Terraform: ``azurerm_*_policy_exemption`` resources in ``.tf`` files and in plan JSON.
+"""Terraform: policy exemptions and assignments in ``.tf`` files (plan JSON: ``terraform_plan``).
 
-HCL is parsed by python-hcl2. Values are evaluated only as far as they are known statically:
-literals, ``var.x`` (defaults from any ``.tf`` of the directory, overridden by
-``terraform.tfvars`` and ``*.auto.tfvars``), ``local.x``, ``each.key``/``each.value``,
-``count.index``, string templates, ``jsonencode`` of a literal and the ``id`` of a policy
-assignment defined in the same directory. Anything else (data sources, other resource
-attributes, functions) becomes ``Unresolved``: EL009 reports it, nothing is guessed.
+Recognized in HCL (parsed by python-hcl2, evaluated by ``terraform_eval``):
+
+- the four ``azurerm_*_policy_exemption`` resources; the resource type fixes the scope level
+  (a ``management_group_id`` that is a variable is still a management group), and an id of
+  another level in the scope argument is an EL008 error;
+- ``azapi_resource`` of type ``Microsoft.Authorization/policyExemptions@API``: ``parent_id`` is
+  the scope, ``body.properties`` (an HCL object or ``jsonencode(...)``) the properties;
+- policy assignments (azurerm and AzAPI) for EL001, and the ids of policy (set) definitions;
+- ``count`` and ``for_each``, variables (defaults, ``terraform.tfvars``, ``*.auto.tfvars``,
+  ``--parameters x.tfvars``), locals;
+- local modules (``source = "./..."``), followed with the caller's arguments, ``count`` and
+  ``for_each``, nested, with a depth and cycle guard; findings are located in the module file and
+  named by the caller (``module.x.azurerm_...``). Registry, Git and other remote modules are EL009
+  notes naming the module;
+- a ``.tfvars`` file that no linted configuration applies gets an EL009 note saying so.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
+import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from exemptlint.loaders.jsontext import JsonLocator, JsonPositions
-from exemptlint.loaders.values import PLACEHOLDER_PROPERTIES, concat, join_id, mark_placeholders
+from exemptlint.loaders.terraform_eval import (
+    AZAPI_TYPES,
+    DEFINITION_TYPES,
+    NO_INSTANCE,
+    Context,
+    Instance,
+    Resource,
+    azapi_type,
+    instances,
+    plain_literal,
+    unquote_key,
+)
+from exemptlint.loaders.terraform_modules import (
+    MAX_MODULE_DEPTH,
+    ModuleDirectory,
+    is_local,
+    read_directory,
+    relevant_text,
+    remote_origin,
+)
+from exemptlint.loaders.terraform_plan import (
+    ARGUMENTS,
+    ASSIGNMENT_TYPES,
+    EXEMPTION_TYPES,
+    decoded,
+    exemption_level,
+    is_terraform_plan,
+    load_terraform_plan,
+)
+from exemptlint.loaders.terraform_syntax import Block, HclSyntaxError, ParsedFile, parse_cached, parse_hcl
+from exemptlint.loaders.values import (
+    PLACEHOLDER_PROPERTIES,
+    canonical_properties,
+    get_ci,
+    mark_placeholders,
+)
 from exemptlint.model import (
+    ASSIGNMENT_TYPE,
+    EXEMPTION_TYPE,
     Exemption,
     FixedLocator,
     LoadError,
+    LoadNote,
     LoadResult,
     PolicyAssignment,
     Position,
@@ -30,315 +76,42 @@ from exemptlint.model import (
     Unresolved,
 )
 from exemptlint.scope import scope_level
-from exemptlint.suppressions import parse_directives
 
-EXEMPTION_TYPES = {
-    "azurerm_management_group_policy_exemption": "management_group_id",
-    "azurerm_subscription_policy_exemption": "subscription_id",
-    "azurerm_resource_group_policy_exemption": "resource_group_id",
-    "azurerm_resource_policy_exemption": "resource_id",
-}
-ASSIGNMENT_TYPES = {
-    "azurerm_management_group_policy_assignment": "management_group_id",
-    "azurerm_subscription_policy_assignment": "subscription_id",
-    "azurerm_resource_group_policy_assignment": "resource_group_id",
-    "azurerm_resource_policy_assignment": "resource_id",
-}
-# Terraform argument -> canonical exemption property.
-ARGUMENTS = {
-    "policy_assignment_id": "policyAssignmentId",
-    "exemption_category": "exemptionCategory",
-    "expires_on": "expiresOn",
-    "display_name": "displayName",
-    "description": "description",
-    "metadata": "metadata",
-    "policy_definition_reference_ids": "policyDefinitionReferenceIds",
-}
-ASSIGNMENT_SUFFIX = "/providers/Microsoft.Authorization/policyAssignments/"
+__all__ = [
+    "ARGUMENTS",
+    "ASSIGNMENT_TYPES",
+    "EXEMPTION_TYPES",
+    "is_terraform_plan",
+    "is_tfvars",
+    "load_terraform_plan",
+    "load_terraform_text",
+    "load_tfvars_file",
+    "tf_json_note",
+    "tfvars_note",
+]
 
-_TRAVERSAL = re.compile(
-    r"[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*|\[\s*(?:\d+|\"[^\"]*\"|[A-Za-z_][\w.-]*)\s*\])*"
+# Arguments of a module block that are not input variables.
+_MODULE_META = frozenset({"source", "version", "count", "for_each", "providers", "depends_on"})
+# Properties set to one unknown value when a whole AzAPI body is unknown (as the Bicep loader).
+_UNKNOWN_PROPERTIES = (
+    "policyAssignmentId",
+    "exemptionCategory",
+    "expiresOn",
+    "description",
+    "displayName",
+    "policyDefinitionReferenceIds",
 )
-# A step: .attr, [0], ["key"] or [reference] (count.index, each.key, var.x).
-_STEP = re.compile(r"\.([A-Za-z_][\w-]*)|\[\s*(\d+)\s*\]|\[\s*\"([^\"]*)\"\s*\]|\[\s*([A-Za-z_][\w.-]*)\s*\]")
-_JSONENCODE = re.compile(r"jsonencode\s*\((.*)\)", re.DOTALL)
-# A .tf file that mentions none of these defines no exemption or assignment: not parsed.
-_RELEVANT = re.compile(r"_policy_exemption|_policy_assignment")
-_LABEL = re.compile(r'"((?:[^"\\]|\\.)*)"')
+_AUTO_TFVARS = ("terraform.tfvars", "terraform.tfvars.json")
 
 
-# More instances than this are not expanded (count = 1000000000 would never finish): the
-# resource is linted once, with count.index / each unknown.
-MAX_INSTANCES = 1000
+def is_tfvars(name: str) -> bool:
+    lowered = name.lower()
+    return lowered.endswith((".tfvars", ".tfvars.json"))
 
 
-def is_terraform_plan(doc: Any) -> bool:
-    return isinstance(doc, dict) and "format_version" in doc and "planned_values" in doc
-
-
-# ----------------------------------------------------------------------------- HCL values
-
-
-def _parse(text: str) -> dict[str, Any]:
-    import hcl2
-
-    result: dict[str, Any] = hcl2.loads(text)
-    return result
-
-
-def _unquote_key(key: str) -> str:
-    if len(key) >= 2 and key.startswith('"') and key.endswith('"'):
-        return key[1:-1]
-    return key
-
-
-def _unescape(text: str) -> str:
-    out: list[str] = []
-    i = 0
-    escapes = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}
-    while i < len(text):
-        ch = text[i]
-        if ch == "\\" and i + 1 < len(text) and text[i + 1] in escapes:
-            out.append(escapes[text[i + 1]])
-            i += 2
-            continue
-        if text.startswith("$${", i):
-            out.append("${")
-            i += 3
-            continue
-        out.append(ch)
-        i += 1
-    return "".join(out)
-
-
-def _split_template(inner: str) -> list[tuple[bool, str]]:
-    """A template's pieces: (False, literal) or (True, interpolated expression)."""
-    pieces: list[tuple[bool, str]] = []
-    literal: list[str] = []
-    i = 0
-    while i < len(inner):
-        if inner.startswith("$${", i):
-            literal.append("$${")
-            i += 3
-            continue
-        if inner.startswith("${", i) or inner.startswith("%{", i):
-            depth, j, quoted = 0, i + 1, False
-            while j < len(inner):
-                ch = inner[j]
-                if quoted:
-                    if ch == "\\":
-                        j += 1
-                    elif ch == '"':
-                        quoted = False
-                elif ch == '"':
-                    quoted = True
-                elif ch == "{":
-                    depth += 1
-                elif ch == "}":
-                    depth -= 1
-                    if depth == 0:
-                        break
-                j += 1
-            if literal:
-                pieces.append((False, _unescape("".join(literal))))
-                literal = []
-            marker = inner[i]
-            expression = inner[i + 2 : j].strip().strip("~").strip()
-            pieces.append((True, expression if marker == "$" else "%{" + expression + "}"))
-            i = j + 1
-            continue
-        literal.append(inner[i])
-        i += 1
-    if literal:
-        pieces.append((False, _unescape("".join(literal))))
-    return pieces
-
-
-class _Scope:
-    """What ``each``/``count`` mean for one resource instance."""
-
-    def __init__(self, each: tuple[Any, Any] | None = None, count_index: int | None = None) -> None:
-        self.each = each
-        self.count_index = count_index
-        self.each_unknown: Unresolved | None = None
-        self.count_unknown: str | None = None
-
-
-class _Module:
-    """Variables, locals and assignments of one Terraform directory."""
-
-    def __init__(self, variables: dict[str, Any], locals_: dict[str, Any]) -> None:
-        self.variables = variables
-        self.locals = locals_
-        self._local_values: dict[str, Any] = {}
-        self._evaluating: set[str] = set()
-        # "type.name" -> raw resource body, for policy assignments.
-        self.assignments: dict[str, dict[str, Any]] = {}
-        self._assignment_ids: dict[str, Any] = {}
-
-    # --- references
-
-    def reference(self, expression: str, scope: _Scope) -> Any:
-        steps: list[str] = []
-        for match in _STEP.finditer(expression):
-            if match.group(4) is not None:
-                index = self.reference(match.group(4), scope)
-                if isinstance(index, (Unresolved, dict, list)):
-                    return Unresolved(expression, f"the index {match.group(4)} is not known statically")
-                steps.append(str(index))
-            else:
-                steps.append(match.group(1) or match.group(2) or match.group(3) or "")
-        head = re.match(r"[A-Za-z_][\w-]*", expression)
-        root = head.group(0) if head else expression
-        if root == "var" and steps:
-            if steps[0] not in self.variables:
-                return Unresolved(expression, f"variable '{steps[0]}' has no default and no tfvars value")
-            return self._index(self.variables[steps[0]], steps[1:], expression)
-        if root == "local" and steps:
-            return self._index(self.local(steps[0]), steps[1:], expression)
-        if root == "each" and steps and steps[0] in ("key", "value"):
-            if scope.each_unknown is not None:
-                return Unresolved(expression, scope.each_unknown.reason)
-            if scope.each is None:
-                return Unresolved(expression, "each is used outside for_each")
-            value = scope.each[0] if steps[0] == "key" else scope.each[1]
-            return self._index(value, steps[1:], expression)
-        if root == "count" and steps == ["index"]:
-            if scope.count_index is None:
-                reason = scope.count_unknown or "count.index is used without a literal count"
-                return Unresolved(expression, reason)
-            return scope.count_index
-        if root == "data":
-            return Unresolved(expression, "a data source is read only when Terraform runs")
-        if root in ASSIGNMENT_TYPES and steps:
-            key = f"{root}.{steps[0]}"
-            rest = steps[1:]
-            if len(rest) == 2:
-                rest = rest[1:]  # an instance of a count/for_each assignment: same id pattern
-            if key in self.assignments and rest == ["id"]:
-                return self.assignment_id(key)
-            if key in self.assignments and rest == ["name"]:
-                body = self.assignments[key]
-                return self.value(body.get("name"), _Scope())
-        if root in ("module", "path", "terraform", "self"):
-            return Unresolved(expression, f"'{root}' values are known only when Terraform runs")
-        return Unresolved(expression, "a resource attribute is known only after apply")
-
-    def _index(self, value: Any, steps: list[str], expression: str) -> Any:
-        for step in steps:
-            if isinstance(value, Unresolved):
-                return Unresolved(expression, value.reason)
-            if isinstance(value, dict) and step in value:
-                value = value[step]
-            elif isinstance(value, list) and step.isdigit() and int(step) < len(value):
-                value = value[int(step)]
-            else:
-                return Unresolved(expression, f"'{step}' is not in the value")
-        return value
-
-    def local(self, name: str) -> Any:
-        if name in self._local_values:
-            return self._local_values[name]
-        if name not in self.locals:
-            return Unresolved(f"local.{name}", f"local '{name}' is not defined in this directory")
-        if name in self._evaluating:
-            return Unresolved(f"local.{name}", "the local refers to itself")
-        self._evaluating.add(name)
-        try:
-            value = self.value(self.locals[name], _Scope())
-        finally:
-            self._evaluating.discard(name)
-        self._local_values[name] = value
-        return value
-
-    def assignment_id(self, key: str) -> Any:
-        if key in self._assignment_ids:
-            return self._assignment_ids[key]
-        self._assignment_ids[key] = Unresolved(key + ".id", "the assignment id refers to itself")
-        body = self.assignments[key]
-        scope_arg = ASSIGNMENT_TYPES[key.split(".")[0]]
-        scope = self.value(body.get(scope_arg), _Scope())
-        name = self.value(body.get("name"), _Scope())
-        value = join_id(scope, ASSIGNMENT_SUFFIX, name)
-        self._assignment_ids[key] = value
-        return value
-
-    # --- values
-
-    def value(self, raw: Any, scope: _Scope) -> Any:
-        if isinstance(raw, str):
-            return self._string(raw, scope)
-        if isinstance(raw, list):
-            return [self.value(item, scope) for item in raw]
-        if isinstance(raw, dict):
-            return {_unquote_key(k): self.value(v, scope) for k, v in raw.items() if not k.startswith("__")}
-        return raw
-
-    def _string(self, raw: str, scope: _Scope) -> Any:
-        if len(raw) >= 2 and raw.startswith('"') and raw.endswith('"'):
-            pieces = _split_template(raw[1:-1])
-            if not pieces:
-                return ""
-            values = [self.expression(text, scope) if is_expr else text for is_expr, text in pieces]
-            if len(values) == 1:
-                return values[0]
-            return concat(*[v if isinstance(v, (str, Unresolved)) else _to_text(v) for v in values])
-        if raw.startswith("${") and raw.endswith("}"):
-            return self.expression(raw[2:-1].strip(), scope)
-        if raw.startswith("<<"):
-            return Unresolved(raw.splitlines()[0], "heredoc strings are not evaluated")
-        return self.expression(raw, scope)
-
-    def expression(self, text: str, scope: _Scope) -> Any:
-        text = text.strip()
-        if text.startswith("%{"):
-            return Unresolved(text, "template directives are not evaluated")
-        if _TRAVERSAL.fullmatch(text):
-            if text in ("true", "false"):
-                return text == "true"
-            if text == "null":
-                return None
-            return self.reference(text, scope)
-        if re.fullmatch(r"-?\d+", text):
-            return int(text)
-        encoded = _JSONENCODE.fullmatch(text)
-        if encoded is not None:
-            try:
-                parsed = _parse(f"__value = {encoded.group(1)}\n")
-            except Exception:
-                return Unresolved(text, "jsonencode of a value that is not a literal")
-            value = self.value(parsed.get("__value"), scope)
-            return _to_text(value) if _is_scalar(value) else value
-        if len(text) >= 2 and text.startswith('"') and text.endswith('"') and '"' not in text[1:-1]:
-            return self._string(text, scope)
-        call = re.match(r"([A-Za-z_][\w]*)\s*\(", text)
-        if call is not None:
-            return Unresolved(text, f"the function {call.group(1)}() is not evaluated")
-        return Unresolved(text, "the expression is not evaluated")
-
-
-def _is_scalar(value: Any) -> bool:
-    return isinstance(value, (str, int, float, bool)) or value is None
-
-
-def _to_text(value: Any) -> Any:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return str(value)
-    if value is None:
-        return ""
-    if isinstance(value, (str, Unresolved)):
-        return value
-    return Unresolved(json.dumps(value, default=str), "a collection is interpolated into a string")
-
-
-def _plain_literal(raw: Any) -> Any:
-    """A tfvars or default value: evaluated without variables (Terraform forbids them there)."""
-    return _Module({}, {}).value(raw, _Scope())
-
-
-# ----------------------------------------------------------------------------- directory
+def _auto_loaded(name: str) -> bool:
+    """Whether Terraform reads this tfvars file of its working directory by itself."""
+    return name in _AUTO_TFVARS or name.endswith((".auto.tfvars", ".auto.tfvars.json"))
 
 
 def _blocks(doc: dict[str, Any], keyword: str) -> list[Any]:
@@ -346,94 +119,43 @@ def _blocks(doc: dict[str, Any], keyword: str) -> list[Any]:
     return blocks if isinstance(blocks, list) else [blocks]
 
 
-def _collect(docs: list[dict[str, Any]], tfvars: list[dict[str, Any]]) -> _Module:
-    variables: dict[str, Any] = {}
-    locals_: dict[str, Any] = {}
-    for doc in docs:
-        for block in _blocks(doc, "variable"):
+def _labelled(doc: dict[str, Any], keyword: str) -> list[tuple[str, dict[str, Any]]]:
+    """(label, body) of each ``keyword "label" {...}`` block (module, output, variable)."""
+    found: list[tuple[str, dict[str, Any]]] = []
+    for block in _blocks(doc, keyword):
+        if isinstance(block, dict):
             for name, body in block.items():
-                if isinstance(body, dict) and "default" in body:
-                    variables[_unquote_key(name)] = _plain_literal(body["default"])
-        for block in _blocks(doc, "locals"):
-            for name, value in block.items():
-                if not name.startswith("__"):
-                    locals_[name] = value
-    for values in tfvars:
-        for name, value in values.items():
-            if not name.startswith("__"):
-                variables[_unquote_key(name)] = _plain_literal(value)
-    module = _Module(variables, locals_)
-    for doc in docs:
-        for block in _blocks(doc, "resource"):
-            for rtype, named in block.items():
-                rtype = _unquote_key(rtype)
-                if rtype in ASSIGNMENT_TYPES and isinstance(named, dict):
-                    for name, body in named.items():
-                        if isinstance(body, dict):
-                            module.assignments[f"{rtype}.{_unquote_key(name)}"] = body
-    return module
+                if isinstance(body, dict):
+                    found.append((unquote_key(name), body))
+    return found
 
 
-def _directory_inputs(path: Path | None, text: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The parsed other ``.tf`` files of the directory, and its tfvars in precedence order."""
-    others: list[dict[str, Any]] = []
-    tfvars: list[dict[str, Any]] = []
-    if path is None:
-        return others, tfvars
-    directory = path.parent
-    try:
-        siblings = sorted(directory.iterdir())
-    except OSError:
-        return others, tfvars
-    for sibling in siblings:
-        if sibling.suffix == ".tf" and sibling.name != path.name and sibling.is_file():
-            parsed = _parse_sibling(sibling)
-            if parsed is not None:
-                others.append(parsed)
-    auto = sorted(s.name for s in siblings if s.name.endswith((".auto.tfvars", ".auto.tfvars.json")))
-    names = ["terraform.tfvars", "terraform.tfvars.json", *auto]
-    for name in names:
-        candidate = directory / name
-        if not candidate.is_file():
+def _resources(doc: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    """(type, name, body) of each resource block."""
+    found: list[tuple[str, str, dict[str, Any]]] = []
+    for block in _blocks(doc, "resource"):
+        if not isinstance(block, dict):
             continue
-        try:
-            content = candidate.read_text(encoding="utf-8-sig")
-            if name.endswith(".json"):
-                loaded = json.loads(content)
-                if isinstance(loaded, dict):
-                    # JSON strings are plain values, not templates: quote them for the evaluator.
-                    tfvars.append({k: _quote_json(v) for k, v in loaded.items()})
-            else:
-                tfvars.append(_parse(content))
-        except Exception:
-            continue
-    return others, tfvars
+        for rtype, named in block.items():
+            if isinstance(named, dict):
+                for name, body in named.items():
+                    if isinstance(body, dict):
+                        found.append((unquote_key(rtype), unquote_key(name), body))
+    return found
 
 
-# Parsed sibling files by the hash of their bytes: a file rewritten within the file system's
-# timestamp granularity (with the same size) is never served stale.
-_SIBLINGS: dict[bytes, dict[str, Any] | None] = {}
+# ----------------------------------------------------------------------------- tfvars
 
 
-def _parse_sibling(sibling: Path) -> dict[str, Any] | None:
-    """A sibling ``.tf`` parsed once per run (each file of a directory reads all the others)."""
-    from exemptlint.loaders import MAX_FILE_BYTES
-
-    try:
-        if sibling.stat().st_size > MAX_FILE_BYTES:
-            return None
-        data = sibling.read_bytes()
-    except OSError:
-        return None
-    key = hashlib.sha256(data).digest()
-    if key not in _SIBLINGS:
-        if len(_SIBLINGS) > 4096:
-            _SIBLINGS.clear()
-        try:
-            _SIBLINGS[key] = _parse(data.decode("utf-8-sig"))
-        except Exception:  # a broken sibling is reported when it is linted itself
-            _SIBLINGS[key] = None
-    return _SIBLINGS[key]
+def _tfvars_values(text: str, name: str) -> dict[str, Any]:
+    """The raw values a tfvars text sets; HclSyntaxError or ValueError when it is not valid."""
+    if name.lower().endswith(".json"):
+        loaded = json.loads(text)
+        if not isinstance(loaded, dict):
+            raise ValueError("a .tfvars.json file holds one JSON object")
+        # JSON strings are plain values, not templates: quote them for the evaluator.
+        return {k: _quote_json(v) for k, v in loaded.items()}
+    return {k: v for k, v in parse_hcl(text).doc.items() if not k.startswith("__")}
 
 
 def _quote_json(value: Any) -> Any:
@@ -446,433 +168,564 @@ def _quote_json(value: Any) -> Any:
     return value
 
 
-# ----------------------------------------------------------------------------- positions
+def _tfvars_error(display: str, error: Exception) -> LoadError:
+    if isinstance(error, HclSyntaxError):
+        return LoadError(display, error.line, error.column, f"invalid HCL: {error.message}")
+    if isinstance(error, json.JSONDecodeError):
+        return LoadError(display, error.lineno, error.colno, f"invalid JSON: {error.msg}")
+    return LoadError(display, 1, 1, str(error))
 
 
-def _parse_with_ranges(text: str) -> tuple[dict[str, Any], dict[tuple[str, ...], tuple[int, int]]]:
-    """The document and its block ranges, from one parse (Lark parsing is the cost of a file)."""
-    import hcl2
+def load_tfvars_file(path: Path, display: str) -> tuple[dict[str, Any], LoadError | None]:
+    """The variables a ``--parameters x.tfvars`` file sets, evaluated (literals only, as
+    Terraform allows there); an error naming the file and line when it is not valid."""
+    from exemptlint.loaders import read_text
 
-    tree = hcl2.parses_to_tree(text)
-    ranges = _block_ranges(text, tree)
-    doc: dict[str, Any] = hcl2.serialize(hcl2.transform(tree))
-    return doc, ranges
-
-
-def _block_ranges(text: str, tree: Any) -> dict[tuple[str, ...], tuple[int, int]]:
-    """(keyword, label, ...) -> the block's first and last line, from the parser's tree."""
-    ranges: dict[tuple[str, ...], tuple[int, int]] = {}
-    lines = text.splitlines()
-    for body in tree.children:
-        for child in getattr(body, "children", []):
-            if getattr(child, "data", None) != "block":
-                continue
-            start, end = child.meta.line, child.meta.end_line
-            header = lines[start - 1] if start - 1 < len(lines) else ""
-            keyword = header.split()[0] if header.split() else ""
-            labels = tuple(m.group(1) for m in _LABEL.finditer(header.split("{")[0]))
-            ranges.setdefault((keyword, *labels), (start, end))
-    return ranges
+    text, problem = read_text(path, display)
+    if problem is not None or text is None:
+        return {}, problem
+    try:
+        raw = _tfvars_values(text.removeprefix("\ufeff"), path.name)
+    except RecursionError:
+        return {}, LoadError(display, 1, 1, "nesting too deep to evaluate")
+    except (HclSyntaxError, ValueError) as error:
+        return {}, _tfvars_error(display, error)
+    return {unquote_key(k): plain_literal(v) for k, v in raw.items()}, None
 
 
-def _argument_positions(lines: list[str], start: int, end: int, arguments: list[str]) -> dict[str, Position]:
-    """Where each top-level argument of a block is written (its first line ``name =``)."""
-    found: dict[str, Position] = {}
-    depth = 0
-    for number in range(start + 1, min(end, len(lines) + 1)):
-        line = lines[number - 1]
-        stripped = line.lstrip()
-        if depth == 0:
-            for argument in arguments:
-                if argument not in found and re.match(rf"{re.escape(argument)}\s*=(?!=)", stripped):
-                    column = len(line) - len(stripped) + 1
-                    found[argument] = Position(number, column, len(argument))
-        # Nested blocks and multi-line values: only depth-0 lines name arguments.
-        code = re.sub(r'"(?:[^"\\]|\\.)*"', '""', stripped.split("#")[0].split("//")[0])
-        depth += code.count("{") + code.count("[") + code.count("(")
-        depth -= code.count("}") + code.count("]") + code.count(")")
-        depth = max(depth, 0)
-    return found
+def tfvars_note(path: Path, display: str, options: Any) -> LoadResult:
+    """A ``.tfvars`` file found by a scan: say so when no configuration applies it (Terraform
+    reads only terraform.tfvars and *.auto.tfvars beside the .tf files by itself, others only
+    with -var-file). Its values are not guessed onto any configuration."""
+    given = {os.path.realpath(p) for p, _ in getattr(options, "tfvars", ())}
+    if os.path.realpath(path) in given:
+        return LoadResult()  # applied to every configuration, by --parameters
+    try:
+        beside = any(entry.name.endswith(".tf") and entry.is_file() for entry in os.scandir(path.parent))
+    except OSError:
+        beside = False
+    if beside and _auto_loaded(path.name):
+        return LoadResult()  # applied to the .tf files beside it
+    if beside:
+        why = "Terraform reads it only when it is named with -var-file"
+    else:
+        why = "no .tf file is beside it, so which configuration it feeds is not known"
+    message = (
+        f"{path.name} is not applied ({why}): the .tf files are linted without its values; "
+        f"to apply it, pass --parameters {display}"
+    )
+    return LoadResult(notes=[LoadNote(display, 1, 1, message)])
+
+
+def tf_json_note(text: str, display: str) -> LoadResult:
+    """A ``.tf.json`` file (Terraform's JSON syntax) is not evaluated: one that may deploy an
+    exemption or assignment gets a note saying so, rather than being skipped without a word."""
+    if not relevant_text(text) and '"module"' not in text:
+        return LoadResult()
+    message = (
+        "Terraform JSON syntax (.tf.json) is not read: the exemptions and modules it declares are not "
+        "linted; write them in a .tf file, or lint the plan (terraform show -json)"
+    )
+    return LoadResult(notes=[LoadNote(display, 1, 1, message)])
 
 
 # ----------------------------------------------------------------------------- loading
 
 
+@dataclass(frozen=True)
+class _File:
+    """A parsed .tf file and where findings in it are shown."""
+
+    path: Path | None
+    display: str
+    parsed: ParsedFile
+
+
 def load_terraform_text(text: str, file: str, options: Any, path: Path | None = None) -> LoadResult:
-    """Exemptions and assignments of one ``.tf`` file (``options`` is unused for now: Terraform
-    inputs come from the directory's variable defaults and tfvars files)."""
-    if _RELEVANT.search(text) is None:
-        return LoadResult()
+    """Exemptions and assignments of one ``.tf`` file, evaluated with the variables, locals and
+    resources of its directory, and of the local modules it calls (``options`` is the loaders'
+    ``LoadOptions``: its ``tfvars`` apply)."""
     # Terraform ignores a UTF-8 byte order mark (Windows editors write one); so does this loader.
     text = text.removeprefix("\ufeff")
-    try:
-        doc, ranges = _parse_with_ranges(text)
-    except Exception as error:  # lark and python-hcl2 raise several exception types
-        return LoadResult(errors=[_syntax_error(error, text, file)])
-    others, tfvars = _directory_inputs(path, text)
-    module = _collect([doc, *others], tfvars)
-    lines = text.splitlines()
+    if not relevant_text(text):
+        return LoadResult()
+    parsed = parse_cached(text)
+    if isinstance(parsed, HclSyntaxError):
+        error = LoadError(file, parsed.line, parsed.column, f"invalid HCL: {parsed.message}")
+        return LoadResult(errors=[error])
     result = LoadResult()
-    for block in _blocks(doc, "resource"):
-        for rtype_quoted, named in block.items():
-            rtype = _unquote_key(rtype_quoted)
-            if rtype not in EXEMPTION_TYPES and rtype not in ASSIGNMENT_TYPES:
-                continue
-            if not isinstance(named, dict):
-                continue
-            for name_quoted, body in named.items():
-                if not isinstance(body, dict):
-                    continue
-                name = _unquote_key(name_quoted)
-                start, end = ranges.get(("resource", rtype, name), (1, len(lines)))
-                if rtype in EXEMPTION_TYPES:
-                    _load_exemption(rtype, name, body, module, lines, start, end, file, result)
-                else:
-                    _load_assignment(rtype, name, body, module, lines, start, end, file, result)
-    directives = parse_directives(text)
-    if directives:
-        for exemption in result.exemptions:
-            exemption.source.directives = directives
+    walker = _Walker(result)
+    this = _File(path, file, parsed)
+    siblings = _siblings(path, file)
+    tfvars = _root_tfvars(path, file, result)
+    # --parameters x.tfvars: evaluated already, and applied after the automatic ones (as -var-file).
+    explicit: dict[str, Any] = {}
+    for _, values in getattr(options, "tfvars", ()):
+        explicit.update(values)
+    context = walker.context([this, *siblings], tfvars=tfvars, values=explicit)
+    stack = (path.parent.resolve(),) if path is not None else ()
+    walker.bind_outputs(context, [this, *siblings], stack)
+    walker.walk(this, context, "", stack)
     return result
 
 
-def _syntax_error(error: Exception, text: str, file: str) -> LoadError:
-    """A parse error as one line at its place: lark's messages ("Unexpected token Token('$END',
-    '') at line 3, column 1.") are reworded, and its end of input (after the newline the parser
-    appends) is the end of the file."""
-    lines = len(re.findall(r"\r\n|\r|\n", text)) + 1
-    line = getattr(error, "line", None)
-    column = getattr(error, "column", None)
-    line = min(line, lines) if isinstance(line, int) and line > 0 else 1
-    column = column if isinstance(column, int) and column > 0 else 1
-    token = getattr(error, "token", None)
-    character = getattr(error, "char", None)
-    long_number = re.search(r"[0-9]{4300,}", text) if isinstance(error, ValueError) else None
-    if long_number is not None and "digits" in str(error):
-        # Python converts at most 4,300 digits to an int; python-hcl2 raises while parsing.
-        before = text[: long_number.start()]
-        line = len(re.findall(r"\r\n|\r|\n", before)) + 1
-        column = long_number.start() - max(before.rfind("\n"), before.rfind("\r"))
-        message = "a number of more than 4,300 digits cannot be read"
-    elif token is not None and getattr(token, "type", None) == "$END":
-        message = "unexpected end of file (a block, string or bracket is not closed)"
-    elif token is not None:
-        shown = str(getattr(token, "value", token)).strip().splitlines()
-        message = f"unexpected {shown[0][:40]!r}" if shown else "unexpected white space"
-    elif isinstance(character, str):
-        message = f"unexpected character {character!r}"
-    else:
-        message = " ".join(str(error).split()) or type(error).__name__
-    return LoadError(file, line, column, f"invalid HCL: {message}")
+def _siblings(path: Path | None, display: str) -> list[_File]:
+    """The other .tf files of the directory (their variables, locals and resources count)."""
+    from exemptlint.loaders import MAX_FILE_BYTES
 
-
-def _instances(body: dict[str, Any], module: _Module) -> list[tuple[_Scope, str | None]]:
-    if "for_each" in body:
-        each = module.value(body["for_each"], _Scope())
-        too_many = isinstance(each, (dict, list)) and len(each) > MAX_INSTANCES
-        if isinstance(each, dict) and not too_many:
-            return [(_Scope(each=(k, v)), f'for_each key "{k}"') for k, v in each.items()]
-        if isinstance(each, list) and not too_many and all(isinstance(v, str) for v in each):
-            return [(_Scope(each=(v, v)), f'for_each key "{v}"') for v in dict.fromkeys(each)]
-        scope = _Scope()
-        if isinstance(each, Unresolved):
-            reason = each.reason
-        elif too_many:
-            reason = f"more than {MAX_INSTANCES} instances are not expanded"
-        else:
-            reason = "for_each is not a map or a set of strings"
-        scope.each_unknown = Unresolved(str(body["for_each"]), f"for_each is not known statically: {reason}")
-        return [(scope, "for_each (not known statically)")]
-    if "count" in body:
-        count = _count(body["count"], module)
-        if isinstance(count, int) and not isinstance(count, bool):
-            if count <= MAX_INSTANCES:
-                return [(_Scope(count_index=i), f"count.index = {i}") for i in range(count)]
-            scope = _Scope()
-            scope.count_unknown = f"count is {count}: more than {MAX_INSTANCES} instances are not expanded"
-            return [(scope, f"count = {count} (not expanded)")]
-        return [(_Scope(), "count (not known statically)")]
-    return [(_Scope(), None)]
-
-
-def _count(raw: Any, module: _Module) -> Any:
-    """A ``count``'s value. ``COND ? A : B`` (the usual way to make a resource conditional) is
-    decided here when COND is made of known values: references and literals, ``!``, ``==``,
-    ``!=``, ``&&`` and ``||``. Anything else stays unknown, and the resource is linted once."""
-    value = module.value(raw, _Scope())
-    if not isinstance(value, Unresolved) or not isinstance(raw, str):
-        return value
-    text = raw.strip()
-    if text.startswith("${") and text.endswith("}"):
-        text = text[2:-1]
-    parts = _split_outside_quotes(text, "?")
-    if len(parts) != 2:
-        return value
-    branches = _split_outside_quotes(parts[1], ":")
-    if len(branches) != 2:
-        return value
-    decided = _condition(parts[0], module)
-    if decided is None:
-        return value
-    return module.expression(branches[0] if decided else branches[1], _Scope())
-
-
-def _split_outside_quotes(text: str, separator: str) -> list[str]:
-    """``text`` split at ``separator`` where it is outside strings; one piece when there are
-    brackets or nested templates (not decided here)."""
-    pieces: list[str] = []
-    current: list[str] = []
-    quoted = False
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if quoted:
-            if ch == "\\":
-                current.append(text[i : i + 2])
-                i += 2
-                continue
-            quoted = ch != '"'
-        elif ch == '"':
-            quoted = True
-        elif ch in "([{":
-            return [text]
-        elif text.startswith(separator, i):
-            pieces.append("".join(current))
-            current = []
-            i += len(separator)
+    if path is None:
+        return []
+    found: list[_File] = []
+    try:
+        entries = sorted(os.scandir(path.parent), key=lambda e: e.name)
+    except OSError:
+        return found
+    for entry in entries:
+        if not entry.name.endswith(".tf") or entry.name == path.name:
             continue
-        current.append(ch)
-        i += 1
-    pieces.append("".join(current))
-    return pieces
-
-
-def _condition(text: str, module: _Module) -> bool | None:
-    """A condition of known values, or None when it is not decided."""
-    alternatives = [_all_of(part, module) for part in _split_outside_quotes(text, "||")]
-    if any(value is True for value in alternatives):
-        return True
-    return False if all(value is False for value in alternatives) else None
-
-
-def _all_of(text: str, module: _Module) -> bool | None:
-    terms = [_term(part, module) for part in _split_outside_quotes(text, "&&")]
-    if any(value is False for value in terms):
-        return False
-    return True if all(value is True for value in terms) else None
-
-
-def _term(text: str, module: _Module) -> bool | None:
-    text = text.strip()
-    for operator in ("==", "!="):
-        sides = _split_outside_quotes(text, operator)
-        if len(sides) == 2:
-            left, right = (module.expression(side.strip(), _Scope()) for side in sides)
-            if isinstance(left, Unresolved) or isinstance(right, Unresolved):
-                return None
-            equal = type(left) is type(right) and left == right
-            return equal if operator == "==" else not equal
-    negated = text.startswith("!")
-    value = module.expression(text[1:] if negated else text, _Scope())
-    if not isinstance(value, bool):
-        return None
-    return not value if negated else value
-
-
-def _block_position(lines: list[str], start: int) -> Position:
-    """Where the ``resource`` keyword of a block starting on line ``start`` is."""
-    header = lines[start - 1] if 0 < start <= len(lines) else ""
-    return Position(start, len(header) - len(header.lstrip()) + 1, len("resource"))
-
-
-def _load_exemption(
-    rtype: str,
-    name: str,
-    body: dict[str, Any],
-    module: _Module,
-    lines: list[str],
-    start: int,
-    end: int,
-    file: str,
-    result: LoadResult,
-) -> None:
-    scope_arg = EXEMPTION_TYPES[rtype]
-    positions = _argument_positions(lines, start, end, ["name", scope_arg, *ARGUMENTS])
-    block_position = _block_position(lines, start)
-    located = {ARGUMENTS.get(arg, arg): pos for arg, pos in positions.items()}
-    if scope_arg in positions:
-        located["scope"] = positions[scope_arg]
-    instances = _instances(body, module)
-    if not instances:
-        _not_deployed(f"{rtype}.{name}", body, lines, start, end, block_position, file, result)
-    for scope, context in instances:
-        properties: dict[str, Any] = {}
-        for argument, canonical in ARGUMENTS.items():
-            if argument not in body:
+        try:
+            if not entry.is_file() or entry.stat().st_size > MAX_FILE_BYTES:
                 continue
-            value = module.value(body[argument], scope)
-            if canonical == "metadata" and isinstance(value, str):
-                try:
-                    decoded = json.loads(value)
-                    value = decoded if isinstance(decoded, dict) else value
-                except ValueError:
-                    pass
-            if canonical in PLACEHOLDER_PROPERTIES:
-                value = mark_placeholders(value)
-            properties[canonical] = value
-        exemption_name = mark_placeholders(module.value(body.get("name"), scope))
-        exemption_scope = mark_placeholders(module.value(body.get(scope_arg), scope))
-        result.exemptions.append(
-            Exemption(
-                name=exemption_name,
-                scope=exemption_scope,
-                scope_level=scope_level(exemption_scope),
-                properties=properties,
-                source=Source(
-                    file,
-                    "terraform",
-                    FixedLocator(block_position, located),
-                    context=f"{rtype}.{name}" + (f"; {context}" if context else ""),
+            text = Path(entry.path).read_bytes().decode("utf-8-sig")
+        except (OSError, UnicodeDecodeError):
+            continue  # reported when the file is linted itself
+        parsed = parse_cached(text)
+        if isinstance(parsed, ParsedFile):  # a broken sibling is reported when it is linted itself
+            shown = os.path.join(os.path.dirname(display), entry.name).replace(os.sep, "/")
+            found.append(_File(Path(entry.path), shown, parsed))
+    return found
+
+
+def _root_tfvars(path: Path | None, display: str, result: LoadResult) -> list[dict[str, Any]]:
+    """terraform.tfvars(.json) then *.auto.tfvars(.json) of the directory, as Terraform applies
+    them; one that cannot be read is an error (its values would silently be the defaults)."""
+    if path is None:
+        return []
+    try:
+        names = sorted(entry.name for entry in os.scandir(path.parent) if is_tfvars(entry.name))
+    except OSError:
+        return []
+    auto = sorted(n for n in names if n.endswith((".auto.tfvars", ".auto.tfvars.json")))
+    ordered = [n for n in _AUTO_TFVARS if n in names] + auto
+    values: list[dict[str, Any]] = []
+    for name in ordered:
+        shown = os.path.join(os.path.dirname(display), name).replace(os.sep, "/")
+        try:
+            text = (path.parent / name).read_bytes().decode("utf-8-sig")
+            values.append(_tfvars_values(text, name))
+        except RecursionError:
+            raise
+        except (OSError, UnicodeDecodeError) as error:
+            result.errors.append(LoadError(shown, 1, 1, f"cannot read file: {error}"))
+        except (HclSyntaxError, ValueError) as error:
+            result.errors.append(_tfvars_error(shown, error))
+    return values
+
+
+def _block(file: _File, keyword: str, *labels: str) -> Block:
+    found = file.parsed.block(keyword, *labels)
+    if found is None:  # not expected: every block of the document is in the tree
+        return Block(keyword, labels, Position(1, 1, len(keyword)), 1, {})
+    return found
+
+
+def _written(raw: Any) -> str:
+    """An argument's value as written (python-hcl2 wraps expressions in ${...})."""
+    if isinstance(raw, str):
+        return raw[2:-1].strip() if raw.startswith("${") and raw.endswith("}") else raw
+    return json.dumps(raw)
+
+
+class _Walker:
+    """Walks the resources and module calls of .tf files, following local modules."""
+
+    def __init__(self, result: LoadResult) -> None:
+        self.result = result
+        self.reported: set[tuple[str, int, int, str]] = set()
+        # A module instance's context and files, by (caller context, caller file, module, key).
+        self.children: dict[tuple[int, str, str, str], tuple[Context, list[_File]]] = {}
+        self.resolving: set[tuple[str, str, int]] = set()
+
+    # --- reporting
+
+    def note(self, file: str, position: Position, message: str) -> None:
+        key = (file, position.line, position.column, message)
+        if key not in self.reported:
+            self.reported.add(key)
+            self.result.notes.append(LoadNote(file, position.line, position.column, message))
+
+    def not_deployed(self, file: _File, block: Block, body: dict[str, Any], what: str, prefix: str) -> None:
+        """A block whose ``count`` is 0 or whose ``for_each`` is empty deploys nothing: listed
+        as skipped, at the argument, with its text as written."""
+        argument = "for_each" if "for_each" in body else "count"
+        where = block.keys.get((argument,), block.start)
+        reason = "for_each is empty" if argument == "for_each" else "count is 0"
+        condition = f"{argument} = {_written(body.get(argument))}"
+        context = prefix.rstrip(".") or None
+        skipped = Skipped(file.display, where.line, where.column, what, condition, reason, context)
+        self.result.skipped.append(skipped)
+
+    def error(self, error: LoadError) -> None:
+        key = (error.file, error.line, error.column, error.message)
+        if key not in self.reported:
+            self.reported.add(key)
+            self.result.errors.append(error)
+
+    # --- contexts
+
+    def context(
+        self,
+        files: list[_File],
+        tfvars: list[dict[str, Any]] | None = None,
+        values: dict[str, Any] | None = None,
+        module: str | None = None,
+    ) -> Context:
+        """The evaluation context of a module instance: variable defaults, then tfvars (raw),
+        then ``values`` (evaluated: --parameters tfvars, or the caller's arguments)."""
+        variables: dict[str, Any] = {}
+        locals_: dict[str, Any] = {}
+        for file in files:
+            for name, body in _labelled(file.parsed.doc, "variable"):
+                if "default" in body:
+                    variables[name] = plain_literal(body["default"])
+            for block in _blocks(file.parsed.doc, "locals"):
+                if isinstance(block, dict):
+                    locals_.update((k, v) for k, v in block.items() if not k.startswith("__"))
+        for raw in tfvars or []:
+            for name, value in raw.items():
+                if not name.startswith("__"):
+                    variables[unquote_key(name)] = plain_literal(value)
+        variables.update(values or {})
+        if module is None:
+            missing = "has no default and no tfvars value"
+        else:
+            missing = f"is not set by module '{module}' and has no default"
+        context = Context(variables, locals_, missing)
+        for file in files:
+            for rtype, name, body in _resources(file.parsed.doc):
+                if rtype in ASSIGNMENT_TYPES or rtype in DEFINITION_TYPES or rtype in AZAPI_TYPES:
+                    context.resources[f"{rtype}.{name}"] = Resource(rtype, body)
+        return context
+
+    # --- resources
+
+    def walk(self, file: _File, context: Context, prefix: str, stack: tuple[Path, ...]) -> None:
+        for rtype, name, body in _resources(file.parsed.doc):
+            if rtype in EXEMPTION_TYPES:
+                self.azurerm_exemption(file, rtype, name, body, context, prefix)
+            elif rtype in ASSIGNMENT_TYPES:
+                self.azurerm_assignment(file, rtype, name, body, context, prefix)
+            elif rtype in AZAPI_TYPES:
+                self.azapi(file, name, body, context, prefix)
+        for name, body in _labelled(file.parsed.doc, "module"):
+            self.module(file, name, body, context, prefix, stack)
+
+    def azurerm_exemption(
+        self, file: _File, rtype: str, name: str, body: dict[str, Any], context: Context, prefix: str
+    ) -> None:
+        block = _block(file, "resource", rtype, name)
+        scope_arg = EXEMPTION_TYPES[rtype]
+        located: dict[str, Position] = {}
+        for argument in ("name", scope_arg, *ARGUMENTS):
+            found = block.keys.get((argument,))
+            if found is not None:
+                located[ARGUMENTS.get(argument, argument)] = found
+        if scope_arg in located:
+            located["scope"] = located[scope_arg]
+        expanded = instances(body, context)
+        if not expanded:
+            self.not_deployed(file, block, body, f"{rtype}.{name}", prefix)
+        for instance, label in expanded:
+            properties: dict[str, Any] = {}
+            for argument, canonical in ARGUMENTS.items():
+                if argument not in body:
+                    continue
+                value = context.value(body[argument], instance)
+                if canonical == "metadata":
+                    value = decoded(value)
+                if canonical in PLACEHOLDER_PROPERTIES:
+                    value = mark_placeholders(value)
+                properties[canonical] = value
+            scope = mark_placeholders(context.value(body.get(scope_arg), instance))
+            self.result.exemptions.append(
+                Exemption(
+                    name=mark_placeholders(context.value(body.get("name"), instance)),
+                    scope=scope,
+                    scope_level=exemption_level(rtype, scope),
+                    properties=properties,
+                    source=self.source(file, block, located, f"{prefix}{rtype}.{name}", label),
+                )
+            )
+
+    def source(
+        self, file: _File, block: Block, located: dict[str, Position], address: str, label: str | None
+    ) -> Source:
+        return Source(
+            file.display,
+            "terraform",
+            FixedLocator(block.start, located),
+            context=address + (f"; {label}" if label else ""),
+            directives=file.parsed.directives,
+        )
+
+    def azurerm_assignment(
+        self, file: _File, rtype: str, name: str, body: dict[str, Any], context: Context, prefix: str
+    ) -> None:
+        block = _block(file, "resource", rtype, name)
+        self.result.assignments.append(
+            PolicyAssignment(
+                id=mark_placeholders(context.resource_id(f"{rtype}.{name}")),
+                name=context.value(body.get("name"), NO_INSTANCE),
+                policy_definition_id=mark_placeholders(
+                    context.value(body.get("policy_definition_id"), NO_INSTANCE)
                 ),
+                source=Source(file.display, "terraform", FixedLocator(block.start), context=prefix or None),
             )
         )
 
+    def azapi(self, file: _File, name: str, body: dict[str, Any], context: Context, prefix: str) -> None:
+        written = context.value(body.get("type"), NO_INSTANCE)
+        if isinstance(written, Unresolved) and written.partial is not None:
+            written = written.partial  # "Microsoft.Authorization/policyExemptions@${var.api}"
+        rtype, api_version = azapi_type(written)
+        if api_version is not None and "{" in api_version:
+            api_version = None  # a variable: not known statically
+        if rtype.lower() == EXEMPTION_TYPE.lower():
+            self.azapi_exemption(file, name, body, context, prefix, api_version)
+        elif rtype.lower() == ASSIGNMENT_TYPE.lower():
+            self.azapi_assignment(file, name, body, context, prefix)
 
-def _not_deployed(
-    address: str,
-    body: dict[str, Any],
-    lines: list[str],
-    start: int,
-    end: int,
-    block_position: Position,
-    file: str,
-    result: LoadResult,
-) -> None:
-    """A resource whose ``count`` is 0 or whose ``for_each`` is empty deploys nothing: listed as
-    skipped, at the argument, with its text as written."""
-    argument = "for_each" if "for_each" in body else "count"
-    where = _argument_positions(lines, start, end, [argument]).get(argument, block_position)
-    written = lines[where.line - 1].split("=", 1)[-1].strip() if 0 < where.line <= len(lines) else ""
-    reason = "for_each is empty" if argument == "for_each" else "count is 0"
-    result.skipped.append(
-        Skipped(file, where.line, where.column, address, f"{argument} = {written}", reason)
-    )
+    def azapi_exemption(
+        self,
+        file: _File,
+        name: str,
+        body: dict[str, Any],
+        context: Context,
+        prefix: str,
+        api_version: str | None,
+    ) -> None:
+        block = _block(file, "resource", "azapi_resource", name)
+        keys = block.keys
+        located: dict[str, Position] = {}
+        if ("name",) in keys:
+            located["name"] = keys[("name",)]
+        if ("parent_id",) in keys:
+            located["scope"] = keys[("parent_id",)]
+        at_body = keys.get(("body",))
+        expanded = instances(body, context)
+        if not expanded:
+            self.not_deployed(file, block, body, f"azapi_resource.{name}", prefix)
+        for instance, label in expanded:
+            properties: dict[str, Any] = {}
+            value = decoded(context.value(body.get("body"), instance)) if "body" in body else None
+            unknown: Unresolved | None = value if isinstance(value, Unresolved) else None
+            if isinstance(value, dict):
+                key, props = get_ci(value, "properties")
+                at_props = keys.get(("body", key or "properties"), at_body)
+                if at_props is not None:
+                    located["properties"] = at_props
+                if isinstance(props, dict):
+                    properties, spelled = canonical_properties(props)
+                    for canonical, spelling in spelled.items():
+                        found = keys.get(("body", key or "properties", spelling), at_props)
+                        if found is not None:
+                            located[canonical] = found
+                    if "metadata" in properties:
+                        properties["metadata"] = decoded(properties["metadata"])
+                elif isinstance(props, Unresolved):
+                    unknown = props
+            if unknown is not None:
+                properties = {n: Unresolved(unknown.expression, unknown.reason) for n in _UNKNOWN_PROPERTIES}
+                where = located.get("properties", at_body)
+                if where is not None:
+                    located.update((n, where) for n in _UNKNOWN_PROPERTIES)
+            scope = mark_placeholders(context.value(body.get("parent_id"), instance))
+            self.result.exemptions.append(
+                Exemption(
+                    name=mark_placeholders(context.value(body.get("name"), instance)),
+                    scope=scope,
+                    scope_level=scope_level(scope),
+                    properties=properties,
+                    source=self.source(file, block, dict(located), f"{prefix}azapi_resource.{name}", label),
+                    api_version=api_version,
+                )
+            )
 
-
-def _load_assignment(
-    rtype: str,
-    name: str,
-    body: dict[str, Any],
-    module: _Module,
-    lines: list[str],
-    start: int,
-    end: int,
-    file: str,
-    result: LoadResult,
-) -> None:
-    block_position = _block_position(lines, start)
-    result.assignments.append(
-        PolicyAssignment(
-            id=mark_placeholders(module.assignment_id(f"{rtype}.{name}")),
-            name=module.value(body.get("name"), _Scope()),
-            policy_definition_id=mark_placeholders(module.value(body.get("policy_definition_id"), _Scope())),
-            source=Source(file, "terraform", FixedLocator(block_position)),
+    def azapi_assignment(
+        self, file: _File, name: str, body: dict[str, Any], context: Context, prefix: str
+    ) -> None:
+        block = _block(file, "resource", "azapi_resource", name)
+        definition: Any = None
+        value = decoded(context.value(body.get("body"), NO_INSTANCE)) if "body" in body else None
+        if isinstance(value, dict):
+            _, props = get_ci(value, "properties")
+            if isinstance(props, dict):
+                definition = get_ci(props, "policyDefinitionId")[1]
+            elif isinstance(props, Unresolved):
+                definition = props
+        elif isinstance(value, Unresolved):
+            definition = value
+        self.result.assignments.append(
+            PolicyAssignment(
+                id=mark_placeholders(context.resource_id(f"azapi_resource.{name}")),
+                name=context.value(body.get("name"), NO_INSTANCE),
+                policy_definition_id=mark_placeholders(definition),
+                source=Source(file.display, "terraform", FixedLocator(block.start), context=prefix or None),
+            )
         )
-    )
 
+    # --- modules
 
-# ----------------------------------------------------------------------------- plan JSON
+    def module(
+        self,
+        file: _File,
+        name: str,
+        body: dict[str, Any],
+        context: Context,
+        prefix: str,
+        stack: tuple[Path, ...],
+    ) -> None:
+        block = _block(file, "module", name)
+        target = self.target(file, name, body, context, stack)
+        if isinstance(target, str):
+            self.note(file.display, block.keys.get(("source",), block.start), target)
+            return
+        directory, source = target
+        if not directory.relevant:
+            return  # no file of it can deploy an exemption or an assignment
+        for module_file in directory.files:
+            parsed = module_file.parse()
+            if isinstance(parsed, HclSyntaxError):
+                message = parsed.message if module_file.text is None else f"invalid HCL: {parsed.message}"
+                self.error(LoadError(module_file.display, parsed.line, parsed.column, message))
+        walked = False
+        expanded = instances(body, context)
+        if not expanded:
+            self.not_deployed(file, block, body, f"module {name} '{source}'", prefix)
+        for instance, _ in expanded:
+            child, files = self.child(file, name, body, context, instance, directory, source, stack)
+            inner = f"{prefix}module.{name}{instance.key}."
+            for walked_file in files:
+                self.walk(walked_file, child, inner, (*stack, directory.path))
+            walked = True
+        if walked:
+            # Linted through this caller, with its values: not on their own as well.
+            self.result.followed.update(f.display for f in directory.files)
 
+    def target(
+        self, file: _File, name: str, body: dict[str, Any], context: Context, stack: tuple[Path, ...]
+    ) -> tuple[ModuleDirectory, str] | str:
+        """The module's directory and source as written; else why it is not followed."""
+        source = context.value(body.get("source"), NO_INSTANCE)
+        if not isinstance(source, str):
+            return f"module '{name}' is not followed: its source is not a literal string"
+        if not is_local(source):
+            return (
+                f"module '{name}' (source '{source}') comes from {remote_origin(source)} and is not "
+                "followed: the exemptions it deploys are not linted"
+            )
+        label = f"module '{name}' (source '{source}') is not followed"
+        if file.path is None:
+            return f"{label}: the location of this file is not known"
+        try:
+            directory = (file.path.parent / source.replace("\\", "/")).resolve()
+        except (OSError, RuntimeError) as error:  # RuntimeError: a symlink loop (Python < 3.13)
+            return f"{label}: {error}"
+        if directory in stack:
+            return f"{label}: it includes itself (a module cycle)"
+        if len(stack) > MAX_MODULE_DEPTH:
+            return f"{label}: modules are nested more than {MAX_MODULE_DEPTH} deep"
+        read = read_directory(directory, file.display, source)
+        if isinstance(read, str):
+            return f"{label}: {read}"
+        return read, source
 
-def load_terraform_plan(doc: dict[str, Any], file: str, positions: JsonPositions) -> LoadResult:
-    result = LoadResult()
-    planned = doc.get("planned_values")
-    root = planned.get("root_module") if isinstance(planned, dict) else None
-    if not isinstance(root, dict):
-        return result
-    # Values known only after apply are absent from planned_values; resource_changes says which.
-    unknown: dict[str, dict[str, Any]] = {}
-    changes = doc.get("resource_changes")
-    for change in changes if isinstance(changes, list) else []:
-        if isinstance(change, dict) and isinstance(change.get("change"), dict):
-            after_unknown = change["change"].get("after_unknown")
-            if isinstance(after_unknown, dict) and isinstance(change.get("address"), str):
-                unknown[change["address"]] = after_unknown
-    stack: list[tuple[dict[str, Any], tuple[str | int, ...]]] = [(root, ("planned_values", "root_module"))]
-    while stack:
-        module, path = stack.pop(0)
-        resources = module.get("resources")
-        for i, resource in enumerate(resources if isinstance(resources, list) else []):
-            if not isinstance(resource, dict) or resource.get("mode", "managed") != "managed":
-                continue
-            rtype = resource.get("type")
-            values = resource.get("values")
-            if not isinstance(values, dict) or not isinstance(rtype, str):
-                continue
-            values_path = (*path, "resources", i, "values")
-            address = resource.get("address")
-            context = address if isinstance(address, str) else None
-            pending = unknown.get(context or "", {})
-            values = dict(values)
-            for argument, is_unknown in pending.items():
-                if is_unknown is True:
-                    values[argument] = Unresolved(
-                        f"{context}.{argument}", "the value is known only after apply"
-                    )
-            if rtype in EXEMPTION_TYPES:
-                scope_arg = EXEMPTION_TYPES[rtype]
-                properties: dict[str, Any] = {}
-                spelled: dict[str, str] = {}
-                for argument, canonical in ARGUMENTS.items():
-                    if argument not in values:
-                        continue
-                    value = values[argument]
-                    if canonical == "metadata" and isinstance(value, str):
-                        try:
-                            decoded = json.loads(value)
-                            value = decoded if isinstance(decoded, dict) else value
-                        except ValueError:
-                            pass
-                    if value is None:
-                        continue  # the provider writes null for an argument that is not set
-                    if canonical in PLACEHOLDER_PROPERTIES:
-                        value = mark_placeholders(value)
-                    properties[canonical] = value
-                    spelled[canonical] = argument
-                spelled["name"] = "name"
-                spelled["scope"] = scope_arg
-                scope = mark_placeholders(values.get(scope_arg))
-                result.exemptions.append(
-                    Exemption(
-                        name=mark_placeholders(values.get("name")),
-                        scope=scope,
-                        scope_level=scope_level(scope),
-                        properties=properties,
-                        source=Source(
-                            file,
-                            "terraform-plan",
-                            JsonLocator(positions, values_path, values_path, spelled),
-                            context=context,
-                        ),
-                    )
-                )
-            elif rtype in ASSIGNMENT_TYPES:
-                scope = values.get(ASSIGNMENT_TYPES[rtype])
-                assignment_id = values.get("id")
-                if not isinstance(assignment_id, str):
-                    assignment_id = join_id(scope, ASSIGNMENT_SUFFIX, values.get("name"))
-                result.assignments.append(
-                    PolicyAssignment(
-                        id=mark_placeholders(assignment_id),
-                        name=values.get("name"),
-                        policy_definition_id=mark_placeholders(values.get("policy_definition_id")),
-                        source=Source(
-                            file, "terraform-plan", JsonLocator(positions, values_path, values_path, {})
-                        ),
-                    )
-                )
-        children = module.get("child_modules")
-        for j, child in enumerate(children if isinstance(children, list) else []):
-            if isinstance(child, dict):
-                stack.append((child, (*path, "child_modules", j)))
-    return result
+    def child(
+        self,
+        file: _File,
+        name: str,
+        body: dict[str, Any],
+        context: Context,
+        instance: Instance,
+        directory: ModuleDirectory,
+        source: str,
+        stack: tuple[Path, ...],
+    ) -> tuple[Context, list[_File]]:
+        """The context of one instance of a module: its defaults, and the caller's arguments
+        evaluated in the caller's context."""
+        key = (id(context), file.display, name, instance.key)
+        cached = self.children.get(key)
+        if cached is not None:
+            return cached
+        files: list[_File] = []
+        for module_file in directory.files:
+            parsed = module_file.parse()
+            if isinstance(parsed, ParsedFile):
+                files.append(_File(module_file.path, module_file.display, parsed))
+        values = {
+            unquote_key(argument): context.value(raw, instance)
+            for argument, raw in body.items()
+            if not argument.startswith("__") and argument not in _MODULE_META
+        }
+        child = self.context(files, values=values, module=name)
+        self.bind_outputs(child, files, (*stack, directory.path))
+        self.children[key] = (child, files)
+        return child, files
+
+    def bind_outputs(self, context: Context, files: list[_File], stack: tuple[Path, ...]) -> None:
+        """Let ``module.NAME.OUTPUT`` in these files resolve through the local module NAME."""
+        calls: dict[str, tuple[_File, dict[str, Any]]] = {}
+        for file in files:
+            for name, body in _labelled(file.parsed.doc, "module"):
+                calls.setdefault(name, (file, body))
+        if not calls:
+            return
+
+        def outputs(name: str, steps: list[str], _: Instance) -> Any:
+            return self.output(calls, name, steps, context, stack)
+
+        context.module_outputs = outputs
+
+    def output(
+        self,
+        calls: dict[str, tuple[_File, dict[str, Any]]],
+        name: str,
+        steps: list[str],
+        context: Context,
+        stack: tuple[Path, ...],
+    ) -> Any:
+        shown = f"module.{name}"
+        if name not in calls:
+            return Unresolved(shown, f"module '{name}' is not declared in this configuration")
+        file, body = calls[name]
+        target = self.target(file, name, body, context, stack)
+        if isinstance(target, str):
+            return Unresolved(shown, f"the outputs of module '{name}' are not known: it is not followed")
+        directory, source = target
+        chosen = NO_INSTANCE
+        if "count" in body or "for_each" in body:
+            if not steps:
+                return Unresolved(shown, "the instances of a module as one value are not evaluated")
+            wanted, steps = steps[0], steps[1:]
+            keys = (f"[{wanted}]", f"[{json.dumps(wanted, ensure_ascii=False)}]")
+            found = [i for i, _ in instances(body, context) if i.key in keys]
+            if not found:
+                return Unresolved(shown, f"instance '{wanted}' of module '{name}' is not known statically")
+            chosen = found[0]
+        if not steps:
+            return Unresolved(shown, "the outputs of a module as one value are not evaluated")
+        child, files = self.child(file, name, body, context, chosen, directory, source, stack)
+        for module_file in files:
+            for output, output_body in _labelled(module_file.parsed.doc, "output"):
+                if output != steps[0]:
+                    continue
+                guard = (str(directory.path), output, id(child))
+                if guard in self.resolving:
+                    return Unresolved(shown, f"output '{output}' refers to itself")
+                self.resolving.add(guard)
+                try:
+                    value = child.value(output_body.get("value"), NO_INSTANCE)
+                finally:
+                    self.resolving.discard(guard)
+                return child.index(value, steps[1:], f"{shown}.{'.'.join(steps)}")
+        return Unresolved(f"{shown}.{steps[0]}", f"module '{name}' has no output '{steps[0]}'")

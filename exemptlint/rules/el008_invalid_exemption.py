@@ -11,6 +11,7 @@ from exemptlint.catalog import load_exemption_schema
 from exemptlint.model import CANONICAL_PROPERTY, Exemption, Level, ScopeLevel, contains_unresolved
 from exemptlint.rules.api import Rule, RuleContext, Violation
 from exemptlint.schema_precheck import certainly_valid
+from exemptlint.scope import scope_level
 
 _SINGULAR_REFERENCE = "policyDefinitionReferenceId"
 
@@ -42,8 +43,18 @@ def check(exemption: Exemption, context: RuleContext, options: Any) -> Iterator[
         for error in errors:
             yield from _violations(error, exemption, unknown_values)
     scope = exemption.scope
-    if isinstance(scope, str) and exemption.scope_level == ScopeLevel.UNKNOWN:
-        yield Violation(f"scope '{scope}' is not a valid Azure resource id", property="scope")
+    if isinstance(scope, str):
+        written = scope_level(scope)
+        if written == ScopeLevel.UNKNOWN:
+            yield Violation(f"scope '{scope}' is not a valid Azure resource id", property="scope")
+        elif exemption.scope_level not in (written, ScopeLevel.UNKNOWN):
+            # The loader fixed the level from the resource type (a Terraform resource group
+            # exemption), and the id names another level: the provider rejects it.
+            yield Violation(
+                f"scope '{scope}' is a {written.value} id, but this exemption's resource type "
+                f"deploys at {exemption.scope_level.value} scope",
+                property="scope",
+            )
 
 
 def _violations(error: Any, exemption: Exemption, unknown_values: set[str]) -> Iterator[Violation]:
