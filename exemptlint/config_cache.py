@@ -28,7 +28,8 @@ from exemptlint.config import Config
 from exemptlint.model import Level
 from exemptlint.rules.api import Rule
 
-CACHE_FORMAT = 1
+# 2: select/ignore entries are checked against the rules; configs cached before are validated again.
+CACHE_FORMAT = 2
 
 
 def cache_directory() -> Path | None:

@@ -237,17 +237,18 @@ def new_context(assignments: Sequence[PolicyAssignment], settings: LintSettings)
 
 
 def _apply_suppressions(findings: list[Finding], exemption: Exemption) -> None:
+    # Suppressions name whole ids (upper-cased when read), compared exactly: an id that names no
+    # rule (EL4, or the prefix EL00) matches no finding, so it suppresses nothing (EL011 says so).
     ignores = {ignore.rule_id: ignore.reason for ignore in metadata_ignores(exemption)}
     for finding in findings:
-        if finding.rule_id in ignores:
-            reason = ignores[finding.rule_id] or "no reason given"
+        rule_id = finding.rule_id.upper()
+        if rule_id in ignores:
+            reason = ignores[rule_id] or "no reason given"
             finding.suppression = Suppression("inSource", reason)
             continue
         for directive in exemption.source.directives:
             # A directive without rule ids suppresses every rule on its line.
-            if directive.target_line == finding.line and (
-                not directive.rules or finding.rule_id in directive.rules
-            ):
+            if directive.target_line == finding.line and (not directive.rules or rule_id in directive.rules):
                 finding.suppression = Suppression("inSource", directive.reason or "no reason given")
                 break
 
@@ -259,41 +260,46 @@ def _suppression_problems(
     settings: LintSettings,
     seen_directives: set[tuple[str, int]],
 ) -> Iterator[Finding]:
-    """EL011: suppressions without a reason, or naming no known rule."""
+    """EL011: suppressions naming no known rule (each such id), or without a reason."""
+    rules = list(known.values())
+    upper = {rule_id.upper() for rule_id in known}
     for ignore in metadata_ignores(exemption):
-        problem = _suppression_problem(ignore.rule_id, ignore.reason, known)
-        if problem:
-            yield _finding(
-                rule,
-                Violation(f"metadata.exemptlint.ignore {problem}", property="metadata"),
-                exemption,
-                settings,
-            )
+        if ignore.rule_id not in upper:
+            problem = _names_no_rule(ignore.rule_id, rules)
+        elif not ignore.reason:
+            problem = _without_reason(ignore.rule_id)
+        else:
+            continue
+        violation = Violation(f"metadata.exemptlint.ignore {problem}", property="metadata")
+        yield _finding(rule, violation, exemption, settings)
     for directive in exemption.source.directives:
         key = (exemption.source.file, directive.line)
         if key in seen_directives:
             continue
         seen_directives.add(key)
-        for rule_id in directive.rules or ("",):
-            problem = _suppression_problem(rule_id, directive.reason, known)
-            if problem:
-                position = Position(directive.line, directive.column, len("// exemptlint-disable-next-line"))
-                yield _finding_at(
-                    rule, f"exemptlint-disable-next-line {problem}", exemption, position, settings
-                )
-                break
+        position = Position(directive.line, directive.column, len("// exemptlint-disable-next-line"))
+        problems = [_names_no_rule(rule_id, rules) for rule_id in directive.rules if rule_id not in upper]
+        named = [rule_id for rule_id in directive.rules if rule_id in upper]
+        if not directive.reason and (named or not directive.rules):
+            # Without rule ids, the comment suppresses every rule on the next line.
+            problems.append(_without_reason(", ".join(named) or "every rule"))
+        for problem in problems:
+            yield _finding_at(rule, f"exemptlint-disable-next-line {problem}", exemption, position, settings)
 
 
-def _suppression_problem(rule_id: str, reason: str, known: Mapping[str, Rule]) -> str:
-    if rule_id and rule_id not in known:
-        return f"names {rule_id}, which is not a rule"
-    if not reason:
-        target = rule_id or "every rule"
-        return f"suppresses {target} without a reason: say why (-- reason, or the value in metadata)"
-    return ""
+def _names_no_rule(rule_id: str, rules: Sequence[Rule]) -> str:
+    from exemptlint.rule_ids import unknown_id_message
+
+    return f"suppresses nothing: {unknown_id_message(rule_id, rules)}"
 
 
-def _finding(rule: Rule, violation: Violation, exemption: Exemption, settings: LintSettings) -> Finding:
+def _without_reason(target: str) -> str:
+    return f"suppresses {target} without a reason: say why (-- reason, or the value in metadata)"
+
+
+def _finding(
+    rule: Rule, violation: Violation, exemption: Exemption, settings: LintSettings, full: str | None = None
+) -> Finding:
     return _finding_at(
         rule,
         violation.message,

@@ -212,7 +212,10 @@ def test_config_assignments_map_resolves_el010(workdir: Path, capsys: pytest.Cap
             "rules:\n  EL004:\n    max-day: 3\n",
             ".exemptlint.yaml:3:1: error: rules.EL004.max-day: unknown option",
         ),
-        ("rules:\n  EL099: {}\n", ".exemptlint.yaml:2:1: error: rules.EL099: no such rule"),
+        (
+            "rules:\n  EL099: {}\n",
+            ".exemptlint.yaml:2:1: error: rules.EL099: EL099 is not a rule; did you mean EL009?",
+        ),
         (
             "rules:\n  EL004:\n    max-days: many\n",
             ".exemptlint.yaml:3:1: error: rules.EL004.max-days: Input should be",
