@@ -164,11 +164,15 @@ def lint(
         if report_unresolved:
             rule = by_id[unresolved_rule_id]
             for prop, (value, rule_ids) in needed.items():
-                message = (
-                    f"{prop} is not known statically: {value.expression} ({value.reason}); "
-                    f"not checked by {', '.join(rule_ids)}"
+                tail = f" ({value.reason}); not checked by {', '.join(rule_ids)}"
+                shown = shorten(value.expression, VALUE_LIMIT)
+                message = f"{prop} is not known statically: {shown}{tail}"
+                full = (
+                    f"{prop} is not known statically: {value.expression}{tail}"
+                    if shown != value.expression
+                    else None
                 )
-                own.append(_finding(rule, Violation(message, property=prop), exemption, local))
+                own.append(_finding(rule, Violation(message, property=prop), exemption, local, full))
         _apply_suppressions(own, exemption)
         findings.extend(own)
         if suppression_rule is not None:
@@ -178,17 +182,20 @@ def lint(
     if report_unresolved:
         rule = by_id[unresolved_rule_id]
         for note in notes:
+            message = one_line(note.message)
+            shown = shorten(message, MESSAGE_LIMIT)
             findings.append(
                 Finding(
                     rule_id=rule.id,
                     rule_name=rule.name,
                     level=settings.levels.get(rule.id) or rule.level,
-                    message=one_line(note.message),
+                    message=shown,
                     file=note.file,
                     line=note.line,
                     column=note.column,
                     end_column=note.column + 1,
                     fingerprint=_digest(rule.id, note.file, _NUMBERS.sub("#", note.message)),
+                    full_message=message if shown != message else None,
                 )
             )
     findings.sort(key=Finding.sort_key)
@@ -308,6 +315,7 @@ def _finding(
         settings,
         violation.level,
         violation.property,
+        full,
     )
 
 
@@ -319,7 +327,9 @@ def _finding_at(
     settings: LintSettings,
     violation_level: Level | None = None,
     prop: str | None = None,
+    full: str | None = None,
 ) -> Finding:
+    """The finding; ``full`` is the message before a value echoed in it was shortened."""
     configured = settings.levels.get(rule.id)
     level = violation_level or rule.level
     if configured is not None:
@@ -332,7 +342,15 @@ def _finding_at(
         )
     if exemption.source.context:
         message = f"{message} [{exemption.source.context}]"
+        full = f"{full} [{exemption.source.context}]" if full is not None else None
     message = one_line(message)
+    # Any rule's message (plugins' too) stays readable: a value it quotes may be 40 KB long.
+    shown = shorten(message, MESSAGE_LIMIT)
+    if shown != message:
+        full = one_line(full) if full is not None else message
+        message = shown
+    elif full is not None:
+        full = one_line(full)
     return Finding(
         rule_id=rule.id,
         rule_name=rule.name,
@@ -344,7 +362,9 @@ def _finding_at(
         exemption_name=exemption.label,
         property=prop,
         end_column=position.end_column,
-        fingerprint=fingerprint(rule.id, exemption, prop, message),
+        # From the whole message: shortening (or a change of its limits) keeps baselines valid.
+        fingerprint=fingerprint(rule.id, exemption, prop, full if full is not None else message),
+        full_message=full,
     )
 
 
@@ -355,6 +375,22 @@ _LINE_BREAKING = {
     for code in (*range(0x20), 0x7F, 0x85, 0x2028, 0x2029)
     if code != 0x09  # a tab stays on its line
 }
+
+
+# An echoed value (an unresolved expression) is shown with at most this many characters, a whole
+# message with at most MESSAGE_LIMIT; JSON and SARIF keep the whole text ("fullMessage"). The real
+# corpus's longest message is 755 characters: nothing there is shortened.
+VALUE_LIMIT = 200
+MESSAGE_LIMIT = 1000
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text``, or its beginning and end around a note of how much was left out."""
+    if len(text) <= limit:
+        return text
+    tail = limit // 4
+    head = limit - tail
+    return f"{text[:head]} …({len(text) - head - tail:,} characters)… {text[-tail:]}"
 
 
 def one_line(message: str) -> str:

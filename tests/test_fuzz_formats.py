@@ -84,7 +84,7 @@ def run_cli(directory: Path, name: str) -> tuple[int, str]:
     os.chdir(directory)
     try:
         with redirect_stdout(out), redirect_stderr(err):
-            code = main(["check", name, "--today", TODAY.isoformat(), "--no-color"])
+            code = main(["check", name, "--today", TODAY.isoformat(), "--format", "concise"])
     finally:
         os.chdir(previous)
     return code, out.getvalue() + err.getvalue()
