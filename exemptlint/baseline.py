@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from exemptlint.model import Finding, Suppression
+from exemptlint.rule_ids import is_rule_id, unknown_id_message
+from exemptlint.rules.api import Rule
 
 BASELINE_VERSION = 1
 
@@ -39,6 +41,12 @@ class BaselineEntry:
 class BaselineError(Exception):
     """A baseline file that cannot be used; ``str()`` is the one-line message."""
 
+    def __init__(self, name: str, line: int, column: int, message: str) -> None:
+        super().__init__(f"{name}:{line}:{column}: error: {message}")
+        self.line = line
+        self.column = column
+        self.message = message
+
 
 def render_baseline(findings: Sequence[Finding], version: str) -> str:
     """The baseline of every finding that is not already suppressed in the source."""
@@ -56,19 +64,35 @@ def render_baseline(findings: Sequence[Finding], version: str) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
-def parse_baseline(text: str, name: str) -> list[BaselineEntry]:
+def parse_baseline(text: str, name: str, rules: Sequence[Rule] | None = None) -> list[BaselineEntry]:
+    """The entries of a baseline. With ``rules``, every entry must name one of them: an entry of
+    a rule that is not loaded (a misspelt id, a custom rule whose pack is missing) is an error
+    rather than an entry that quietly matches nothing."""
     try:
         document = json.loads(text)
     except json.JSONDecodeError as error:
-        raise BaselineError(
-            f"{name}:{error.lineno}:{error.colno}: error: invalid baseline JSON: {error.msg}"
-        ) from None
+        raise BaselineError(name, error.lineno, error.colno, f"invalid baseline JSON: {error.msg}") from None
     if not isinstance(document, dict) or document.get("version") != BASELINE_VERSION:
-        raise BaselineError(f"{name}:1:1: error: not an exemptlint baseline (version {BASELINE_VERSION})")
+        raise BaselineError(name, 1, 1, f"not an exemptlint baseline (version {BASELINE_VERSION})")
     entries: list[BaselineEntry] = []
-    for item in document.get("findings", []):
+    items = document.get("findings", [])
+    if not isinstance(items, list):
+        raise BaselineError(name, 1, 1, "baseline 'findings' is not a list")
+    for index, item in enumerate(items):
         if not isinstance(item, dict) or not isinstance(item.get("fingerprint"), str):
-            raise BaselineError(f"{name}:1:1: error: baseline entry without a fingerprint: {item!r:.80}")
+            raise BaselineError(name, 1, 1, f"baseline entry without a fingerprint: {item!r:.80}")
+        rule_id = item.get("ruleId")
+        if rules is not None and (not isinstance(rule_id, str) or not is_rule_id(rule_id, rules)):
+            from exemptlint.loaders.jsontext import JsonPositions
+
+            where = JsonPositions(text).key(("findings", index, "ruleId"))
+            line, column = (where.line, where.column) if where is not None else (1, 1)
+            problem = (
+                unknown_id_message(rule_id, rules)
+                if isinstance(rule_id, str)
+                else "the entry names no rule (ruleId)"
+            )
+            raise BaselineError(name, line, column, f"baseline entry {index + 1}: {problem}")
         entries.append(
             BaselineEntry(
                 item["fingerprint"],

@@ -9,7 +9,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -196,7 +196,9 @@ def run_rules(args: argparse.Namespace) -> int:
     if args.rule_id:
         wanted = [r for r in all_rules if r.id.upper() == args.rule_id.strip().upper()]
         if not wanted:
-            print(f"exemptlint: error: no such rule: {args.rule_id}", file=sys.stderr)
+            from exemptlint.rule_ids import unknown_id_message
+
+            print(f"exemptlint: error: {unknown_id_message(args.rule_id, all_rules)}", file=sys.stderr)
             return EXIT_ERROR
         rule = wanted[0]
         if args.format == "json":
@@ -296,8 +298,14 @@ def run_check(args: argparse.Namespace) -> int:
     if resolved is None:
         return EXIT_ERROR
     config, all_rules = resolved
+    problem = _check_rule_patterns(args, all_rules)
+    if problem is not None:
+        print(f"exemptlint: error: {problem}", file=sys.stderr)
+        return EXIT_ERROR
     try:
         targets = _output_targets(args)
+        # Before any linting: a report that cannot be written is found now, not after the run.
+        _prepare_output_files(targets, args)
     except ValueError as error:
         print(f"exemptlint: error: {error}", file=sys.stderr)
         return EXIT_ERROR
@@ -314,13 +322,13 @@ def run_check(args: argparse.Namespace) -> int:
         epac_date_order=config.epac_date_order,
     )
     with _fewer_collections():
-        linted = _lint_inputs(args, config.exclude, settings, all_rules, {name for name, _ in targets})
+        linted = _lint_inputs(args, config.exclude, settings, all_rules, {t.format for t in targets})
     findings, errors = linted.findings, linted.errors
     stale: list[dict[str, object]] = []
     if args.baseline:
-        problem = _apply_baseline(args.baseline, findings, stale)
-        if problem is not None:
-            errors.append(problem)
+        unusable = _apply_baseline(args.baseline, findings, stale, all_rules)
+        if unusable is not None:
+            errors.append(unusable)
     report = Report(
         version=__version__,
         today=today.isoformat(),
@@ -337,12 +345,17 @@ def run_check(args: argparse.Namespace) -> int:
         levels=config.levels,
         skipped=linted.skipped,
     )
-    _write_outputs(report, targets, args)
+    written = _write_outputs(report, targets, args)
     if args.write_baseline:
         from exemptlint.baseline import render_baseline
 
-        write_atomically(Path(args.write_baseline), render_baseline(findings, __version__))
-        return EXIT_ERROR if errors else EXIT_OK
+        written = (
+            _write_file("--write-baseline", Path(args.write_baseline), render_baseline(findings, __version__))
+            and written
+        )
+        return EXIT_ERROR if errors or not written else EXIT_OK
+    if not written:
+        return EXIT_ERROR
 
     fail_on = Level(args.fail_on) if args.fail_on else (config.fail_on or Level.ERROR)
     if errors:
@@ -352,24 +365,100 @@ def run_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _output_targets(args: argparse.Namespace) -> list[tuple[str, str | None]]:
-    """(format, file) pairs to write; file None is standard output."""
-    targets: list[tuple[str, str | None]] = []
+def _check_rule_patterns(args: argparse.Namespace, rules: Sequence[Rule]) -> str | None:
+    """What is wrong with ``--select``/``--ignore``, or None. An entry that matches no rule (after
+    the custom rules are loaded) would quietly run fewer rules than the user asked for, and an
+    empty ``--select`` none at all: both are usage errors."""
+    from exemptlint.rule_ids import matches_prefix, unknown_prefix_message
+
+    for option, patterns in (("--select", args.select), ("--ignore", args.ignore)):
+        if patterns is None:
+            continue
+        if option == "--select" and not patterns:
+            return "--select: no rule id given (an empty selection would run no rule)"
+        for pattern in patterns:
+            if not matches_prefix(pattern, rules):
+                return f"{option}: {unknown_prefix_message(pattern, rules)}"
+    return None
+
+
+@dataclass(frozen=True)
+class _Target:
+    """A report to write: its format, its file (None: standard output) and the option that asked
+    for it (for messages)."""
+
+    format: str
+    path: str | None
+    option: str = ""
+
+
+def _output_targets(args: argparse.Namespace) -> list[_Target]:
+    """The reports to write, standard output first."""
+    targets: list[_Target] = []
     to_stdout = True
     for value in args.output:
         name, sep, path = value.partition("=")
         if sep and name in FORMATS:
             if not path:
                 raise ValueError(f"--output {value}: no file after '='")
-            targets.append((name, path))
+            targets.append(_Target(name, path, "--output"))
+        elif sep and name.isalpha():
+            # --output xml=r.xml would otherwise write the --format report to a file named "xml=r.xml".
+            raise ValueError(f"--output {value}: no format '{name}' (formats: {', '.join(FORMATS)})")
         else:
-            targets.append((args.format, value))
+            targets.append(_Target(args.format, value, "--output"))
             to_stdout = False
     if args.sarif_file:
-        targets.append(("sarif", args.sarif_file))
+        targets.append(_Target("sarif", args.sarif_file, "--sarif-file"))
     if to_stdout:
-        targets.insert(0, (args.format, None))
+        targets.insert(0, _Target(args.format, None))
     return targets
+
+
+def _prepare_output_files(targets: list[_Target], args: argparse.Namespace) -> None:
+    """Make sure every report file can be written, before linting: its folder is created when
+    missing; a folder given as the file, a folder that cannot be created or written to, a file
+    named twice or a file that is also an input raises ValueError with a one-line message."""
+    files = [(t.option, Path(t.path)) for t in targets if t.path is not None]
+    if args.write_baseline:
+        files.append(("--write-baseline", Path(args.write_baseline)))
+    inputs = [Path(p) for p in args.paths]
+    seen: dict[str, str] = {}
+    for option, path in files:
+        where = f"{option} {path}"
+        if str(path) in ("", "."):
+            raise ValueError(f"{where}: not a file name")
+        key = os.path.normcase(os.path.abspath(path))
+        if key in seen:
+            raise ValueError(f"{where}: also written by {seen[key]}; give each report its own file")
+        seen[key] = where
+        if path.is_dir():
+            raise ValueError(f"{where}: is a folder; name a file in it")
+        if path.exists() and not path.is_file():
+            continue  # a device or FIFO (/dev/null): written in place
+        if path.exists() and any(_same_file(path, given) for given in inputs):
+            raise ValueError(f"{where}: is one of the files to lint; exemptlint never writes to its inputs")
+        folder = path.parent if str(path.parent) else Path(".")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            raise ValueError(f"{where}: {folder} is not a folder") from None
+        except OSError as error:
+            problem = error.strerror or str(error)
+            raise ValueError(f"{where}: cannot create the folder {folder}: {problem}") from None
+        try:
+            handle, probe = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
+        except OSError as error:
+            raise ValueError(f"{where}: cannot write in {folder}: {error.strerror or error}") from None
+        os.close(handle)
+        os.unlink(probe)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.samefile(b)
+    except OSError:
+        return False
 
 
 @contextmanager
@@ -537,44 +626,107 @@ def _lint_in_workers(
     )
 
 
-def _apply_baseline(name: str, findings: list[Finding], stale: list[dict[str, object]]) -> LoadError | None:
+def _apply_baseline(
+    name: str, findings: list[Finding], stale: list[dict[str, object]], rules: Sequence[Rule]
+) -> LoadError | None:
     from exemptlint.baseline import BaselineError, apply_baseline, parse_baseline
 
     try:
         text = Path(name).read_text(encoding="utf-8")
-        entries = parse_baseline(text, name)
+        entries = parse_baseline(text, name, rules)
     except OSError as error:
         return LoadError(name, 1, 1, f"cannot read baseline: {error.strerror or error}")
     except UnicodeDecodeError:
         return LoadError(name, 1, 1, "baseline is not valid UTF-8 text")
     except BaselineError as error:
-        return LoadError(name, 1, 1, str(error).split(" error: ", 1)[-1])
+        return LoadError(name, error.line, error.column, error.message)
     stale.extend(entry.to_json() for entry in apply_baseline(findings, entries, name))
     return None
 
 
-def _write_outputs(report: Report, targets: list[tuple[str, str | None]], args: argparse.Namespace) -> None:
+def _write_outputs(report: Report, targets: list[_Target], args: argparse.Namespace) -> bool:
+    """Write every report; False (after a one-line error) when one could not be written. The
+    others are still written: each is complete on its own."""
+    written = True
+    for target in targets:
+        text = _render(report, target, args)
+        if target.path is None:
+            written = _write_stdout(text) and written
+        else:
+            written = _write_file(target.option, Path(target.path), text) and written
+    # Parse errors always reach a person: on standard error unless a text report printed them.
+    if report.errors and (args.format not in _TEXT_FORMATS or not any(t.path is None for t in targets)):
+        from exemptlint.engine import one_line
+
+        for load_error in report.errors:
+            print(one_line(str(load_error)), file=sys.stderr)  # no escape sequence reaches a terminal
+    return written
+
+
+# The formats for people: coloured on a terminal, and --quiet leaves out their summary.
+_TEXT_FORMATS = ("text", "concise")
+
+
+def _render(report: Report, target: _Target, args: argparse.Namespace) -> str:
     from exemptlint.report import renderer
 
-    for name, path in targets:
-        color = (
-            name == "text"
-            and path is None
-            and sys.stdout.isatty()
-            and not args.no_color
-            and "NO_COLOR" not in os.environ
-        )
-        text = renderer(name)(report, color)
-        if args.quiet and name == "text":
-            text = "".join(line for line in text.splitlines(keepends=True) if not line.startswith("Checked "))
-        if path is None:
-            sys.stdout.write(text)
-        else:
-            write_atomically(Path(path), text)
-    # Parse errors always reach a person: on standard error unless the text report printed them.
-    if report.errors and (args.format != "text" or not any(p is None for _, p in targets)):
-        for load_error in report.errors:
-            print(f"{load_error}", file=sys.stderr)
+    if target.format not in _TEXT_FORMATS:
+        return renderer(target.format)(report, False)
+    terminal = target.path is None and sys.stdout.isatty()
+    color = terminal and not args.no_color and "NO_COLOR" not in os.environ
+    if target.format == "concise":
+        from exemptlint.report import concise
+
+        return concise.render(report, color, quiet=args.quiet)
+    from exemptlint.report import text
+
+    return text.render(report, color, width=_text_width(terminal), quiet=args.quiet)
+
+
+def _text_width(terminal: bool) -> int:
+    """Columns to wrap the text report to: the terminal's (or $COLUMNS) on a terminal, kept
+    between 40 and 120 (longer lines are hard to read); 80 in files, pipes and logs."""
+    from exemptlint.report.text import DEFAULT_WIDTH
+
+    if not terminal:
+        return DEFAULT_WIDTH
+    columns = 0
+    with suppress(ValueError):
+        columns = int(os.environ.get("COLUMNS", ""))
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.stdout.fileno()).columns
+        except (OSError, ValueError):
+            columns = 0
+    # A pseudo-terminal without a size (pre-commit runs hooks in one) reports 0 columns.
+    return min(max(columns, 40), 120) if columns > 0 else DEFAULT_WIDTH
+
+
+def _write_stdout(text: str) -> bool:
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (`| head`): say so once, and keep Python from a traceback when it
+        # flushes standard output at exit.
+        with suppress(OSError, ValueError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+        print("exemptlint: error: standard output was closed before the report was written", file=sys.stderr)
+        return False
+    return True
+
+
+def _write_file(option: str, path: Path, text: str) -> bool:
+    try:
+        write_atomically(path, text)
+    except OSError as error:
+        # Checked before linting, so this is rare (a full disk, a folder removed meanwhile); the
+        # temporary file is gone and no report is left looking complete.
+        print(f"exemptlint: error: {option} {path}: cannot write: {error.strerror or error}", file=sys.stderr)
+        return False
+    return True
 
 
 def write_atomically(path: Path, text: str) -> None:

@@ -160,14 +160,54 @@ def _line_of(node: Any, loc: Sequence[Any]) -> int:
     line = 1
     for key in loc:
         lc = getattr(node, "lc", None)
-        if lc is None or not isinstance(node, dict) or key not in node:
+        if lc is None:
             break
         try:
-            line = lc.key(key)[0] + 1
-        except (KeyError, TypeError):
+            if isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
+                line = lc.item(key)[0] + 1  # an item of a list (an entry of overrides)
+            elif isinstance(node, dict) and key in node:
+                line = lc.key(key)[0] + 1
+            else:
+                break
+        except (KeyError, TypeError, IndexError):
             break
         node = node[key]
     return line
+
+
+def _item_line(node: Any, key: str, index: int) -> int:
+    """The 1-based line of item ``index`` of the list under ``key`` in a ruamel mapping, or the
+    key's line, or 1."""
+    line = _line_of(node, [key]) if node is not None else 1
+    items = node.get(key) if isinstance(node, dict) else None
+    lc = getattr(items, "lc", None)
+    if lc is not None and isinstance(items, list):
+        try:
+            return int(lc.item(index)[0]) + 1
+        except (KeyError, TypeError, IndexError):
+            pass
+    return line
+
+
+def _check_patterns(
+    path: str, lines: Any, key: str, patterns: Sequence[str] | None, rules: Sequence[Rule]
+) -> None:
+    """``select``/``ignore`` entries must each match a rule (built-in or custom): a misspelt one
+    would quietly run fewer rules than meant, and ``select: []`` none at all."""
+    from exemptlint.rule_ids import matches_prefix, unknown_prefix_message
+
+    if patterns is None:
+        return
+    if key == "select" and not patterns:
+        line = _line_of(lines, [key]) if lines is not None else 1
+        raise ConfigError(
+            f"{path}:{line}:1: error: select: no rule id given (an empty selection would run no rule)"
+        )
+    for index, pattern in enumerate(patterns):
+        if not matches_prefix(pattern, rules):
+            line = _item_line(lines, key, index)
+            message = unknown_prefix_message(pattern, rules)
+            raise ConfigError(f"{path}:{line}:1: error: {key}[{index}]: {message}")
 
 
 def _kebab_to_snake(mapping: dict[str, Any]) -> dict[str, Any]:
@@ -247,7 +287,10 @@ def _validate(file: Path, raw: dict[str, Any], lines: Any, rules: Sequence[Rule]
             check_custom_ids(custom, rules)
         except PluginError as error:
             raise ConfigError(str(error)) from None
-    by_id = {rule.id.upper(): rule for rule in (*rules, *custom)}
+    every_rule = (*rules, *custom)
+    by_id = {rule.id.upper(): rule for rule in every_rule}
+    _check_patterns(path, lines, "select", root.select, every_rule)
+    _check_patterns(path, lines, "ignore", root.ignore, every_rule)
 
     def rule_settings(
         table: dict[str, dict[str, Any]], prefix: tuple[Any, ...], defaults: dict[str, dict[str, Any]]
@@ -257,9 +300,12 @@ def _validate(file: Path, raw: dict[str, Any], lines: Any, rules: Sequence[Rule]
         for rule_id, settings in table.items():
             rule = by_id.get(rule_id.upper())
             if rule is None:
+                from exemptlint.rule_ids import unknown_id_message
+
                 line = _line_of(lines, [*prefix, rule_id]) if lines is not None else 1
                 where = ".".join(str(p) for p in (*prefix, rule_id))
-                raise ConfigError(f"{path}:{line}:1: error: {where}: no such rule")
+                message = unknown_id_message(rule_id, every_rule)
+                raise ConfigError(f"{path}:{line}:1: error: {where}: {message}")
             settings = dict(settings)
             if "level" in settings:
                 try:

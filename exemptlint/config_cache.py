@@ -28,7 +28,9 @@ from exemptlint.config import Config
 from exemptlint.model import Level
 from exemptlint.rules.api import Rule
 
-CACHE_FORMAT = 2
+# 2: EPAC date order and EL004's require-time-zone are part of the settings.
+# 3: select/ignore entries are checked against the rules; configs cached before are validated again.
+CACHE_FORMAT = 3
 
 
 def cache_directory() -> Path | None:

@@ -166,11 +166,15 @@ def lint(
         if report_unresolved:
             rule = by_id[unresolved_rule_id]
             for prop, (value, rule_ids) in needed.items():
-                message = (
-                    f"{prop} is not known statically: {value.expression} ({value.reason}); "
-                    f"not checked by {', '.join(rule_ids)}"
+                tail = f" ({value.reason}); not checked by {', '.join(rule_ids)}"
+                shown = shorten(value.expression, VALUE_LIMIT)
+                message = f"{prop} is not known statically: {shown}{tail}"
+                full = (
+                    f"{prop} is not known statically: {value.expression}{tail}"
+                    if shown != value.expression
+                    else None
                 )
-                own.append(_finding(rule, Violation(message, property=prop), exemption, local))
+                own.append(_finding(rule, Violation(message, property=prop), exemption, local, full))
         _apply_suppressions(own, exemption)
         findings.extend(own)
         if suppression_rule is not None:
@@ -186,17 +190,20 @@ def lint(
         elif note.rule_id not in by_id or not rule_enabled(note.rule_id, settings):
             continue
         rule = by_id[note.rule_id]
+        message = one_line(note.message)
+        shown = shorten(message, MESSAGE_LIMIT)
         findings.append(
             Finding(
                 rule_id=rule.id,
                 rule_name=rule.name,
                 level=settings.levels.get(rule.id) or rule.level,
-                message=one_line(note.message),
+                message=shown,
                 file=note.file,
                 line=note.line,
                 column=note.column,
                 end_column=note.column + 1,
                 fingerprint=_digest(rule.id, note.file, _NUMBERS.sub("#", note.message)),
+                full_message=message if shown != message else None,
             )
         )
     findings.sort(key=Finding.sort_key)
@@ -248,17 +255,18 @@ def new_context(assignments: Sequence[PolicyAssignment], settings: LintSettings)
 
 
 def _apply_suppressions(findings: list[Finding], exemption: Exemption) -> None:
+    # Suppressions name whole ids (upper-cased when read), compared exactly: an id that names no
+    # rule (EL4, or the prefix EL00) matches no finding, so it suppresses nothing (EL011 says so).
     ignores = {ignore.rule_id: ignore.reason for ignore in metadata_ignores(exemption)}
     for finding in findings:
-        if finding.rule_id in ignores:
-            reason = ignores[finding.rule_id] or "no reason given"
+        rule_id = finding.rule_id.upper()
+        if rule_id in ignores:
+            reason = ignores[rule_id] or "no reason given"
             finding.suppression = Suppression("inSource", reason)
             continue
         for directive in exemption.source.directives:
             # A directive without rule ids suppresses every rule on its line.
-            if directive.target_line == finding.line and (
-                not directive.rules or finding.rule_id in directive.rules
-            ):
+            if directive.target_line == finding.line and (not directive.rules or rule_id in directive.rules):
                 finding.suppression = Suppression("inSource", directive.reason or "no reason given")
                 break
 
@@ -270,41 +278,46 @@ def _suppression_problems(
     settings: LintSettings,
     seen_directives: set[tuple[str, int]],
 ) -> Iterator[Finding]:
-    """EL011: suppressions without a reason, or naming no known rule."""
+    """EL011: suppressions naming no known rule (each such id), or without a reason."""
+    rules = list(known.values())
+    upper = {rule_id.upper() for rule_id in known}
     for ignore in metadata_ignores(exemption):
-        problem = _suppression_problem(ignore.rule_id, ignore.reason, known)
-        if problem:
-            yield _finding(
-                rule,
-                Violation(f"metadata.exemptlint.ignore {problem}", property="metadata"),
-                exemption,
-                settings,
-            )
+        if ignore.rule_id not in upper:
+            problem = _names_no_rule(ignore.rule_id, rules)
+        elif not ignore.reason:
+            problem = _without_reason(ignore.rule_id)
+        else:
+            continue
+        violation = Violation(f"metadata.exemptlint.ignore {problem}", property="metadata")
+        yield _finding(rule, violation, exemption, settings)
     for directive in exemption.source.directives:
         key = (exemption.source.file, directive.line)
         if key in seen_directives:
             continue
         seen_directives.add(key)
-        for rule_id in directive.rules or ("",):
-            problem = _suppression_problem(rule_id, directive.reason, known)
-            if problem:
-                position = Position(directive.line, directive.column, len("// exemptlint-disable-next-line"))
-                yield _finding_at(
-                    rule, f"exemptlint-disable-next-line {problem}", exemption, position, settings
-                )
-                break
+        position = Position(directive.line, directive.column, len("// exemptlint-disable-next-line"))
+        problems = [_names_no_rule(rule_id, rules) for rule_id in directive.rules if rule_id not in upper]
+        named = [rule_id for rule_id in directive.rules if rule_id in upper]
+        if not directive.reason and (named or not directive.rules):
+            # Without rule ids, the comment suppresses every rule on the next line.
+            problems.append(_without_reason(", ".join(named) or "every rule"))
+        for problem in problems:
+            yield _finding_at(rule, f"exemptlint-disable-next-line {problem}", exemption, position, settings)
 
 
-def _suppression_problem(rule_id: str, reason: str, known: Mapping[str, Rule]) -> str:
-    if rule_id and rule_id not in known:
-        return f"names {rule_id}, which is not a rule"
-    if not reason:
-        target = rule_id or "every rule"
-        return f"suppresses {target} without a reason: say why (-- reason, or the value in metadata)"
-    return ""
+def _names_no_rule(rule_id: str, rules: Sequence[Rule]) -> str:
+    from exemptlint.rule_ids import unknown_id_message
+
+    return f"suppresses nothing: {unknown_id_message(rule_id, rules)}"
 
 
-def _finding(rule: Rule, violation: Violation, exemption: Exemption, settings: LintSettings) -> Finding:
+def _without_reason(target: str) -> str:
+    return f"suppresses {target} without a reason: say why (-- reason, or the value in metadata)"
+
+
+def _finding(
+    rule: Rule, violation: Violation, exemption: Exemption, settings: LintSettings, full: str | None = None
+) -> Finding:
     return _finding_at(
         rule,
         violation.message,
@@ -313,6 +326,7 @@ def _finding(rule: Rule, violation: Violation, exemption: Exemption, settings: L
         settings,
         violation.level,
         violation.property,
+        full,
     )
 
 
@@ -324,7 +338,9 @@ def _finding_at(
     settings: LintSettings,
     violation_level: Level | None = None,
     prop: str | None = None,
+    full: str | None = None,
 ) -> Finding:
+    """The finding; ``full`` is the message before a value echoed in it was shortened."""
     configured = settings.levels.get(rule.id)
     level = violation_level or rule.level
     if configured is not None:
@@ -337,7 +353,15 @@ def _finding_at(
         )
     if exemption.source.context:
         message = f"{message} [{exemption.source.context}]"
+        full = f"{full} [{exemption.source.context}]" if full is not None else None
     message = one_line(message)
+    # Any rule's message (plugins' too) stays readable: a value it quotes may be 40 KB long.
+    shown = shorten(message, MESSAGE_LIMIT)
+    if shown != message:
+        full = one_line(full) if full is not None else message
+        message = shown
+    elif full is not None:
+        full = one_line(full)
     return Finding(
         rule_id=rule.id,
         rule_name=rule.name,
@@ -349,7 +373,9 @@ def _finding_at(
         exemption_name=exemption.label,
         property=prop,
         end_column=position.end_column,
-        fingerprint=fingerprint(rule.id, exemption, prop, message),
+        # From the whole message: shortening (or a change of its limits) keeps baselines valid.
+        fingerprint=fingerprint(rule.id, exemption, prop, full if full is not None else message),
+        full_message=full,
     )
 
 
@@ -360,6 +386,22 @@ _LINE_BREAKING = {
     for code in (*range(0x20), 0x7F, 0x85, 0x2028, 0x2029)
     if code != 0x09  # a tab stays on its line
 }
+
+
+# An echoed value (an unresolved expression) is shown with at most this many characters, a whole
+# message with at most MESSAGE_LIMIT; JSON and SARIF keep the whole text ("fullMessage"). The real
+# corpus's longest message is 755 characters: nothing there is shortened.
+VALUE_LIMIT = 200
+MESSAGE_LIMIT = 1000
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text``, or its beginning and end around a note of how much was left out."""
+    if len(text) <= limit:
+        return text
+    tail = limit // 4
+    head = limit - tail
+    return f"{text[:head]} …({len(text) - head - tail:,} characters)… {text[-tail:]}"
 
 
 def one_line(message: str) -> str:

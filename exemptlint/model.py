@@ -417,12 +417,15 @@ class Finding:
     # Stable across unrelated edits: rule, file, exemption, property and message without numbers.
     fingerprint: str = ""
     suppression: Suppression | None = None
+    # The message before values echoed in it were shortened (None: nothing was cut); JSON and
+    # SARIF keep it as "fullMessage".
+    full_message: str | None = None
 
     def sort_key(self) -> tuple[str, int, int, str]:
         return (self.file, self.line, self.column, self.rule_id)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        document = {
             "ruleId": self.rule_id,
             "ruleName": self.rule_name,
             "level": self.level.value,
@@ -437,3 +440,6 @@ class Finding:
             if self.suppression is None
             else {"kind": self.suppression.kind, "justification": self.suppression.justification},
         }
+        if self.full_message is not None:
+            document["fullMessage"] = self.full_message
+        return document

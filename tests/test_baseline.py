@@ -35,7 +35,7 @@ def test_write_baseline_then_only_new_findings_fail(repo: Path, capsys: pytest.C
 
     # A new bad exemption fails; the old ones stay quiet.
     shutil.copyfile(FIXTURES / "EL004-fail-too-far.json", repo / "new.json")
-    assert main(["check", *TODAY, "--baseline", "baseline.json"]) == 1
+    assert main(["check", *TODAY, "--baseline", "baseline.json", "--format", "concise"]) == 1
     out = capsys.readouterr().out
     assert out.startswith("new.json:11:5: EL004 [error]")
     assert "old.json" not in out
@@ -45,11 +45,18 @@ def test_stale_baseline_entries_are_listed(repo: Path, capsys: pytest.CaptureFix
     main(["check", *TODAY, "--write-baseline", "baseline.json"])
     (repo / "older.json").unlink()
     capsys.readouterr()
-    assert main(["check", *TODAY, "--baseline", "baseline.json"]) == 0
+    assert main(["check", *TODAY, "--baseline", "baseline.json", "--format", "concise"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0] == (
         "older.json: baseline entry EL002 for exemption 'app-tls' no longer occurs; "
         "rewrite the baseline with --write-baseline"
+    )
+    assert main(["check", *TODAY, "--baseline", "baseline.json"]) == 0
+    assert capsys.readouterr().out == (
+        "Baseline entries that no longer occur (rewrite the baseline with --write-baseline):\n"
+        "  older.json  EL002  exemption 'app-tls'\n"
+        "\n"
+        "Checked 1 exemption in 2 files: 0 errors, 0 warnings, 0 notes (1 suppressed).\n"
     )
     assert main(["check", *TODAY, "--baseline", "baseline.json", "--format", "json", "--output", "r.json"]) == 0
     report = json.loads((repo / "r.json").read_text(encoding="utf-8"))
@@ -60,13 +67,13 @@ def test_stale_baseline_entries_are_listed(repo: Path, capsys: pytest.CaptureFix
 
 def test_bad_baseline_is_an_error(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (repo / "baseline.json").write_text("{not json", encoding="utf-8")
-    assert main(["check", *TODAY, "--baseline", "baseline.json"]) == 2
-    assert "baseline.json:1:1: error: invalid baseline JSON" in capsys.readouterr().out
+    assert main(["check", *TODAY, "--baseline", "baseline.json", "--format", "concise"]) == 2
+    assert "baseline.json:1:2: error: invalid baseline JSON" in capsys.readouterr().out
     assert main(["check", *TODAY, "--baseline", "missing.json"]) == 2
 
 
 def test_several_outputs_in_one_run(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["check", *TODAY, "--output", "json=r.json", "--sarif-file", "r.sarif"])
+    code = main(["check", *TODAY, "--output", "json=r.json", "--sarif-file", "r.sarif", "--format", "concise"])
     assert code == 1
     out = capsys.readouterr().out
     assert out.startswith("old.json:11:5: EL005 [error]")  # text for people on standard output
@@ -77,5 +84,5 @@ def test_several_outputs_in_one_run(repo: Path, capsys: pytest.CaptureFixture[st
 def test_output_file_replaces_standard_output(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", *TODAY, "--output", "report.txt", "--output", "json=r.json"]) == 1
     assert capsys.readouterr().out == ""
-    assert (repo / "report.txt").read_text(encoding="utf-8").startswith("old.json:11:5: EL005")
+    assert (repo / "report.txt").read_text(encoding="utf-8").startswith("old.json\n  11:5  error  EL005  exemption")
     assert main(["check", *TODAY, "--output", "json="]) == 2

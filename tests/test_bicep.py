@@ -509,7 +509,7 @@ def test_cli_parse_error_exits_2_and_other_files_are_still_linted(
     monkeypatch.chdir(tmp_path)
     shutil.copyfile(FIXTURES / "invalid.bicep", tmp_path / "invalid.bicep")
     shutil.copyfile(FIXTURES / "plain.bicep", tmp_path / "plain.bicep")
-    assert main(["check", ".", "--today", "2026-11-24", "--no-color"]) == 2
+    assert main(["check", ".", "--today", "2026-11-24", "--format", "concise"]) == 2
     out = capsys.readouterr().out
     assert "invalid.bicep:5:16: error: invalid Bicep: unexpected '='" in out
     assert "plain.bicep:10:5: EL005 [error] exemption 'app-tls' expired on 2026-10-31" in out
@@ -520,7 +520,7 @@ def test_cli_registry_module_note_does_not_fail(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     shutil.copyfile(FIXTURES / "registry.bicep", tmp_path / "registry.bicep")
-    assert main(["check", "registry.bicep", "--today", "2026-11-24", "--no-color"]) == 0
+    assert main(["check", "registry.bicep", "--today", "2026-11-24", "--format", "concise"]) == 0
     assert "registry.bicep:3:12: EL009 [note]" in capsys.readouterr().out
 
 

@@ -46,7 +46,10 @@ def _load_script() -> ModuleType:
     return module
 
 
-needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason=f"{SHARED} (reference data) is absent")
+needs_shared = pytest.mark.skipif(
+    not (SHARED / "reference").is_dir(),
+    reason="../shared/reference is absent: the packaged data cannot be compared with its source",
+)
 
 
 # --- generated files ---------------------------------------------------------------------------

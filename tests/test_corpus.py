@@ -17,7 +17,7 @@ CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "rea
 TODAY = datetime.date(2026, 11, 24)
 
 pytestmark = pytest.mark.skipif(
-    not (CORPUS / "MANIFEST.tsv").is_file(), reason="../shared/corpus/real is absent"
+    not (CORPUS / "MANIFEST.tsv").is_file(), reason="the real corpus (../shared/corpus/real) is absent"
 )
 
 # Formats that later work covers; until then these files must load without error or crash,

@@ -257,14 +257,27 @@ def test_rule_packs_from_config_with_level_and_select(
     )
     no_metadata = exemption_json(metadata={"requestedBy": "a"})
     (project / "dev" / "app.json").write_text(json.dumps(no_metadata, indent=2), encoding="utf-8")
-    assert main(["check", "dev", "--today", "2026-11-24"]) == 0
+    assert main(["check", "dev", "--today", "2026-11-24", "--format", "concise"]) == 0
     out = capsys.readouterr().out
     assert "ORG001 [warning]" in out
 
 
 def test_rules_dir_and_options(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert (
-        main(["check", "dev", "--today", "2026-11-24", "--rules-dir", str(RULES_DIR), "--select", "ORG201"])
+        main(
+            [
+                "check",
+                "dev",
+                "--today",
+                "2026-11-24",
+                "--rules-dir",
+                str(RULES_DIR),
+                "--select",
+                "ORG201",
+                "--format",
+                "concise",
+            ]
+        )
         == 1
     )
     out = capsys.readouterr().out
@@ -371,7 +384,7 @@ def test_entry_point_discovery(
     assert "[entry point demo (exemptlint_demo_plugin:RULES)]" in listing
     # DEMO001 (options) and DEMO002 (a cross-exemption rule) both run.
     (project / ".exemptlint.yaml").write_text("rules:\n  DEMO001: {prefix: 'Web'}\n", encoding="utf-8")
-    assert main(["check", ".", "--today", "2026-11-24", "--select", "DEMO"]) == 1
+    assert main(["check", ".", "--today", "2026-11-24", "--select", "DEMO", "--format", "concise"]) == 1
     out = capsys.readouterr().out
     assert out.count("DEMO001 [warning] displayName 'App: TLS exemption' does not start with 'Web'") == 2
     assert (
@@ -402,6 +415,8 @@ def test_plugin_that_raises_is_a_tool_error(
             str(rules_dir),
             "--rules-dir",
             str(RULES_DIR),
+            "--format",
+            "concise",
         ]
     )
     assert code == 2

@@ -270,7 +270,7 @@ DEPLOYED = {
 }
 
 
-@pytest.mark.skipif(not CORPUS_ROWS, reason="the shared corpus is not present")
+@pytest.mark.skipif(not CORPUS_ROWS, reason="the real corpus (../shared/corpus/real) is absent")
 @pytest.mark.parametrize(("local", "fmt", "entries"), CORPUS_ROWS, ids=[r[0] for r in CORPUS_ROWS])
 def test_corpus_file(local: str, fmt: str, entries: int) -> None:
     text = (CORPUS / local).read_bytes().decode("utf-8")

@@ -1,9 +1,11 @@
-"""The pre-commit hook, end to end: pre-commit installs it from this checkout and runs it.
+"""The pre-commit hook, end to end: the README's snippet, copied as written (only the repository URL
+replaced by a local copy of this checkout's HEAD), run by real pre-commit, then after the documented
+``pre-commit autoupdate``.
 
 pre-commit installs the hook from the commit ``rev`` names (HEAD of this checkout), so the hook lints
 with the code committed at HEAD, not with uncommitted edits: CI runs on a clean clone of a commit.
-The first run builds the hook environment (``pip install`` of exemptlint and its dependencies) in a
-temporary ``PRE_COMMIT_HOME``, which takes most of the test's time.
+Each run with a new ``rev`` builds the hook environment (``pip install`` of exemptlint and its
+dependencies) in a temporary ``PRE_COMMIT_HOME``, which takes most of the test's time.
 """
 
 from __future__ import annotations
@@ -81,10 +83,10 @@ def _git(cwd: Path, env: dict[str, str], *args: str) -> str:
     return result.stdout.strip()
 
 
-def _run_hooks(pre_commit: str, repo: Path, env: dict[str, str], timeout: int) -> tuple[int, str]:
+def _run(pre_commit: str, repo: Path, env: dict[str, str], timeout: int, *args: str) -> tuple[int, str]:
     try:
         result = subprocess.run(
-            [pre_commit, "run", "--all-files"],
+            [pre_commit, *args],
             cwd=repo,
             env=env,
             stdout=subprocess.PIPE,
@@ -94,16 +96,35 @@ def _run_hooks(pre_commit: str, repo: Path, env: dict[str, str], timeout: int) -
             check=False,
         )
     except subprocess.TimeoutExpired as error:
-        pytest.fail(f"pre-commit run took more than {timeout}s:\n{error.stdout!s}")
+        pytest.fail(f"pre-commit {' '.join(args)} took more than {timeout}s:\n{error.stdout!s}")
     return result.returncode, result.stdout
 
 
-def test_pre_commit_hook_fails_bad_exemption_and_passes_good_one(tmp_path: Path) -> None:
+def _readme_snippet() -> str:
+    """The README's .pre-commit-config.yaml, exactly as a user copies it."""
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    return readme.split("<!-- pre-commit-snippet", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+
+
+def _published(tmp_path: Path, env: dict[str, str]) -> tuple[Path, str]:
+    """A stand-in for https://github.com/exemptlint/exemptlint as it is published: branch ``main`` at
+    the commit under test and nothing else (no tags: only main and its commits are published)."""
+    head = _git(REPO_ROOT, env, "rev-parse", "HEAD")
+    upstream = tmp_path / "exemptlint.git"
+    _git(tmp_path, env, "init", "--quiet", "--bare", str(upstream))
+    _git(upstream, env, "fetch", "--quiet", "--no-tags", str(REPO_ROOT), head)
+    _git(upstream, env, "update-ref", "refs/heads/main", head)
+    _git(upstream, env, "symbolic-ref", "HEAD", "refs/heads/main")
+    assert _git(upstream, env, "tag", "--list") == ""
+    return upstream, head
+
+
+def test_readme_snippet_works_as_written_then_after_autoupdate(tmp_path: Path) -> None:
     pre_commit = _pre_commit()
     if shutil.which("git") is None:
         pytest.fail("git is not installed")
     env = _environment(tmp_path)
-    hook_rev = _git(REPO_ROOT, env, "rev-parse", "HEAD")
+    upstream, head = _published(tmp_path, env)
 
     repo = tmp_path / "policies"
     repo.mkdir()
@@ -112,32 +133,54 @@ def test_pre_commit_hook_fails_bad_exemption_and_passes_good_one(tmp_path: Path)
     _git(repo, env, "config", "user.email", "tests@exemptlint.invalid")
     # A user's global commit signing must not break the commits below (--no-verify skips their hooks).
     _git(repo, env, "config", "commit.gpgsign", "false")
-    (repo / ".pre-commit-config.yaml").write_text(
-        "repos:\n"
-        f"  - repo: {REPO_ROOT.as_posix()}\n"
-        f"    rev: {hook_rev}\n"
-        "    hooks:\n"
-        "      - id: exemptlint\n"
-        '        args: [--today, "2026-11-24"]\n',
-        encoding="utf-8",
-    )
-    # Defaults, and a stop to the upward config search: no .exemptlint.yaml above tmp_path applies.
-    (repo / ".exemptlint.yaml").write_text("# defaults\n", encoding="utf-8")
+    snippet = _readme_snippet()
+    url = "https://github.com/exemptlint/exemptlint"
+    assert snippet.count(url) == 1 and "rev: main\n" in snippet
+    config = repo / ".pre-commit-config.yaml"
+    config.write_text(snippet.replace(url, upstream.as_posix()), encoding="utf-8")
+    # The snippet takes no arguments: the date is pinned in the config, which also stops the upward
+    # config search (no .exemptlint.yaml above tmp_path applies).
+    (repo / ".exemptlint.yaml").write_text("today: 2026-11-24\n", encoding="utf-8")
     exemption = repo / "exemptions" / "app-tls.json"
     exemption.parent.mkdir()
     shutil.copyfile(FIXTURES / "EL005-fail-expired.json", exemption)
     _git(repo, env, "add", "-A")
     _git(repo, env, "commit", "--quiet", "--no-verify", "-m", "expired exemption")
 
-    code, output = _run_hooks(pre_commit, repo, env, INSTALL_TIMEOUT)
-    assert code != 0, output
-    assert "EL005" in output, output
-    assert "exemptions/app-tls.json" in output, output
+    # As written: rev main works (pre-commit warns that a branch moves).
+    code, output = _run(pre_commit, repo, env, INSTALL_TIMEOUT, "run", "--all-files")
+    assert code == 1, output
+    assert "exemptlint (Azure Policy exemptions)" in output and "Failed" in output, output
+    # What the hook prints: the text report, the path once and the finding beneath it.
+    assert (
+        "exemptions/app-tls.json\n"
+        "  11:5  error  EL005  exemption 'app-tls' expired on 2026-10-31 (24 days ago);\n"
+        "                      renew it with a new review or delete it\n"
+        "\n"
+        # The two YAML configs are passed too (the hook takes YAML) and hold no exemption.
+        "Checked 1 exemption in 3 files: 1 error, 0 warnings, 0 notes.\n"
+    ) in output, output
+
+    # In a terminal, pre-commit runs hooks in a pseudo-terminal without a size: the report is
+    # coloured (bold path, red level) and still wrapped to 80 columns.
+    coloured = {key: value for key, value in env.items() if key != "NO_COLOR"}
+    code, output = _run(pre_commit, repo, coloured, RUN_TIMEOUT, "run", "--all-files", "--color", "always")
+    assert code == 1, output
+    assert "\x1b[1mexemptions/app-tls.json\x1b[0m" in output, output
+    assert "\x1b[1;31merror\x1b[0m" in output, output
+    assert "(24 days ago);\r\n" in output or "(24 days ago);\n" in output, output
+
+    # The documented step: autoupdate pins rev to the newest commit of main (there is no tag).
+    code, output = _run(pre_commit, repo, env, RUN_TIMEOUT, "autoupdate")
+    assert code == 0, output
+    assert config.read_text(encoding="utf-8") == snippet.replace(url, upstream.as_posix()).replace(
+        "rev: main\n", f"rev: {head}\n"
+    )
 
     shutil.copyfile(FIXTURES / "pass-baseline.json", exemption)
     _git(repo, env, "add", "-A")
     _git(repo, env, "commit", "--quiet", "--no-verify", "-m", "renewed exemption")
-
-    code, output = _run_hooks(pre_commit, repo, env, RUN_TIMEOUT)
+    code, output = _run(pre_commit, repo, env, INSTALL_TIMEOUT, "run", "--all-files")
     assert code == 0, output
-    assert "EL005" not in output, output
+    assert "exemptlint (Azure Policy exemptions)" in output and "Passed" in output, output
+    assert "EL005" not in output and "mutable reference" not in output, output

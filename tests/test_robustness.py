@@ -219,5 +219,5 @@ def test_symlink_loops_fifos_and_dangling_links(
     assert main(["check", "tree", "--today", "2026-11-24"]) == 0
     assert time.perf_counter() - started < 10
     # Named explicitly, the FIFO is an error, not a hang.
-    assert main(["check", "tree/pipe.json", "--today", "2026-11-24"]) == 2
+    assert main(["check", "tree/pipe.json", "--today", "2026-11-24", "--format", "concise"]) == 2
     assert "tree/pipe.json:1:1: error: not a regular file" in capsys.readouterr().out

@@ -1,7 +1,8 @@
 """SARIF 2.1.0 output (``--format sarif``): schema-valid, within GitHub code scanning's rules.
 
-The log is validated against the SARIF schema in ``../shared/reference/sarif`` (those tests are
-skipped when it is absent). The golden file ``tests/golden/sarif/examples.sarif`` is the log for
+The log is validated against the SARIF 2.1.0 schema in ``tests/data`` (copied from
+``../shared/reference/sarif`` by ``scripts/generate_test_data.py``; a test checks the copy when
+``../shared`` is present). The golden file ``tests/golden/sarif/examples.sarif`` is the log for
 ``exemptlint check examples --today 2026-11-24 --format sarif`` run from the repository root,
 with the tool version written as 0.0.0 and the root URI as ``file:///ROOT/``. After an intended
 change of output, regenerate it with
@@ -34,7 +35,8 @@ from tests.test_ci_formats import EXPIRED_SUPPRESSED
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-SCHEMA = SHARED / "reference" / "sarif" / "sarif-schema-2.1.0.json"
+SCHEMA = REPO / "tests" / "data" / "sarif-schema-2.1.0.json"
+TEST_DATA_SCRIPT = REPO / "scripts" / "generate_test_data.py"
 CORPUS = SHARED / "corpus" / "real"
 FIXTURES = Path(__file__).parent / "fixtures"
 GOLDEN = Path(__file__).parent / "golden" / "sarif"
@@ -62,10 +64,8 @@ def _validator() -> Any:
 
 
 def validate(log: dict[str, Any]) -> None:
-    """Schema-valid (skipped without ../shared) and within GitHub's rules (always)."""
+    """Schema-valid and within GitHub's rules."""
     check_github_rules(log)
-    if not SCHEMA.is_file():
-        pytest.skip("../shared/reference/sarif/sarif-schema-2.1.0.json is absent")
     errors = sorted(_validator().iter_errors(log), key=lambda e: list(e.absolute_path))
     assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message}" for e in errors[:10])
 
@@ -302,7 +302,7 @@ def test_baseline_suppression_is_external_and_stale_entries_are_notes(work: Path
     assert note["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "expired.json"
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus/real is absent")
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="the real corpus (../shared/corpus/real) is absent")
 def test_real_corpus_is_valid_sarif(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(CORPUS)
     code, log, _ = run_cli(tmp_path, ".")
@@ -312,6 +312,76 @@ def test_real_corpus_is_valid_sarif(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert len(results) > 100
     for result in results:
         assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uriBaseId"] == "%SRCROOT%"
+
+
+# The schema copy in tests/data ---------------------------------------------------------------
+
+
+def _test_data_script() -> Any:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("generate_test_data", TEST_DATA_SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_schema_copy_is_the_sarif_2_1_0_schema() -> None:
+    """Always run (no ../shared needed): the copy is there and is the schema it claims to be."""
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    assert (
+        schema["id"]
+        == "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+    )
+    assert schema["$schema"] == "http://json-schema.org/draft-04/schema#"
+    # It rejects what SARIF forbids, so validate() can fail.
+    errors = list(_validator().iter_errors({"version": "2.0.0", "runs": []}))
+    assert [(list(e.absolute_path), e.validator) for e in errors] == [(["version"], "enum")]
+
+
+@pytest.mark.skipif(
+    not (SHARED / "reference").is_dir(),
+    reason="../shared/reference is absent: the copy in tests/data cannot be compared with its source",
+)
+def test_schema_copy_matches_shared_reference() -> None:
+    result = subprocess.run(
+        [sys.executable, str(TEST_DATA_SCRIPT), "--check", "--shared", str(SHARED)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert SCHEMA.read_bytes() == (SHARED / "reference" / "sarif" / "sarif-schema-2.1.0.json").read_bytes()
+
+
+def test_test_data_script_writes_checks_and_reports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The script against a reference folder made here (from the copy), so it runs without ../shared."""
+    script = _test_data_script()
+    shared = tmp_path / "shared"
+    (shared / "reference" / "sarif").mkdir(parents=True)
+    (shared / "reference" / "sarif" / "sarif-schema-2.1.0.json").write_bytes(SCHEMA.read_bytes())
+    monkeypatch.setattr(script, "DATA_DIR", tmp_path / "data")
+    assert script.main(["--check", "--shared", str(shared)]) == 1
+    assert "sarif-schema-2.1.0.json: missing" in capsys.readouterr().err
+    assert script.main(["--shared", str(shared)]) == 0
+    assert (tmp_path / "data" / "sarif-schema-2.1.0.json").read_bytes() == SCHEMA.read_bytes()
+    assert script.main(["--check", "--shared", str(shared)]) == 0
+    (tmp_path / "data" / "sarif-schema-2.1.0.json").write_bytes(
+        SCHEMA.read_bytes().replace(b"2.1.0", b"2.1.1", 1)
+    )
+    capsys.readouterr()
+    assert script.main(["--check", "--shared", str(shared)]) == 1
+    assert "sarif-schema-2.1.0.json: differs from its source" in capsys.readouterr().err
+    # Absent reference data, or another file under the schema's name, is an error (exit 2).
+    assert script.main(["--check", "--shared", str(tmp_path / "nope")]) == 2
+    (shared / "reference" / "sarif" / "sarif-schema-2.1.0.json").write_text(
+        '{"id": "other"}', encoding="utf-8"
+    )
+    assert script.main(["--check", "--shared", str(shared)]) == 2
+    assert "is not the schema" in capsys.readouterr().err
 
 
 # Golden file --------------------------------------------------------------------------------

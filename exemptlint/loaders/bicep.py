@@ -89,7 +89,9 @@ _TARGET_SCOPES = {
     "tenant": ScopeLevel.TENANT,
 }
 _SCOPE_FUNCTIONS = frozenset({"tenant", "managementgroup", "subscription", "resourcegroup"})
-_RULE_ID = re.compile(r"EL\d{3}", re.IGNORECASE)
+# Any EL followed by digits is meant for exemptlint (Bicep linter codes are words or BCP###): a
+# misspelt id (EL4) becomes an EL011 finding rather than a comment nobody reads.
+_RULE_ID = re.compile(r"EL\d+", re.IGNORECASE)
 _DISABLE_NEXT_LINE = "#disable-next-line"
 # Properties set to one unknown value when the whole properties object is unknown (as arm.py).
 _UNKNOWN_PROPERTIES = ("policyAssignmentId", "exemptionCategory", "expiresOn", "description", "displayName")

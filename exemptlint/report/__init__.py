@@ -11,6 +11,7 @@ from exemptlint.rules.api import Rule
 
 FORMATS: dict[str, str] = {
     "text": "exemptlint.report.text",
+    "concise": "exemptlint.report.concise",
     "json": "exemptlint.report.json_report",
     "sarif": "exemptlint.report.sarif",
     "github": "exemptlint.report.github",

@@ -331,6 +331,9 @@ def _result(
         properties["exemption"] = clip(finding.exemption_name, MAX_MESSAGE, "exemptionNames")
     if finding.property is not None:
         properties["property"] = finding.property
+    if finding.full_message is not None:
+        # The message shortened a long value it echoed; the whole text stays here.
+        properties["fullMessage"] = finding.full_message
     if properties:
         result["properties"] = properties
     return result
