@@ -85,6 +85,14 @@ def test_passing_fixture_has_no_finding(fixture: str, rule_id: str | None) -> No
     assert run(fixture) == []
 
 
+def test_el007_whole_initiative_needs_a_known_initiative() -> None:
+    # Whether an assignment that no scanned file defines assigns an initiative is not known (EL010
+    # says so): it may assign one policy, which has no reference ids to list.
+    findings = run("EL007-pass-unknown-assignment.json")
+    assert located(findings, "EL007") == []
+    assert located(findings, "EL010") == [("EL010", "warning", 6, 5)]
+
+
 def test_every_rule_has_a_failing_fixture() -> None:
     # EL009: tests/test_arm_loader.py; EL011: tests/test_suppressions.py
     covered = {rule_id for _, rule_id, _ in FAILING} | {"EL009", "EL011"}

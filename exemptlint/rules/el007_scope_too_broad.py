@@ -51,9 +51,10 @@ def check(exemption: Exemption, context: RuleContext, options: Options) -> Itera
         )
         return
     if level == ScopeLevel.SUBSCRIPTION and options.warn_whole_initiative_at_subscription:
-        # An exemption of one policy definition (an assignment of a single policy, or an EPAC
-        # exemption that names a definition) exempts no initiative: there is nothing to list.
-        if initiative.exempts_one_definition(exemption, context):
+        # Only an assignment known to assign an initiative has reference ids to list: one of a
+        # single policy (or an EPAC exemption naming a definition) exempts one policy, and one whose
+        # definition is not known (EL010, EL009) may be either.
+        if not initiative.exempts_initiative(exemption, context):
             return
         ids = exemption.policy_definition_reference_ids
         if isinstance(ids, Unresolved):

@@ -105,12 +105,11 @@ def resolve(exemption: Exemption, context: RuleContext) -> Resolution:
     return result
 
 
-def exempts_one_definition(exemption: Exemption, context: RuleContext) -> bool:
-    """Whether the exemption is known to exempt a single policy definition rather than the policies
-    of an initiative: its assignment assigns one policy definition, or it is an EPAC exemption that
-    names a definition."""
+def exempts_initiative(exemption: Exemption, context: RuleContext) -> bool:
+    """Whether the exemption's assignment is known to assign an initiative (built-in or custom):
+    only then does an exemption without policyDefinitionReferenceIds exempt several policies."""
     resolution = resolve(exemption, context)
-    return resolution.target is not None and resolution.target.kind in ("policy", "definition")
+    return resolution.target is not None and resolution.target.kind in ("builtin-set", "custom-set")
 
 
 def _resolve(exemption: Exemption, context: RuleContext) -> Resolution:
