@@ -28,7 +28,7 @@ from exemptlint.config import Config
 from exemptlint.model import Level
 from exemptlint.rules.api import Rule
 
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 
 
 def cache_directory() -> Path | None:
@@ -87,6 +87,8 @@ def _to_json(config: Config) -> dict[str, Any]:
         "levels": {rule_id: level.value for rule_id, level in config.levels.items()},
         "options": {rule_id: dataclasses.asdict(options) for rule_id, options in config.options.items()},
         "epac_date_order": config.epac_date_order,
+        "epac_definitions": [str(folder) for folder in config.epac_definitions],
+        "management_groups": dict(config.management_groups),
     }
 
 
@@ -112,6 +114,8 @@ def _from_json(document: dict[str, Any], path: Path, rules: Sequence[Rule]) -> C
         levels={rule_id: Level(level) for rule_id, level in document["levels"].items()},
         options=options,
         epac_date_order=document["epac_date_order"],
+        epac_definitions=tuple(Path(folder) for folder in document["epac_definitions"]),
+        management_groups=dict(document["management_groups"]),
     )
 
 

@@ -15,12 +15,15 @@ import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from exemptlint.budget import BudgetTimer, TimeBudgetExceeded, time_budget
 from exemptlint.loaders.jsontext import JsonPositions, JsonSyntaxError, parse_json_text
 from exemptlint.model import LoadError, LoadResult
 from exemptlint.suppressions import parse_directives
+
+if TYPE_CHECKING:
+    from exemptlint.loaders.epac_definitions import ContextCache
 
 JSON_SUFFIXES = frozenset({".json", ".jsonc"})
 BICEP_SUFFIXES = frozenset({".bicep", ".bicepparam"})
@@ -41,6 +44,8 @@ KEYWORDS = (
     "policyDefinitionId",
     "_policy_exemption",
     "_policy_assignment",
+    # EPAC assignment files (definitionEntry, definitionEntryList).
+    "definitionEntry",
 )
 
 
@@ -77,6 +82,8 @@ class LoadOptions:
     time_budget: float = 20.0
     # An armed run-wide timer with the same budget (cheaper per file); else one timer per file.
     timer: BudgetTimer | None = None
+    # What EPAC assignment files need from their definitions folder, read once per run.
+    epac_contexts: ContextCache | None = field(default=None, compare=False)
 
 
 def discover(paths: Sequence[str], exclude: Sequence[str] = ()) -> tuple[list[Path], list[LoadError]]:
@@ -246,8 +253,10 @@ def _load_document(
         return arm.load_arm(doc, display, positions, options.today, supplied, standalone=sidecar is None)
     if arm.is_parameters_file(doc):
         return LoadResult()
-    from exemptlint.loaders import epac
+    from exemptlint.loaders import epac, epac_definitions
 
+    if epac_definitions.is_epac_assignment(doc):
+        return epac_definitions.load_assignment_document(doc, display, positions, path, options.epac_contexts)
     if epac.is_epac_json(doc):
         return epac.load_epac_json(doc, display, positions)
     if raw.is_rest_example(doc):
