@@ -428,8 +428,8 @@ def _lint_inputs(
     formats: set[str],
 ) -> _Linted:
     """Load and lint every input, in worker processes when there are many."""
+    from exemptlint.epac_layout import names_epac_folder
     from exemptlint.loaders import LoadOptions, discover, display_path, load_parameters_file
-    from exemptlint.loaders.epac_definitions import ContextCache, definitions_of_run
 
     errors: list[LoadError] = []
     parameters: dict[str, object] = {}
@@ -441,10 +441,16 @@ def _lint_inputs(
     paths, missing = discover(args.paths, exclude)
     errors.extend(missing)
     # EPAC assignment files beside the exemptions (or in the folders named) that the run does not lint.
-    contexts = ContextCache()
-    epac, tenant_roots = definitions_of_run(paths, settings.epac_definitions, contexts)
-    errors.extend(epac.errors)
-    settings = replace(settings, hierarchy=settings.hierarchy.with_roots(tenant_roots))
+    known: list[PolicyAssignment] = []
+    contexts = None
+    if settings.epac_definitions or any(names_epac_folder(str(path)) for path in paths):
+        from exemptlint.loaders.epac_definitions import ContextCache, definitions_of_run
+
+        contexts = ContextCache()
+        epac, tenant_roots = definitions_of_run(paths, settings.epac_definitions, contexts)
+        errors.extend(epac.errors)
+        known = epac.assignments
+        settings = replace(settings, hierarchy=settings.hierarchy.with_roots(tenant_roots))
     options = LoadOptions(
         today=settings.today, parameters=parameters, exclude=exclude, epac_contexts=contexts
     )
@@ -456,10 +462,10 @@ def _lint_inputs(
 
         workers = worker_count(args.jobs, len(files))
     if workers:
-        linted = _lint_in_workers(files, options, settings, rules, workers, formats, errors, epac.assignments)
+        linted = _lint_in_workers(files, options, settings, rules, workers, formats, errors, known)
         if linted is not None:
             return linted
-    return _lint_here(files, options, settings, rules, errors, epac.assignments)
+    return _lint_here(files, options, settings, rules, errors, known)
 
 
 def _lint_here(

@@ -49,3 +49,24 @@ def _is_export_folder(name: str) -> bool:
 def same_selector(a: str | None, b: str | None) -> bool:
     """Whether two pac selectors name the same environment (EPAC matches them case-insensitively)."""
     return a is not None and b is not None and a.lower() == b.lower()
+
+
+def may_be_assignment_text(lowered: str) -> bool:
+    """False only when a file's lower-cased text certainly is no EPAC assignment file."""
+    return '"nodename"' in lowered and "definitionentry" in lowered
+
+
+_ASSIGNMENT_KEYS = ("nodename", "$schema")
+
+
+def may_be_assignment_document(doc: object) -> bool:
+    """A quick test before the full one (``epac_definitions.is_epac_assignment``): a JSON object
+    with a ``nodeName`` (any case) or a ``$schema``."""
+    return isinstance(doc, dict) and any(isinstance(k, str) and k.lower() in _ASSIGNMENT_KEYS for k in doc)
+
+
+def names_epac_folder(path: str) -> bool:
+    """Whether a path (made absolute) may lie in an EPAC definitions folder: a quick test before
+    ``epac_definitions.definitions_roots``."""
+    lowered = os.path.abspath(path).lower()
+    return EXEMPTIONS_FOLDER in lowered or ASSIGNMENTS_FOLDER in lowered

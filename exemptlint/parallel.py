@@ -34,8 +34,8 @@ from typing import TypeVar
 
 from exemptlint.budget import BudgetTimer
 from exemptlint.engine import LintSettings, RulePlan, lint
+from exemptlint.epac_layout import may_be_assignment_text
 from exemptlint.loaders import LoadOptions, load_file, read_text
-from exemptlint.loaders.epac_definitions import may_be_assignment_text
 from exemptlint.model import Exemption, Finding, FixedLocator, LoadError, PolicyAssignment, Skipped, Source
 from exemptlint.report.json_report import dump
 from exemptlint.rules.api import Rule, RuleContext

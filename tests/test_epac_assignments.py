@@ -311,3 +311,15 @@ def test_workers_resolve_epac_assignments_as_one_process(
     two = main(["check", str(EPAC), *TODAY, "--format", "json", "--jobs", "2"]), capsys.readouterr().out
     assert one == two
     assert '"EL010"' not in one[1] and '"EL015"' in one[1]
+
+
+def test_other_trees_of_nodes_are_not_epac_assignments(tmp_path: Path) -> None:
+    """A tree of nodes that gives no definition entry anywhere (another tool's) is not read as one,
+    even when its text mentions the keyword."""
+    other = tmp_path / "menu.json"
+    other.write_text(
+        json.dumps({"nodeName": "root", "children": [{"nodeName": "definitionEntry help", "children": []}]}),
+        encoding="utf-8",
+    )
+    result = load_file(other, LoadOptions(today=__import__("datetime").date(2026, 11, 24)))
+    assert (result.errors, result.assignments, result.exemptions) == ([], [], [])

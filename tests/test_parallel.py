@@ -243,6 +243,9 @@ def test_rules_over_all_exemptions_run_over_every_file_of_a_worker_run(
         ('{"policyAssignmentId": "/x/providers/Microsoft.Authorization/policyAssignments/pa"}', "a.json", False),
         ("[subscriptionResourceId('Microsoft.Authorization/policyAssignments', 'pa')]", "a.json", False),
         ('{"type": "Microsoft.Authorization/policyExemptions"}', "a.json", False),
+        # An EPAC assignment file (a tree of nodes).
+        ('{"nodeName": "/a/", "definitionEntry": {"policySetName": "x"}}', "a.jsonc", True),
+        ('{"nodeName": "/a/"}', "a.jsonc", False),
     ],
 )
 def test_which_files_may_define_an_assignment(text: str, name: str, expected: bool) -> None:

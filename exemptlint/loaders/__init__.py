@@ -253,10 +253,15 @@ def _load_document(
         return arm.load_arm(doc, display, positions, options.today, supplied, standalone=sidecar is None)
     if arm.is_parameters_file(doc):
         return LoadResult()
-    from exemptlint.loaders import epac, epac_definitions
+    from exemptlint.epac_layout import may_be_assignment_document
+    from exemptlint.loaders import epac
 
-    if epac_definitions.is_epac_assignment(doc):
-        return epac_definitions.load_assignment_document(doc, display, positions, path, options.epac_contexts)
+    if may_be_assignment_document(doc):
+        from exemptlint.loaders import epac_definitions
+
+        if epac_definitions.is_epac_assignment(doc):
+            contexts = options.epac_contexts
+            return epac_definitions.load_assignment_document(doc, display, positions, path, contexts)
     if epac.is_epac_json(doc):
         return epac.load_epac_json(doc, display, positions)
     if raw.is_rest_example(doc):

@@ -80,12 +80,21 @@ def is_epac_assignment(doc: Any) -> bool:
     if isinstance(schema, str) and "policy-assignment-schema" in schema.lower():
         return True
     keys = {str(key).lower() for key in doc}
-    return "nodename" in keys and bool(keys & {"definitionentry", "definitionentrylist", "children"})
+    # A tree of nodes that some node of gives a definition entry (other tools keep trees of nodes too).
+    return "nodename" in keys and _defines_entry(doc, 0)
 
 
-def may_be_assignment_text(lowered: str) -> bool:
-    """False only when a file's lower-cased text certainly is no EPAC assignment file."""
-    return '"nodename"' in lowered and "definitionentry" in lowered
+def _defines_entry(node: Any, depth: int) -> bool:
+    if not isinstance(node, dict) or depth > 100:
+        return False
+    children: Any = None
+    for key, value in node.items():
+        lowered = str(key).lower()
+        if lowered in ("definitionentry", "definitionentrylist"):
+            return True
+        if lowered == "children":
+            children = value
+    return isinstance(children, list) and any(_defines_entry(child, depth + 1) for child in children)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -591,7 +600,10 @@ def _is_builtin_initiative(name: str) -> bool:
 def load_assignment_file(doc: Any, file: str, positions: JsonPositions, context: EpacContext) -> LoadResult:
     """The assignments an EPAC assignment file deploys, for every environment it names."""
     reader = _Reader(file, positions, context)
-    reader.node(doc, (), _Branch())
+    try:
+        reader.node(doc, (), _Branch())
+    except RecursionError:
+        return LoadResult(errors=[LoadError(file, 1, 1, "nesting too deep to evaluate")])
     return reader.result
 
 
@@ -621,7 +633,6 @@ __all__: Sequence[str] = (
     "load_assignment_document",
     "load_assignment_file",
     "load_definitions",
-    "may_be_assignment_text",
     "read_context",
     "tenant_roots",
 )

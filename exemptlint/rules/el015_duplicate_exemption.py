@@ -16,7 +16,6 @@ duplicate. An EPAC-format file outside such a layout is not deployed by EPAC eit
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -122,8 +121,14 @@ def _what(exemption: Exemption, context: RuleContext) -> tuple[_Key, _Exempts] |
         referenced = frozenset(r.strip().lower() for r in references)
     else:
         return None  # malformed (EL008)
-    selected = None if selectors is None or selectors == [] else json.dumps(selectors, sort_keys=True)
+    selected = None if selectors is None or selectors == [] else _canonical(selectors)
     return _Key(assignment, "/" + scope.strip().strip("/").lower()), _Exempts(referenced, selected)
+
+
+def _canonical(value: Any) -> str:
+    import json
+
+    return json.dumps(value, sort_keys=True)
 
 
 def _assignment(exemption: Exemption, scope: str, context: RuleContext) -> str | None:
