@@ -234,7 +234,7 @@ def test_el015_arm(tmp_path: Path) -> None:
     assert message == (
         "exemption 'app-everything' covers exemption 'app-https' "
         "(tests/fixtures/scope_and_duplicates/arm/nested.json:35:15 [nested deployment app-in-subscription-1]): "
-        "the same assignment at the same scope for every policy; 'app-everything' expires later (2027-06-30, "
+        "the same assignment at the same scope, for every policy; 'app-everything' expires later (2027-06-30, "
         "'app-https' on 2027-03-31) [nested deployment app-in-subscription-1]"
     )
 

@@ -190,12 +190,26 @@ def _violation(
     elif earlier_exempts.covers(exempts):
         message = (
             f"exemption {this} is covered by {other}, which exempts the same assignment at the same scope"
+            f"{_wider(earlier_exempts, exempts)}"
         )
-        message += " for every policy" if earlier_exempts.references is None else " for these reference ids"
     else:
-        message = f"exemption {this} covers {other}: the same assignment at the same scope"
-        message += " for every policy" if exempts.references is None else " for more reference ids"
+        message = (
+            f"exemption {this} covers {other}: the same assignment at the same scope"
+            f"{_wider(exempts, earlier_exempts)}"
+        )
     return Violation(message + _later(exemption, earlier, context), property="name")
+
+
+def _wider(wide: _Exempts, narrow: _Exempts) -> str:
+    """How ``wide`` covers more than ``narrow``."""
+    parts = []
+    if wide.references is None and narrow.references is not None:
+        parts.append("every policy")
+    elif wide.references != narrow.references:
+        parts.append("more reference ids")
+    if wide.selectors is None and narrow.selectors is not None:
+        parts.append("every resource (no resourceSelectors)")
+    return f", for {' and '.join(parts)}" if parts else ""
 
 
 def _later(exemption: Exemption, earlier: Exemption, context: RuleContext) -> str:
