@@ -359,3 +359,23 @@ def test_el015_the_same_in_worker_processes(tmp_path: Path) -> None:
     assert located(two, "EL014", "EL015") == located(one, "EL014", "EL015")
     assert [f["message"] for f in two["findings"]] == [f["message"] for f in one["findings"]]
     assert len(located(one, "EL015")) >= 5
+
+
+def test_epac_scope_patterns_are_not_known_scopes(tmp_path: Path) -> None:
+    """EPAC expands "/subscriptions/*" (and subscriptionsPattern) against its scope tree when it
+    deploys: neither EL014 nor EL015 judges such a scope."""
+    folder = tmp_path / "Definitions" / "policyExemptions" / "tenant"
+    folder.mkdir(parents=True)
+    entry = {
+        "displayName": "Every sandbox subscription",
+        "description": "Sandbox subscriptions hold no production data (CHG-4001).",
+        "exemptionCategory": "Waiver",
+        "expiresOn": "2027-03-31T23:59:59Z",
+        "scopes": ["/subscriptions/*"],
+        "policyAssignmentId": "/subscriptions/00000000-0000-0000-0000-000000000001/providers/"
+        "Microsoft.Authorization/policyAssignments/SecurityCenterBuiltIn",
+        "policyDefinitionReferenceIds": ["webAppEnforceHttpsMonitorEffect"],
+    }
+    items = [{"name": "sandbox-a", **entry}, {"name": "sandbox-b", **entry}]
+    (folder / "x.jsonc").write_text(json.dumps({"exemptions": items}, indent=2), encoding="utf-8")
+    assert located(report(tmp_path, tmp_path), "EL014", "EL015") == []

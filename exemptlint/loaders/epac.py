@@ -211,8 +211,16 @@ def _scopes(fields: dict[str, Any], inherited: list[Any]) -> list[Any]:
             if key in seen:
                 continue
             seen.add(key)
+            if "*" in scope or "subscriptionspattern" in key:
+                # A pattern EPAC matches against its scope tree when it deploys: the scopes it names
+                # are not known here (the level of its known part still is).
+                result.append(Unresolved(scope, _PATTERN_REASON, partial=scope))
+                continue
         result.append(mark_placeholders(scope))
     return result
+
+
+_PATTERN_REASON = "EPAC expands the pattern to the matching scopes of its scope tree when it deploys"
 
 
 def _flatten_scopes(value: Any) -> list[Any]:
