@@ -15,7 +15,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from exemptlint import __version__
-from exemptlint.model import Exemption, Finding, Level, LoadError, LoadResult, Skipped, standalone_loads
+from exemptlint.model import (
+    Exemption,
+    Finding,
+    Level,
+    LoadError,
+    LoadResult,
+    PolicyAssignment,
+    Skipped,
+    standalone_loads,
+)
 from exemptlint.report import FORMATS, Report
 
 if TYPE_CHECKING:
@@ -110,6 +119,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="DIR",
         help="load Python rules (RULE/RULES in each .py file) from DIR (repeatable)",
+    )
+    check.add_argument(
+        "--epac-definitions",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="an EPAC definitions folder whose policy assignments EPAC exemptions name "
+        "(repeatable; found from the exemption files' location without it)",
     )
     check.add_argument(
         "-j",
@@ -293,6 +310,7 @@ def _rule_text(rule: Rule, config: Config) -> str:
 def run_check(args: argparse.Namespace) -> int:
     from exemptlint.dates import utc_today
     from exemptlint.engine import LintSettings, rule_enabled
+    from exemptlint.hierarchy import Hierarchy
 
     resolved = _rules_and_config(args)
     if resolved is None:
@@ -320,6 +338,8 @@ def run_check(args: argparse.Namespace) -> int:
         assignment_map=config.assignments,
         overrides=config.overrides,
         epac_date_order=config.epac_date_order,
+        epac_definitions=(*(str(d) for d in config.epac_definitions), *args.epac_definitions),
+        hierarchy=Hierarchy.of(config.management_groups),
     )
     with _fewer_collections():
         linted = _lint_inputs(args, config.exclude, settings, all_rules, {t.format for t in targets})
@@ -498,7 +518,7 @@ def _lint_inputs(
     formats: set[str],
 ) -> _Linted:
     """Load and lint every input, in worker processes when there are many."""
-    from exemptlint.engine import rule_enabled
+    from exemptlint.epac_layout import names_epac_folder
     from exemptlint.loaders import (
         LoadOptions,
         discover,
@@ -520,23 +540,36 @@ def _lint_inputs(
             parameters.update(values)
     paths, missing = discover(args.paths, exclude)
     errors.extend(missing)
+    # EPAC assignment files beside the exemptions (or in the folders named) that the run does not lint.
+    known: list[PolicyAssignment] = []
+    contexts = None
+    if settings.epac_definitions or any(names_epac_folder(str(path)) for path in paths):
+        from exemptlint.loaders.epac_definitions import ContextCache, definitions_of_run
+
+        contexts = ContextCache()
+        epac, tenant_roots = definitions_of_run(paths, settings.epac_definitions, contexts)
+        errors.extend(epac.errors)
+        known = epac.assignments
+        settings = replace(settings, hierarchy=settings.hierarchy.with_roots(tenant_roots))
     options = LoadOptions(
-        today=settings.today, parameters=parameters, tfvars=tuple(tfvars), exclude=exclude
+        today=settings.today,
+        parameters=parameters,
+        tfvars=tuple(tfvars),
+        exclude=exclude,
+        epac_contexts=contexts,
     )
     files = [(path, display_path(path)) for path in paths]
-    # A rule over all exemptions at once needs them in one process.
-    across = any(rule.check_all is not None and rule_enabled(rule.id, settings) for rule in rules)
     workers = 0
-    if len(files) > 1 and args.jobs != 1 and not across:
+    if len(files) > 1 and args.jobs != 1:
         # Imported only here: a one-file run (a pre-commit hook) does not pay for it.
         from exemptlint.parallel import worker_count
 
         workers = worker_count(args.jobs, len(files))
     if workers:
-        linted = _lint_in_workers(files, options, settings, rules, workers, formats, errors)
+        linted = _lint_in_workers(files, options, settings, rules, workers, formats, errors, known)
         if linted is not None:
             return linted
-    return _lint_here(files, options, settings, rules, errors)
+    return _lint_here(files, options, settings, rules, errors, known)
 
 
 def _lint_here(
@@ -545,6 +578,7 @@ def _lint_here(
     settings: LintSettings,
     rules: Sequence[Rule],
     errors: list[LoadError],
+    known: Sequence[PolicyAssignment] = (),
 ) -> _Linted:
     from exemptlint.budget import BudgetTimer
     from exemptlint.engine import lint
@@ -562,8 +596,9 @@ def _lint_here(
         if shown not in kept:
             result = LoadResult(errors=result.errors, assignments=result.assignments)
         loaded.extend(result)
+    loaded.assignments.extend(known)
     # A broken module is reported by its own load and by every file that follows it: once is enough.
-    errors = [*errors, *dict.fromkeys(loaded.errors)]
+    errors = list(dict.fromkeys([*errors, *loaded.errors]))
     findings = lint(
         loaded.exemptions,
         loaded.assignments,
@@ -591,9 +626,11 @@ def _lint_in_workers(
     workers: int,
     formats: set[str],
     errors: list[LoadError],
+    known: Sequence[PolicyAssignment] = (),
 ) -> _Linted | None:
     """The same as ``_lint_here``, on ``workers`` processes; None when the run must be redone in
     one process (see ``exemptlint.parallel``)."""
+    from exemptlint.engine import RulePlan, lint_whole_run, new_context
     from exemptlint.parallel import lint_in_parallel, merge_findings
     from exemptlint.rules import SUPPRESSION_RULE_ID, UNRESOLVED_RULE_ID
 
@@ -607,6 +644,7 @@ def _lint_in_workers(
         suppression_rule_id=SUPPRESSION_RULE_ID,
         want_json="json" in formats,
         want_exemptions="junit" in formats,
+        assignments=known,
     )
     if not run.complete:
         return None
@@ -615,11 +653,19 @@ def _lint_in_workers(
     linted = [report for report in run.files if report.shown in kept]
     load_errors = dict.fromkeys(error for report in run.files for error in report.errors)
     rule_errors = [error for report in linted for error in report.rule_errors]
+    exemptions = [exemption for report in linted for exemption in report.exemptions]
+    findings = merge_findings(linted, SUPPRESSION_RULE_ID)
+    plan = RulePlan.of(rules, settings, UNRESOLVED_RULE_ID, SUPPRESSION_RULE_ID)
+    if plan.whole_run:
+        # The rules over all exemptions at once, over every file's exemptions (workers saw one file).
+        context = new_context(run.assignments, settings)
+        findings.extend(lint_whole_run(exemptions, context, settings, plan, rule_errors))
+        findings.sort(key=Finding.sort_key)
     return _Linted(
         files=[shown for _, shown in files],
-        exemptions=[exemption for report in linted for exemption in report.exemptions],
-        findings=merge_findings(linted, SUPPRESSION_RULE_ID),
-        errors=[*errors, *load_errors, *rule_errors],
+        exemptions=exemptions,
+        findings=findings,
+        errors=list(dict.fromkeys([*errors, *load_errors, *rule_errors])),
         exemption_count=sum(report.exemption_count for report in linted),
         exemption_json=[document for report in linted for document in report.exemption_json],
         skipped=list(dict.fromkeys(entry for report in linted for entry in report.skipped)),

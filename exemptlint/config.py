@@ -44,6 +44,10 @@ class Config:
     # ``epac: {date-order: ...}``: how EPAC culture dates are read ("month-first", "day-first";
     # None: both orders, see exemptlint/dates.py).
     epac_date_order: str | None = None
+    # ``epac: {definitions: ...}``: EPAC definitions folders (resolved against the config file).
+    epac_definitions: tuple[Path, ...] = ()
+    # ``management-groups``: management group or subscription -> parent management group (None: a root).
+    management_groups: dict[str, str | None] = field(default_factory=dict)
 
     @property
     def uncacheable(self) -> bool:
@@ -223,6 +227,7 @@ def _validate(file: Path, raw: dict[str, Any], lines: Any, rules: Sequence[Rule]
     class EpacModel(BaseModel):
         model_config = ConfigDict(extra="forbid", strict=False)
         date_order: Literal["month-first", "day-first"] | None = None
+        definitions: str | list[str] = []
 
     class OverrideModel(BaseModel):
         model_config = ConfigDict(extra="forbid", strict=False)
@@ -242,6 +247,7 @@ def _validate(file: Path, raw: dict[str, Any], lines: Any, rules: Sequence[Rule]
         rule_dirs: list[str] = []
         overrides: list[OverrideModel] = []
         epac: EpacModel = EpacModel()
+        management_groups: dict[str, str | None] = {}
 
     def fail(error: ValidationError, prefix: tuple[Any, ...], kebab: bool = True) -> ConfigError:
         first = error.errors()[0]
@@ -263,6 +269,14 @@ def _validate(file: Path, raw: dict[str, Any], lines: Any, rules: Sequence[Rule]
         raise fail(error, ()) from None
 
     base = file.parent
+    written = root.epac.definitions
+    epac_definitions = tuple(base / p for p in ([written] if isinstance(written, str) else written))
+    for index, folder in enumerate(epac_definitions):
+        if not folder.is_dir():
+            loc = ["epac", "definitions"] if isinstance(written, str) else ["epac", "definitions", index]
+            line = _line_of(lines, loc[:2]) if lines is not None else 1
+            where = ".".join(str(p) for p in loc)
+            raise ConfigError(f"{path}:{line}:1: error: {where}: no such folder: {folder}")
     rule_packs = tuple(base / p for p in root.rule_packs)
     rule_dirs = tuple(base / p for p in root.rule_dirs)
     custom: list[Rule] = []
@@ -364,4 +378,6 @@ def _validate(file: Path, raw: dict[str, Any], lines: Any, rules: Sequence[Rule]
         custom_rules=tuple(custom),
         overrides=tuple(overrides),
         epac_date_order=root.epac.date_order,
+        epac_definitions=epac_definitions,
+        management_groups=dict(root.management_groups),
     )

@@ -30,7 +30,8 @@ from exemptlint.rules.api import Rule
 
 # 2: EPAC date order and EL004's require-time-zone are part of the settings.
 # 3: select/ignore entries are checked against the rules; configs cached before are validated again.
-CACHE_FORMAT = 3
+# 4: EPAC definitions folders and the management-group hierarchy are part of the settings.
+CACHE_FORMAT = 4
 
 
 def cache_directory() -> Path | None:
@@ -89,6 +90,8 @@ def _to_json(config: Config) -> dict[str, Any]:
         "levels": {rule_id: level.value for rule_id, level in config.levels.items()},
         "options": {rule_id: dataclasses.asdict(options) for rule_id, options in config.options.items()},
         "epac_date_order": config.epac_date_order,
+        "epac_definitions": [str(folder) for folder in config.epac_definitions],
+        "management_groups": dict(config.management_groups),
     }
 
 
@@ -114,6 +117,8 @@ def _from_json(document: dict[str, Any], path: Path, rules: Sequence[Rule]) -> C
         levels={rule_id: Level(level) for rule_id, level in document["levels"].items()},
         options=options,
         epac_date_order=document["epac_date_order"],
+        epac_definitions=tuple(Path(folder) for folder in document["epac_definitions"]),
+        management_groups=dict(document["management_groups"]),
     )
 
 

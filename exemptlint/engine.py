@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from exemptlint.hierarchy import Hierarchy
 from exemptlint.model import (
     Exemption,
     Finding,
@@ -61,6 +62,10 @@ class LintSettings:
     overrides: tuple[PathOverride, ...] = ()
     # Config ``epac.date-order``: "month-first", "day-first" or None (both, see dates.py).
     epac_date_order: str | None = None
+    # EPAC definitions folders named by --epac-definitions and config ``epac.definitions``.
+    epac_definitions: tuple[str, ...] = ()
+    # Where management groups and subscriptions sit (config ``management-groups``, EPAC settings).
+    hierarchy: Hierarchy = field(default_factory=Hierarchy.empty)
 
     def for_file(self, file: str) -> LintSettings:
         """These settings with the overrides that match ``file`` applied, in order."""
@@ -92,6 +97,12 @@ class RulePlan:
     active: tuple[Rule, ...]
     report_unresolved: bool
     suppression_rule: Rule | None
+    unresolved_rule_id: str = "EL009"
+
+    @property
+    def whole_run(self) -> bool:
+        """Whether a rule over all exemptions at once runs."""
+        return any(rule.check_all is not None for rule in self.active)
 
     @classmethod
     def of(
@@ -105,6 +116,7 @@ class RulePlan:
             suppression_rule=by_id.get(suppression_rule_id)
             if rule_enabled(suppression_rule_id, settings)
             else None,
+            unresolved_rule_id=unresolved_rule_id,
         )
 
 
@@ -119,12 +131,15 @@ def lint(
     errors: list[LoadError] | None = None,
     context: RuleContext | None = None,
     plan: RulePlan | None = None,
+    whole_run: bool = True,
 ) -> list[Finding]:
     """The findings of ``rules`` on ``exemptions``. A rule that raises is reported in ``errors``
     (naming the rule and the exemption) and the other rules still run.
 
     ``context`` and ``plan``, when given, replace the ones made from the other arguments (a
-    worker process lints file by file with one assignment index and one plan).
+    worker process lints file by file with one assignment index and one plan). With
+    ``whole_run`` False the rules over all exemptions at once are left out: a worker process sees
+    one file, and the parent runs them over every exemption (``lint_whole_run``).
     """
     if errors is None:
         errors = []
@@ -134,47 +149,17 @@ def lint(
         plan = RulePlan.of(rules, settings, unresolved_rule_id, suppression_rule_id)
     by_id, active = plan.by_id, plan.active
     report_unresolved, suppression_rule = plan.report_unresolved, plan.suppression_rule
-    findings: list[Finding] = []
+    findings: list[Finding] = lint_whole_run(exemptions, context, settings, plan, errors) if whole_run else []
     seen_directives: set[tuple[str, int]] = set()
-    # Cross-exemption rules run once; their violations join each exemption's own.
-    across: dict[int, list[tuple[Rule, Violation]]] = {}
-    for rule in active:
-        if rule.check_all is None:
-            continue
-        options = settings.options.get(rule.id) or rule.default_options()
-        try:
-            for exemption, violation in rule.check_all(exemptions, context, options):
-                across.setdefault(id(exemption), []).append((rule, violation))
-        except Exception as error:
-            errors.append(LoadError("exemptlint", 1, 1, f"rule {rule.id} raised {error!r} on the whole set"))
     for exemption in exemptions:
         own: list[Finding] = []
         # property -> (value, ids of the rules that needed it), one EL009 note per property.
         needed: dict[str, tuple[Unresolved, list[str]]] = {}
         local = settings.for_file(exemption.source.file) if settings.overrides else settings
-        produced: list[tuple[Rule, Violation]] = list(across.get(id(exemption), ()))
+        produced: list[tuple[Rule, Violation]] = []
         for rule in active:
             _check(rule, exemption, context, local, produced, errors)
-        for rule, violation in produced:
-            if violation.unresolved is not None:
-                prop = violation.property or "value"
-                entry = needed.setdefault(prop, (violation.unresolved, []))
-                if rule.id not in entry[1]:
-                    entry[1].append(rule.id)
-                continue
-            own.append(_finding(rule, violation, exemption, local))
-        if report_unresolved:
-            rule = by_id[unresolved_rule_id]
-            for prop, (value, rule_ids) in needed.items():
-                tail = f" ({value.reason}); not checked by {', '.join(rule_ids)}"
-                shown = shorten(value.expression, VALUE_LIMIT)
-                message = f"{prop} is not known statically: {shown}{tail}"
-                full = (
-                    f"{prop} is not known statically: {value.expression}{tail}"
-                    if shown != value.expression
-                    else None
-                )
-                own.append(_finding(rule, Violation(message, property=prop), exemption, local, full))
+        _located(produced, exemption, local, plan, needed, own)
         _apply_suppressions(own, exemption)
         findings.extend(own)
         if suppression_rule is not None:
@@ -208,6 +193,73 @@ def lint(
         )
     findings.sort(key=Finding.sort_key)
     return findings
+
+
+def lint_whole_run(
+    exemptions: Sequence[Exemption],
+    context: RuleContext,
+    settings: LintSettings,
+    plan: RulePlan,
+    errors: list[LoadError],
+) -> list[Finding]:
+    """The findings of the rules over all exemptions at once (``Rule.check_all``), run once over
+    every exemption of the run, wherever it was linted. A value such a rule needed and could not
+    know gets an EL009 note of its own."""
+    produced: dict[int, list[tuple[Rule, Violation]]] = {}
+    for rule in plan.active:
+        if rule.check_all is None:
+            continue
+        options = settings.options.get(rule.id) or rule.default_options()
+        try:
+            for exemption, violation in rule.check_all(exemptions, context, options):
+                produced.setdefault(id(exemption), []).append((rule, violation))
+        except Exception as error:
+            errors.append(LoadError("exemptlint", 1, 1, f"rule {rule.id} raised {error!r} on the whole set"))
+    findings: list[Finding] = []
+    if not produced:
+        return findings
+    for exemption in exemptions:
+        violations = produced.pop(id(exemption), None)
+        if violations is None:
+            continue
+        local = settings.for_file(exemption.source.file) if settings.overrides else settings
+        own: list[Finding] = []
+        _located(violations, exemption, local, plan, {}, own)
+        _apply_suppressions(own, exemption)
+        findings.extend(own)
+    return findings
+
+
+def _located(
+    produced: list[tuple[Rule, Violation]],
+    exemption: Exemption,
+    settings: LintSettings,
+    plan: RulePlan,
+    needed: dict[str, tuple[Unresolved, list[str]]],
+    own: list[Finding],
+) -> None:
+    """The findings of ``produced`` on ``exemption``, added to ``own``; values the rules could not
+    know are gathered in ``needed`` into one EL009 note per property."""
+    for rule, violation in produced:
+        if violation.unresolved is not None:
+            prop = violation.property or "value"
+            entry = needed.setdefault(prop, (violation.unresolved, []))
+            if rule.id not in entry[1]:
+                entry[1].append(rule.id)
+            continue
+        own.append(_finding(rule, violation, exemption, settings))
+    if plan.report_unresolved and plan.unresolved_rule_id in plan.by_id:
+        rule = plan.by_id[plan.unresolved_rule_id]
+        for prop, (value, rule_ids) in needed.items():
+            tail = f" ({value.reason}); not checked by {', '.join(rule_ids)}"
+            shown = shorten(value.expression, VALUE_LIMIT)
+            message = f"{prop} is not known statically: {shown}{tail}"
+            full = (
+                f"{prop} is not known statically: {value.expression}{tail}"
+                if shown != value.expression
+                else None
+            )
+            own.append(_finding(rule, Violation(message, property=prop), exemption, settings, full))
 
 
 def _check(
@@ -251,6 +303,7 @@ def new_context(assignments: Sequence[PolicyAssignment], settings: LintSettings)
         assignments=list(assignments),
         assignment_map=settings.assignment_map,
         epac_date_order=settings.epac_date_order,
+        hierarchy=settings.hierarchy,
     )
 
 

@@ -172,6 +172,21 @@ class Directive:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class EpacPlace:
+    """An exemption or assignment file's place in an EPAC repository.
+
+    ``root`` is the definitions folder (an absolute POSIX path, so that files named from different
+    working directories agree); ``pac_selector`` the environment folder below ``policyExemptions``
+    (None for a file directly in it, and for assignment files, whose environments are the keys of
+    their ``scope``); ``deployed`` whether EPAC deploys the exemptions of the file.
+    """
+
+    root: str
+    pac_selector: str | None
+    deployed: bool
+
+
 @dataclass(slots=True)
 class Source:
     """Where an exemption came from."""
@@ -183,6 +198,13 @@ class Source:
     context: str | None = None
     # Suppression comments in the file (shared by every exemption of the file).
     directives: tuple[Directive, ...] = ()
+    # An EPAC exemption file's place in its repository (environment, whether EPAC deploys it).
+    epac: EpacPlace | None = None
+
+
+# What loaders add to the context of an exemption that is deployed only if something not known
+# statically holds: an ARM or Bicep condition, a Terraform count or for_each.
+CONDITIONAL_CONTEXTS = ("deployed only if its condition holds", "(not known statically)")
 
 
 @dataclass(slots=True)
@@ -243,6 +265,12 @@ class Exemption:
         return self.properties.get("metadata")
 
     @property
+    def maybe_not_deployed(self) -> bool:
+        """Whether the exemption is deployed only if a condition not known statically holds."""
+        context = self.source.context
+        return context is not None and any(marker in context for marker in CONDITIONAL_CONTEXTS)
+
+    @property
     def label(self) -> str:
         """The name for messages, even when it is unresolved."""
         if self.name is None:
@@ -286,6 +314,8 @@ class PolicyAssignment:
     name: Any
     policy_definition_id: Any
     source: Source
+    # An assignment from an EPAC assignment file: its definitions folder and environment.
+    epac: EpacPlace | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,7 @@ from typing import TypeVar
 
 from exemptlint.budget import BudgetTimer
 from exemptlint.engine import LintSettings, RulePlan, lint
+from exemptlint.epac_layout import may_be_assignment_text
 from exemptlint.loaders import LoadOptions, load_file, read_text
 from exemptlint.model import Exemption, Finding, FixedLocator, LoadError, PolicyAssignment, Skipped, Source
 from exemptlint.report.json_report import dump
@@ -90,6 +91,9 @@ class ParallelRun:
     files: list[FileReport]
     # False when the second pass met an assignment the first did not load: lint in one process.
     complete: bool
+    # Every assignment the workers linted with: the parent runs the rules over all exemptions at
+    # once (``engine.lint_whole_run``) with them.
+    assignments: list[PolicyAssignment] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -139,21 +143,34 @@ def lint_in_parallel(
     suppression_rule_id: str,
     want_json: bool,
     want_exemptions: bool,
+    assignments: Sequence[PolicyAssignment] = (),
 ) -> ParallelRun:
-    """Each file's report, in the order of ``files``, computed by ``workers`` processes."""
+    """Each file's report, in the order of ``files``, computed by ``workers`` processes.
+
+    ``assignments`` are known before the run (EPAC assignment files it does not lint). The rules
+    over all exemptions at once are left to the caller: when one runs, every file's report holds
+    its exemptions."""
+    plan = RulePlan.of(rules, settings, unresolved_rule_id, suppression_rule_id)
     job = _Job(
-        options, settings, tuple(rules), unresolved_rule_id, suppression_rule_id, want_json, want_exemptions
+        options,
+        settings,
+        tuple(rules),
+        unresolved_rule_id,
+        suppression_rule_id,
+        want_json,
+        want_exemptions or plan.whole_run,
     )
     size = max(1, min(MAX_CHUNK, len(files) // (workers * 8)))
     chunks = [list(files[start : start + size]) for start in range(0, len(files), size)]
 
     found = _run(_assignments_of_chunk, chunks, job, workers, _no_assignments)
-    assignments = [assignment for loaded, file_assignments in found for assignment in file_assignments]
+    known = [assignment for loaded, file_assignments in found for assignment in file_assignments]
+    known.extend(assignments)
     loaded = iter([was_loaded for was_loaded, _ in found])
     tasks = [[(path, shown, next(loaded)) for path, shown in chunk] for chunk in chunks]
-    reports = _run(_lint_chunk, tasks, replace(job, assignments=tuple(assignments)), workers, _stopped)
+    reports = _run(_lint_chunk, tasks, replace(job, assignments=tuple(known)), workers, _stopped)
     complete = not any(report.missed_assignment for report in reports)
-    return ParallelRun(reports, complete)
+    return ParallelRun(reports, complete, known)
 
 
 Task = TypeVar("Task")
@@ -291,6 +308,7 @@ def _context(job: _Job, assignments: list[PolicyAssignment]) -> RuleContext:
         assignments=assignments,
         assignment_map=job.settings.assignment_map,
         epac_date_order=job.settings.epac_date_order,
+        hierarchy=job.settings.hierarchy,
     )
 
 
@@ -329,6 +347,8 @@ def may_define_assignment(text: str, path: Path) -> bool:
         at = lowered.find(_ASSIGNMENT_TYPE, end)
     if "_policy_assignment" in lowered and _TERRAFORM_ASSIGNMENT.search(lowered):
         return True
+    if may_be_assignment_text(lowered):
+        return True  # an EPAC assignment file
     if _EXPRESSION_TYPE.search(lowered):
         return True
     return path.suffix.lower() in (".bicep", ".tf") and _BICEP_MODULE.search(lowered) is not None
@@ -359,6 +379,7 @@ def _lint_file(path: Path, shown: str, loaded_before: bool, worker: _Worker) -> 
         errors=report.rule_errors,
         context=context,
         plan=worker.plan,
+        whole_run=False,
     )
     report.exemption_count = len(result.exemptions)
     if job.want_json:

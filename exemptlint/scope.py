@@ -8,6 +8,7 @@ from typing import Any
 from exemptlint.model import ScopeLevel, Unresolved
 
 _EXEMPTION_MARKER = re.compile(r"/providers/microsoft\.authorization/policyexemptions/", re.IGNORECASE)
+_ASSIGNMENT_ID = re.compile(r"/providers/microsoft\.authorization/policyassignments/[^/]+/*$", re.IGNORECASE)
 
 
 def scope_of_exemption_id(exemption_id: str) -> str | None:
@@ -16,6 +17,16 @@ def scope_of_exemption_id(exemption_id: str) -> str | None:
     if match is None:
         return None
     return exemption_id[: match.start()] or "/"
+
+
+def scope_of_assignment_id(assignment_id: str) -> str | None:
+    """The scope of a policy assignment from its id (what precedes the assignment provider; "/"
+    for a tenant-level assignment); None when the text is not an assignment id."""
+    text = assignment_id.strip()
+    match = _ASSIGNMENT_ID.search(text)
+    if match is None:
+        return None
+    return text[: match.start()] or "/"
 
 
 def name_of_exemption_id(exemption_id: str) -> str | None:

@@ -137,6 +137,8 @@ def test_scope_property_functions_and_levels() -> None:
         ("EL007", "warning", 31, 5),
         ("EL007", "error", 53, 3),
         ("EL007", "error", 59, 3),
+        # The tenant is not below the management group the exempted assignment is at.
+        ("EL014", "error", 59, 3),
     ]
 
 
@@ -148,7 +150,9 @@ def test_scope_property_functions_and_levels() -> None:
             ScopeLevel.MANAGEMENT_GROUP,
             [("EL007", "error", 4, 3), ("EL010", "warning", 6, 5)],
         ),
-        ("target-tenant.bicep", ScopeLevel.TENANT, [("EL007", "error", 4, 3)]),
+        # The tenant is not below the exempted assignment's management group (EL014 points at
+        # the assignment: the exemption has no scope property).
+        ("target-tenant.bicep", ScopeLevel.TENANT, [("EL007", "error", 4, 3), ("EL014", "error", 6, 5)]),
     ],
 )
 def test_target_scope(name: str, level: ScopeLevel, expected: list[tuple[str, str, int, int]]) -> None:

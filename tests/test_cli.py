@@ -70,7 +70,11 @@ def test_concise_output_is_one_line_per_finding(workdir: Path, capsys: pytest.Ca
     assert out == [
         "expired.json:11:5: EL005 [error] exemption 'app-tls' expired on 2026-10-31 (24 days ago); "
         "renew it with a new review or delete it",
-        "Checked 2 exemptions in 2 files: 1 error, 0 warnings, 0 notes.",
+        # The two files define the same exemption.
+        "good.json:3:3: EL015 [warning] exemption 'app-tls' exempts the same assignment, scope and reference "
+        "ids as exemption 'app-tls' (expired.json:3:3), under the same name: the one deployed last replaces "
+        "the other; 'app-tls' expires later (2027-03-31, 'app-tls' on 2026-10-31)",
+        "Checked 2 exemptions in 2 files: 1 error, 1 warning, 0 notes.",
     ]
     assert main(["check", ".", *TODAY, "--format", "concise", "--quiet"]) == 1
     assert capsys.readouterr().out.splitlines() == out[:1]
@@ -200,7 +204,7 @@ def test_parameters_option(workdir: Path) -> None:
 def test_rules_command_and_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["rules"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert [line.split()[0] for line in lines] == [f"EL{n:03d}" for n in range(1, 12)]
+    assert [line.split()[0] for line in lines] == [*(f"EL{n:03d}" for n in range(1, 12)), "EL014", "EL015"]
     assert lines[3].split()[1:3] == ["expiry-bounded", "error"]
     assert main(["--version"]) == 0
     assert capsys.readouterr().out.strip() == f"exemptlint {__version__}"
@@ -227,6 +231,7 @@ def test_config_found_upwards_sets_today_options_and_levels(
     assert found == [
         ("EL005-fail-expired.json", "EL005", "warning"),
         ("pass-baseline.json", "EL004", "error"),
+        ("pass-baseline.json", "EL015", "warning"),  # both files define exemption 'app-tls'
     ]
 
 

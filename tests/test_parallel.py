@@ -192,10 +192,12 @@ def test_a_worker_that_dies_costs_only_its_file(
     assert report["summary"]["exemptions"] == json.loads(expected)["summary"]["exemptions"]
 
 
-def test_rules_over_all_exemptions_keep_the_run_in_one_process(
+def test_rules_over_all_exemptions_run_over_every_file_of_a_worker_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _corpus(tmp_path, 1)
+    """A rule over all exemptions at once (a plugin's check_all, EL015) sees the exemptions of
+    every file, not one worker's: the parent runs it over them, with the same report."""
+    _corpus(tmp_path, 2)
     plugins = tmp_path / "plugins"
     plugins.mkdir()
     (plugins / "names.py").write_text(
@@ -207,11 +209,24 @@ def test_rules_over_all_exemptions_keep_the_run_in_one_process(
         "            check_all=check_all)\n",
         encoding="utf-8",
     )
-    monkeypatch.setattr(parallel, "lint_in_parallel", None)  # would raise if called
+    calls: list[int] = []
+    real = parallel.lint_in_parallel
+
+    def spy(*args: object, **kwargs: object) -> parallel.ParallelRun:
+        calls.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(parallel, "lint_in_parallel", spy)
     monkeypatch.chdir(tmp_path)
-    code, out, _ = _run(capsys, ".", "--rules-dir", "plugins", "--format", "text", "--jobs", "2")
+    args = ("team-00", "team-01", "--rules-dir", "plugins", "--format", "json")
+    code, out, _ = _run(capsys, *args, "--jobs", "2")
+    assert calls == [1]
+    _, expected, _ = _run(capsys, *args, "--jobs", "1")
+    assert out == expected
+    report = json.loads(out)
+    counted = [f["message"] for f in report["findings"] if f["ruleId"] == "ORG901"]
+    assert counted == [f"{report['summary']['exemptions']} exemptions in the run"]
     assert code in (0, 1)
-    assert "exemptions in the run" in out
 
 
 @pytest.mark.parametrize(
@@ -230,6 +245,9 @@ def test_rules_over_all_exemptions_keep_the_run_in_one_process(
         ('{"policyAssignmentId": "/x/providers/Microsoft.Authorization/policyAssignments/pa"}', "a.json", False),
         ("[subscriptionResourceId('Microsoft.Authorization/policyAssignments', 'pa')]", "a.json", False),
         ('{"type": "Microsoft.Authorization/policyExemptions"}', "a.json", False),
+        # An EPAC assignment file (a tree of nodes).
+        ('{"nodeName": "/a/", "definitionEntry": {"policySetName": "x"}}', "a.jsonc", True),
+        ('{"nodeName": "/a/"}', "a.jsonc", False),
     ],
 )
 def test_which_files_may_define_an_assignment(text: str, name: str, expected: bool) -> None:

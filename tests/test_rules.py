@@ -62,6 +62,10 @@ FAILING = [
     ("EL008-fail-bad-name.json", "EL008", [("EL008", "error", 3, 3)]),
     ("EL008-fail-scope-validation.json", "EL008", [("EL008", "error", 14, 5)]),
     ("EL008-fail-malformed-scope.json", "EL008", [("EL008", "error", 2, 3)]),
+    # A resource group of another subscription than the assignment's: at the scope (the id).
+    ("EL014-fail-other-subscription.json", "EL014", [("EL014", "error", 2, 3)]),
+    # The second of two exemptions of one assignment, scope and reference ids (ids in other case).
+    ("EL015-warn-duplicate.json", "EL015", [("EL015", "warning", 16, 5)]),
 ]
 
 

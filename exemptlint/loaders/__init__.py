@@ -15,12 +15,15 @@ import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from exemptlint.budget import BudgetTimer, TimeBudgetExceeded, time_budget
 from exemptlint.loaders.jsontext import JsonPositions, JsonSyntaxError, parse_json_text
 from exemptlint.model import LoadError, LoadResult
 from exemptlint.suppressions import parse_directives
+
+if TYPE_CHECKING:
+    from exemptlint.loaders.epac_definitions import ContextCache
 
 JSON_SUFFIXES = frozenset({".json", ".jsonc"})
 BICEP_SUFFIXES = frozenset({".bicep", ".bicepparam"})
@@ -45,6 +48,8 @@ KEYWORDS = (
     "policyDefinitionId",
     "_policy_exemption",
     "_policy_assignment",
+    # EPAC assignment files (definitionEntry, definitionEntryList).
+    "definitionEntry",
 )
 
 
@@ -84,6 +89,8 @@ class LoadOptions:
     time_budget: float = 20.0
     # An armed run-wide timer with the same budget (cheaper per file); else one timer per file.
     timer: BudgetTimer | None = None
+    # What EPAC assignment files need from their definitions folder, read once per run.
+    epac_contexts: ContextCache | None = field(default=None, compare=False)
 
 
 def discover(paths: Sequence[str], exclude: Sequence[str] = ()) -> tuple[list[Path], list[LoadError]]:
@@ -260,8 +267,15 @@ def _load_document(
         return arm.load_arm(doc, display, positions, options.today, supplied, standalone=sidecar is None)
     if arm.is_parameters_file(doc):
         return LoadResult()
+    from exemptlint.epac_layout import may_be_assignment_document
     from exemptlint.loaders import epac
 
+    if may_be_assignment_document(doc):
+        from exemptlint.loaders import epac_definitions
+
+        if epac_definitions.is_epac_assignment(doc):
+            contexts = options.epac_contexts
+            return epac_definitions.load_assignment_document(doc, display, positions, path, contexts)
     if epac.is_epac_json(doc):
         return epac.load_epac_json(doc, display, positions)
     if raw.is_rest_example(doc):

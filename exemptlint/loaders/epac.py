@@ -45,9 +45,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from exemptlint.epac_layout import epac_place
 from exemptlint.loaders.jsontext import JsonLocator, JsonPositions
 from exemptlint.loaders.values import canonical_properties, mark_placeholders
 from exemptlint.model import (
+    EpacPlace,
     Exemption,
     FixedLocator,
     LoadError,
@@ -209,8 +211,16 @@ def _scopes(fields: dict[str, Any], inherited: list[Any]) -> list[Any]:
             if key in seen:
                 continue
             seen.add(key)
+            if "*" in scope or "subscriptionspattern" in key:
+                # A pattern EPAC matches against its scope tree when it deploys: the scopes it names
+                # are not known here (the level of its known part still is).
+                result.append(Unresolved(scope, _PATTERN_REASON, partial=scope))
+                continue
         result.append(mark_placeholders(scope))
     return result
+
+
+_PATTERN_REASON = "EPAC expands the pattern to the matching scopes of its scope tree when it deploys"
 
 
 def _flatten_scopes(value: Any) -> list[Any]:
@@ -231,6 +241,7 @@ def _emit(
     context: str | None,
     result: LoadResult,
     assignments: dict[str, PolicyAssignment],
+    place: EpacPlace | None = None,
 ) -> None:
     notes = [n for n in (context, entry.note) if n]
     scopes: list[Any] = entry.scopes or [None]
@@ -244,7 +255,7 @@ def _emit(
                 scope=scope,
                 scope_level=scope_level(scope),
                 properties=dict(entry.properties),
-                source=Source(file, fmt, locator, context="; ".join(where) or None),
+                source=Source(file, fmt, locator, context="; ".join(where) or None, epac=place),
             )
         )
     synthetic = entry.properties.get("policyAssignmentId")
@@ -272,6 +283,7 @@ def load_epac_json(doc: dict[str, Any], file: str, positions: JsonPositions) -> 
     if not isinstance(exemptions, list):
         return result
     inherited = _flatten_scopes(doc.get("scope")) if not isinstance(doc.get("scope"), str) else [doc["scope"]]
+    place = epac_place(file)
     for index, item in enumerate(exemptions):
         if not isinstance(item, dict):
             continue
@@ -300,7 +312,7 @@ def load_epac_json(doc: dict[str, Any], file: str, positions: JsonPositions) -> 
                 key_names["scope"] = spelled[scope_key]
         path = ("exemptions", index)
         locator = JsonLocator(positions, path, path, key_names)
-        _emit(entry, file, JSON_FORMAT, locator, None, result, assignments)
+        _emit(entry, file, JSON_FORMAT, locator, None, result, assignments, place)
     return result
 
 
@@ -446,6 +458,7 @@ def load_epac_csv(text: str, file: str) -> LoadResult:
     if not ({"exemptionCategory", "policyAssignmentId"} & seen):
         return result  # not an EPAC exemptions file
     assignments: dict[str, PolicyAssignment] = {}
+    place = epac_place(file)
     for row in rows[1:]:
         fields: dict[str, Any] = {}
         cells: dict[str, _Cell] = {}
@@ -466,7 +479,7 @@ def load_epac_csv(text: str, file: str) -> LoadResult:
                 positions["scope"] = _position(cells[scope_column])
         first = row[0]
         locator = FixedLocator(Position(first.line, first.column, first.length), positions)
-        _emit(entry, file, CSV_FORMAT, locator, f"row at line {first.line}", result, assignments)
+        _emit(entry, file, CSV_FORMAT, locator, f"row at line {first.line}", result, assignments, place)
     return result
 
 

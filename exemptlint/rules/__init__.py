@@ -14,6 +14,8 @@ from exemptlint.rules import (
     el009_unresolved_value,
     el010_unverifiable_initiative,
     el011_unjustified_suppression,
+    el014_scope_outside_assignment,
+    el015_duplicate_exemption,
 )
 from exemptlint.rules.api import Rule
 
@@ -29,6 +31,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     el009_unresolved_value.RULE,
     el010_unverifiable_initiative.RULE,
     el011_unjustified_suppression.RULE,
+    el014_scope_outside_assignment.RULE,
+    el015_duplicate_exemption.RULE,
 )
 UNRESOLVED_RULE_ID = el009_unresolved_value.RULE.id
 SUPPRESSION_RULE_ID = el011_unjustified_suppression.RULE.id

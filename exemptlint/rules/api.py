@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from exemptlint.hierarchy import Hierarchy
 from exemptlint.model import Exemption, Level, PolicyAssignment, Unresolved, contains_unresolved
 
 if TYPE_CHECKING:
@@ -67,6 +68,8 @@ class RuleContext:
     assignment_memo: dict[Any, Any] = field(default_factory=dict)
     # Config ``epac.date-order``: how EPAC culture dates are read (None: both orders, see dates.py).
     epac_date_order: str | None = None
+    # Where management groups and subscriptions sit, as far as the config and the files tell.
+    hierarchy: Hierarchy = field(default_factory=Hierarchy.empty)
 
     @property
     def catalog(self) -> Catalog:

@@ -127,6 +127,11 @@ def _resolve(exemption: Exemption, context: RuleContext) -> Resolution:
     else:
         return Resolution("absent")
     shown = assignment_id or display_value(value)
+    if assignment_id is None:
+        # An EPAC assignmentName that names one assignment of the environment: show its id.
+        ids = {a.id for a in epac_assignments(exemption, context) if isinstance(a.id, str)}
+        if len(ids) == 1:
+            shown = ids.pop()
 
     definition, via = _definition_of(exemption, value, assignment_id, name, context)
     if via == "ambiguous":
@@ -296,6 +301,8 @@ class _AssignmentIndex:
     # Assignments whose id is not fully known, by file and lower-cased partial id: an exemption
     # that names the assignment of its own file through the same expression finds it here.
     by_partial: dict[tuple[str, str], list[PolicyAssignment]]
+    # Assignments from EPAC assignment files, by definitions folder.
+    by_epac_root: dict[str, list[PolicyAssignment]]
 
 
 def _index(context: RuleContext) -> _AssignmentIndex:
@@ -305,7 +312,10 @@ def _index(context: RuleContext) -> _AssignmentIndex:
     by_id: dict[str, PolicyAssignment] = {}
     by_name: dict[str, list[PolicyAssignment]] = {}
     by_partial: dict[tuple[str, str], list[PolicyAssignment]] = {}
+    by_epac_root: dict[str, list[PolicyAssignment]] = {}
     for assignment in context.assignments:
+        if assignment.epac is not None:
+            by_epac_root.setdefault(assignment.epac.root, []).append(assignment)
         if isinstance(assignment.id, str):
             by_id.setdefault(assignment.id.lower().rstrip("/"), assignment)
         elif isinstance(assignment.id, Unresolved) and assignment.id.partial:
@@ -317,7 +327,7 @@ def _index(context: RuleContext) -> _AssignmentIndex:
         if candidate is not None:
             by_name.setdefault(candidate.lower(), []).append(assignment)
     config = {key.lower().rstrip("/"): value for key, value in context.assignment_map.items()}
-    index = _AssignmentIndex(config, by_id, by_name, by_partial)
+    index = _AssignmentIndex(config, by_id, by_name, by_partial, by_epac_root)
     context.assignment_memo["index"] = index
     return index
 
@@ -331,6 +341,12 @@ def _definition_of(
     for key in (lowered_id, lowered_name):
         if key is not None and key in index.config:
             return index.config[key], "from the config 'assignments' map"
+    in_environment = epac_assignments(exemption, context)
+    if in_environment:
+        distinct = {display_value(a.policy_definition_id).lower() for a in in_environment}
+        if len(distinct) > 1:
+            return None, "ambiguous"
+        return in_environment[0].policy_definition_id, f"defined in {in_environment[0].source.file}"
     if lowered_id is not None and lowered_id in index.by_id:
         assignment = index.by_id[lowered_id]
         return assignment.policy_definition_id, f"defined in {assignment.source.file}"
@@ -339,6 +355,10 @@ def _definition_of(
         if len({display_value(a.policy_definition_id).lower() for a in same}) == 1:
             return same[0].policy_definition_id, f"defined in {same[0].source.file}"
     by_name = index.by_name.get(lowered_name, []) if lowered_name else []
+    environment = exemption.source.epac
+    if environment is not None and environment.root in index.by_epac_root:
+        # EPAC resolves a name in the exemption's own environment: not in another's.
+        by_name = [a for a in by_name if a.epac is None]
     distinct = {display_value(a.policy_definition_id).lower() for a in by_name}
     if len(distinct) == 1:
         return by_name[0].policy_definition_id, f"defined in {by_name[0].source.file}"
@@ -347,3 +367,46 @@ def _definition_of(
     if lowered_name == DEFAULT_ASSIGNMENT_NAME:
         return MCSB_DEFINITION_ID, "the Defender for Cloud default assignment"
     return None, ""
+
+
+def epac_assignments(exemption: Exemption, context: RuleContext) -> list[PolicyAssignment]:
+    """The assignments from EPAC assignment files that an EPAC exemption's ``policyAssignmentId``
+    (or ``assignmentName``) names in its own environment: the exemption file's definitions folder
+    and pac selector (``policyExemptions/<pacSelector>/``). An exemption outside an EPAC layout
+    looks in every definitions folder of the run, in every environment. Empty when none match."""
+    if not exemption.source.format.startswith("epac"):
+        return []
+    index = _index(context)
+    if not index.by_epac_root:
+        return []
+    key = ("epac-assignments", id(exemption))
+    cached = context.memo.get(key)
+    if cached is not None:
+        found: list[PolicyAssignment] = cached
+        return found
+    value = exemption.policy_assignment_id
+    wanted_id: str | None = None
+    wanted_name: str | None = None
+    if isinstance(value, str) and not value.lower().startswith(EPAC_SYNTHETIC_PREFIX):
+        wanted_id = value.strip().rstrip("/").lower()
+    elif isinstance(value, Unresolved) and value.partial:
+        wanted_name = (assignment_name(value.partial) or "").lower() or None
+    place = exemption.source.epac
+    if place is not None and place.root in index.by_epac_root:
+        candidates = index.by_epac_root[place.root]
+    else:
+        candidates = [a for assignments in index.by_epac_root.values() for a in assignments]
+    selector = place.pac_selector.lower() if place is not None and place.pac_selector else None
+    found = []
+    for assignment in candidates:
+        own = assignment.epac.pac_selector if assignment.epac is not None else None
+        if selector is not None and own is not None and own.lower() != selector:
+            continue
+        if wanted_id is not None:
+            candidate = assignment.id.rstrip("/").lower() if isinstance(assignment.id, str) else None
+        else:
+            candidate = assignment.name.lower() if isinstance(assignment.name, str) else None
+        if candidate is not None and candidate == (wanted_id or wanted_name):
+            found.append(assignment)
+    context.memo[key] = found
+    return found
