@@ -8,12 +8,13 @@ loaded, and names the closest ids in its error.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Sequence
 
 from exemptlint.rules.api import Rule
 
 # Shown in full when nothing is close; beyond this, `exemptlint rules` lists them.
-_LISTED = 12
+_LISTED = 20
 
 
 def matches_prefix(pattern: str, rules: Iterable[Rule]) -> bool:
@@ -39,6 +40,12 @@ def closest(written: str, rules: Sequence[Rule]) -> list[str]:
         return by_name
     ids = [rule.id.upper() for rule in rules]
     spelled = {rule.id.upper(): rule.id for rule in rules}
+    # Digits written without their leading zeros (EL4, el07) name exactly one id.
+    short = re.fullmatch(r"([A-Z]+)0*(\d+)", wanted)
+    if short is not None:
+        padded = [c for c in ids if re.fullmatch(rf"{short.group(1)}0*{short.group(2)}", c)]
+        if len(padded) == 1:
+            return [spelled[padded[0]]]
     scored = sorted(
         ((difflib.SequenceMatcher(None, wanted, candidate).ratio(), candidate) for candidate in ids),
         key=lambda pair: (-pair[0], pair[1]),

@@ -58,7 +58,7 @@ def test_stale_baseline_entries_are_listed(repo: Path, capsys: pytest.CaptureFix
         "Baseline entries that no longer occur (rewrite the baseline with --write-baseline):\n"
         "  older.json  EL002  exemption 'app-tls'\n"
         "\n"
-        "Checked 1 exemption in 2 files: 0 errors, 0 warnings, 0 notes (1 suppressed).\n"
+        "Checked 1 exemption in 3 files: 0 errors, 0 warnings, 0 notes (1 suppressed).\n"
     )
     assert main(["check", *TODAY, "--baseline", "baseline.json", "--format", "json", "--output", "r.json"]) == 0
     report = json.loads((repo / "r.json").read_text(encoding="utf-8"))

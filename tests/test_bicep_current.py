@@ -88,8 +88,12 @@ def test_a_caller_of_a_module_that_uses_non_null_assertions_follows_it() -> None
     (exemption,) = result.exemptions
     assert exemption.source.context == "module vault"
     assert exemption.exemption_category == "Waiver"
-    # 2026-12-01 is 7 days away: a warning, in the module file.
-    assert located(run(result)) == [("EL005", "warning", "non-null.bicep", 30, 5)]
+    # 2026-12-01 is 7 days away: a warning, in the module file. The caller's vault is in another
+    # subscription than the module's assignment: EL014, at the exemption's scope.
+    assert located(run(result)) == [
+        ("EL014", "error", "non-null.bicep", 25, 3),
+        ("EL005", "warning", "non-null.bicep", 30, 5),
+    ]
 
 
 def test_a_bicepparam_file_with_non_null_assertions_loads_without_a_word() -> None:
