@@ -120,6 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--quiet", action="store_true", help="print findings and errors only, no summary")
     check.add_argument("--no-color", action="store_true", help="never colour the text output")
+    from exemptlint.audit.cli import add_commands, add_online_arguments
+
+    add_online_arguments(check)
 
     rules = commands.add_parser("rules", help="list the rules, or document one")
     rules.add_argument("rule_id", nargs="?", metavar="ID", help="print this rule's documentation and options")
@@ -130,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     rules.add_argument(
         "--rules-dir", action="append", default=[], metavar="DIR", help="also list rules from DIR"
     )
+    add_commands(commands)
     return parser
 
 
@@ -147,6 +151,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_INTERRUPTED
     if args.command == "rules":
         return run_rules(args)
+    if args.command in ("audit", "catalog"):
+        from exemptlint.audit.cli import run
+
+        try:
+            return run(args)
+        except KeyboardInterrupt:
+            print("exemptlint: interrupted", file=sys.stderr)
+            return EXIT_INTERRUPTED
     parser.print_help(sys.stderr)
     return EXIT_ERROR
 
@@ -312,6 +324,13 @@ def run_check(args: argparse.Namespace) -> int:
         overrides=config.overrides,
         epac_date_order=config.epac_date_order,
     )
+    if args.online:
+        from exemptlint.audit.online import with_online_assignments
+
+        online = with_online_assignments(args, config, settings)
+        if online is None:
+            return EXIT_ERROR
+        settings = online
     with _fewer_collections():
         linted = _lint_inputs(args, config.exclude, settings, all_rules, {name for name, _ in targets})
     findings, errors = linted.findings, linted.errors

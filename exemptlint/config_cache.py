@@ -24,11 +24,11 @@ from pathlib import Path
 from typing import Any
 
 from exemptlint import __version__
-from exemptlint.config import Config
+from exemptlint.config import AzureSettings, Config
 from exemptlint.model import Level
 from exemptlint.rules.api import Rule
 
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 
 
 def cache_directory() -> Path | None:
@@ -87,6 +87,7 @@ def _to_json(config: Config) -> dict[str, Any]:
         "levels": {rule_id: level.value for rule_id, level in config.levels.items()},
         "options": {rule_id: dataclasses.asdict(options) for rule_id, options in config.options.items()},
         "epac_date_order": config.epac_date_order,
+        "azure": dataclasses.asdict(config.azure),
     }
 
 
@@ -112,6 +113,7 @@ def _from_json(document: dict[str, Any], path: Path, rules: Sequence[Rule]) -> C
         levels={rule_id: Level(level) for rule_id, level in document["levels"].items()},
         options=options,
         epac_date_order=document["epac_date_order"],
+        azure=AzureSettings(**document["azure"]),
     )
 
 

@@ -5,9 +5,13 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from exemptlint.model import Exemption, Finding, Level, LoadError
 from exemptlint.rules.api import Rule
+
+if TYPE_CHECKING:
+    from exemptlint.audit.model import AuditData
 
 FORMATS: dict[str, str] = {
     "text": "exemptlint.report.text",
@@ -16,6 +20,8 @@ FORMATS: dict[str, str] = {
     "github": "exemptlint.report.github",
     "junit": "exemptlint.report.junit",
     "markdown": "exemptlint.report.markdown",
+    "html": "exemptlint.report.html",
+    "csv": "exemptlint.report.csv_report",
 }
 
 
@@ -40,6 +46,8 @@ class Report:
     # ``exemption_json``.
     exemption_count: int | None = None
     exemption_json: Sequence[str] | None = None
+    # Set by ``exemptlint audit``: the deployed state, its comparison with the code, Defender's view.
+    audit: AuditData | None = None
 
     @property
     def checked(self) -> int:

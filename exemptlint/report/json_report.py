@@ -32,6 +32,8 @@ def render(report: Report, color: bool) -> str:
             {"file": e.file, "line": e.line, "column": e.column, "message": e.message} for e in report.errors
         ],
     }
+    if report.audit is not None:
+        document["audit"] = report.audit.to_json()
     if report.exemption_json is not None:
         # Already JSON text (worker processes wrote it): joined, not parsed and written again.
         exemptions = "[" + ",".join(report.exemption_json) + "]"
