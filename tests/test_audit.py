@@ -179,6 +179,9 @@ def test_defender_view(fake: FakeAzure, capsys: pytest.CaptureFixture[str]) -> N
     assert [h["recommendation"] for h in exemptions["tls-legacy"]["defender"]] == [
         "App Service apps should use the latest TLS version"
     ]
+    # An exemption on a custom initiative does not hide anything from Defender (EL001's point),
+    # although the custom initiative holds the storage policy and the scope covers the account.
+    assert exemptions["sub-no-expiry"]["defender"] == []
     unmatched = document["audit"]["defenderUnmatched"]
     assert [u["recommendation"] for u in unmatched] == ["Key vaults should have deletion protection enabled"]
     assert document["audit"]["summary"]["defenderExempt"] == 3
@@ -339,7 +342,7 @@ def test_markdown_has_the_audit_sections(fake: FakeAzure, capsys: pytest.Capture
     text = (tmp_path / "r.md").read_text()
     assert "### Deployed exemptions" in text
     assert "| expired | 1 |" in text
-    assert "tls\\-legacy" in text
+    assert "| tls-legacy | expiresOn |" in text
 
 
 def test_quota_and_throttling_waits_use_the_injected_sleep(

@@ -368,15 +368,29 @@ def _covers(scope: str, assessment: Assessment, inventory: Inventory) -> bool:
     return resource == scope_key or resource.startswith(scope_key + "/")
 
 
+def _honoured(definition: str) -> bool:
+    """Whether Defender for Cloud honours exemptions on assignments of this definition (EL001)."""
+    from exemptlint.catalog import classify_definition_id, load_catalog
+
+    if classify_definition_id(definition) != "builtin-set":
+        return False
+    initiative = load_catalog().lookup(definition)
+    # A built-in initiative newer than the packaged catalog: not known to be ineligible.
+    return initiative is None or initiative.is_eligible
+
+
 def _exempted_policies(
     audited: AuditedExemption, inventory: Inventory, definitions: dict[str, Any]
 ) -> set[str] | None:
-    """The policy definition ids (lower-cased) the exemption exempts; None when not known."""
+    """The policy definition ids (lower-cased) the exemption exempts in Defender's eyes; None when
+    not known, empty when Defender ignores the exemption (not on an initiative it honours)."""
     if audited.assignment_id is None:
         return None
     definition = definitions.get(audited.assignment_id.lower().rstrip("/"))
     if not isinstance(definition, str):
         return None
+    if not _honoured(definition):
+        return set()
     key = definition.lower().rstrip("/")
     if "/policysetdefinitions/" not in key:
         return {key}
