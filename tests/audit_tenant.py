@@ -146,8 +146,14 @@ def mcsb_set() -> dict[str, Any]:
             "version": "57.0.0",
             "parameters": {},
             "policyDefinitions": [
-                {"policyDefinitionId": STORAGE_POLICY, "policyDefinitionReferenceId": "storageAccountsShouldRestrictNetworkAccess"},
-                {"policyDefinitionId": TLS_POLICY, "policyDefinitionReferenceId": "appServiceShouldUseLatestTls"},
+                {
+                    "policyDefinitionId": STORAGE_POLICY,
+                    "policyDefinitionReferenceId": "storageAccountsShouldRestrictNetworkAccess",
+                },
+                {
+                    "policyDefinitionId": TLS_POLICY,
+                    "policyDefinitionReferenceId": "appServiceShouldUseLatestTls",
+                },
             ],
         },
         "id": MCSB,
@@ -208,7 +214,9 @@ def small_tenant(fake: FakeAzure, stale: bool = True) -> FakeAzure:
             "properties": {
                 "displayName": "Contoso CIS (custom)",
                 "policyType": "Custom",
-                "policyDefinitions": [{"policyDefinitionId": STORAGE_POLICY, "policyDefinitionReferenceId": "st"}],
+                "policyDefinitions": [
+                    {"policyDefinitionId": STORAGE_POLICY, "policyDefinitionReferenceId": "st"}
+                ],
             },
         }
     ]
@@ -224,8 +232,18 @@ def small_tenant(fake: FakeAzure, stale: bool = True) -> FakeAzure:
         for sub in (SUB_A, SUB_B)
     ]
     fake.tables["assessments"] = [
-        assessment(STORAGE, "1d1d1d1d-0000-4000-8000-00000000a001", "Storage accounts should restrict network access", STORAGE_POLICY),
-        assessment(WEB, "2e2e2e2e-0000-4000-8000-00000000a002", "App Service apps should use the latest TLS version", TLS_POLICY),
+        assessment(
+            STORAGE,
+            "1d1d1d1d-0000-4000-8000-00000000a001",
+            "Storage accounts should restrict network access",
+            STORAGE_POLICY,
+        ),
+        assessment(
+            WEB,
+            "2e2e2e2e-0000-4000-8000-00000000a002",
+            "App Service apps should use the latest TLS version",
+            TLS_POLICY,
+        ),
         # Covered by no exemption the audit can see (exempted at a scope outside the audit).
         assessment(
             f"/subscriptions/{SUB_B}/resourceGroups/rg-x/providers/Microsoft.KeyVault/vaults/kv1",

@@ -180,7 +180,9 @@ class FakeAzure:
             found = self.resources.get(path)
             if found is not None:
                 return Answer(200, found)
-            return Answer(404, error_body("ResourceNotFound", f"The resource '{request.path}' was not found."))
+            return Answer(
+                404, error_body("ResourceNotFound", f"The resource '{request.path}' was not found.")
+            )
         return Answer(405, error_body("MethodNotAllowed", "no"))
 
     def _graph(self, request: Request) -> Answer:

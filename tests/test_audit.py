@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import json
 import time
@@ -46,13 +47,17 @@ def fake(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[FakeAzure]
     small_tenant(server)
     yield server
     server.stop()
+    # Sessions and sockets of the run are collected here, not in a later test's timed section.
+    gc.collect()
 
 
 def audit(fake: FakeAzure, *args: str) -> list[str]:
     return ["audit", "--arm-endpoint", fake.url, *TODAY, *args]
 
 
-def run_json(fake: FakeAzure, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any], str]:
+def run_json(
+    fake: FakeAzure, capsys: pytest.CaptureFixture[str], *args: str
+) -> tuple[int, dict[str, Any], str]:
     code = main(audit(fake, "--format", "json", *args))
     captured = capsys.readouterr()
     return code, json.loads(captured.out), captured.err
@@ -62,7 +67,9 @@ def by_name(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {e["name"]: e for e in document["audit"]["exemptions"]}
 
 
-def test_deployed_exemptions_get_the_findings_check_gives(fake: FakeAzure, capsys: pytest.CaptureFixture[str]) -> None:
+def test_deployed_exemptions_get_the_findings_check_gives(
+    fake: FakeAzure, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, document, _ = run_json(fake, capsys, "--subscription", SUB_A, SUB_B)
     assert code == 1
     found = {(f["file"], f["ruleId"], f["line"], f["column"]) for f in document["findings"]}
@@ -86,7 +93,7 @@ def test_deployed_exemptions_get_the_findings_check_gives(fake: FakeAzure, capsy
 
 
 def test_statuses_owners_and_orphans(fake: FakeAzure, capsys: pytest.CaptureFixture[str]) -> None:
-    code, document, _ = run_json(fake, capsys, "--subscription", SUB_A, SUB_B, "--expiring-within", "14")
+    _, document, _ = run_json(fake, capsys, "--subscription", SUB_A, SUB_B, "--expiring-within", "14")
     exemptions = by_name(document)
     assert {name: e["status"] for name, e in exemptions.items()} == {
         "deleted-yesterday": "active",  # without --verify the stale row is not known to be stale
@@ -106,20 +113,29 @@ def test_statuses_owners_and_orphans(fake: FakeAzure, capsys: pytest.CaptureFixt
     assert exemptions["storage-nva"]["owner"] is None  # no owner-key configured
     assert exemptions["storage-nva"]["createdBy"] is None  # Resource Graph rows carry no systemData
     summary = document["audit"]["summary"]
-    assert summary["byStatus"] == {"expired": 1, "expiring": 1, "no-expiry": 1, "active": 3, "unreadable-expiry": 0}
+    assert summary["byStatus"] == {
+        "expired": 1,
+        "expiring": 1,
+        "no-expiry": 1,
+        "active": 3,
+        "unreadable-expiry": 0,
+    }
     assert summary["byCategory"] == {"Mitigated": 4, "Waiver": 2}
     assert summary["byScopeLevel"] == {"resource": 2, "resourceGroup": 3, "subscription": 1}
     assert summary["assignmentMissing"] == 1
     assert summary["expiredStillPresent"] == 1
     assert document["audit"]["complete"] is True
-    assert exemptions["storage-nva"]["portalUrl"] == f"https://portal.azure.com/#resource{exemption_id(STORAGE, 'storage-nva')}"
+    assert (
+        exemptions["storage-nva"]["portalUrl"]
+        == f"https://portal.azure.com/#resource{exemption_id(STORAGE, 'storage-nva')}"
+    )
 
 
 def test_verify_marks_stale_rows_and_reads_system_data(
     fake: FakeAzure, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     (tmp_path / ".exemptlint.yaml").write_text("azure:\n  owner-key: owner\n")
-    code, document, _ = run_json(fake, capsys, "--subscription", SUB_A, SUB_B, "--verify")
+    _, document, _ = run_json(fake, capsys, "--subscription", SUB_A, SUB_B, "--verify")
     exemptions = by_name(document)
     assert exemptions["deleted-yesterday"]["status"] == "stale"
     assert document["audit"]["summary"]["stale"] == 1
@@ -132,11 +148,15 @@ def test_verify_marks_stale_rows_and_reads_system_data(
     assert storage["owner"] == "team-storage"
     gets = [r.path for r in fake.requests if r.method == "GET" and "policyExemptions" in r.path]
     assert len(gets) == 6
-    assert all(r.query == {"api-version": "2022-07-01-preview"} for r in fake.requests if "policyExemptions" in r.path)
+    assert all(
+        r.query == {"api-version": "2022-07-01-preview"}
+        for r in fake.requests
+        if "policyExemptions" in r.path
+    )
 
 
 def test_compare_with_the_code(fake: FakeAzure, capsys: pytest.CaptureFixture[str]) -> None:
-    code, document, _ = run_json(fake, capsys, "--subscription", SUB_A, SUB_B, "--code", str(CODE))
+    _, document, _ = run_json(fake, capsys, "--subscription", SUB_A, SUB_B, "--code", str(CODE))
     exemptions = by_name(document)
     assert exemptions["storage-nva"]["code"]["status"] == "in-code"
     assert exemptions["storage-nva"]["code"]["location"]["file"].endswith("storage-nva.json")
@@ -186,7 +206,9 @@ def test_defender_view(fake: FakeAzure, capsys: pytest.CaptureFixture[str]) -> N
     assert [u["recommendation"] for u in unmatched] == ["Key vaults should have deletion protection enabled"]
     assert document["audit"]["summary"]["defenderExempt"] == 3
     queries = [r.body["query"] for r in fake.graph_requests()]
-    assert any(q.startswith("securityresources") and "properties.status.cause == 'Exempt'" in q for q in queries)
+    assert any(
+        q.startswith("securityresources") and "properties.status.cause == 'Exempt'" in q for q in queries
+    )
 
 
 def test_no_defender_skips_the_query(fake: FakeAzure, capsys: pytest.CaptureFixture[str]) -> None:
@@ -213,13 +235,19 @@ def test_a_forbidden_subscription_is_reported_the_rest_continue(
     assert document["audit"]["complete"] is False
     assert document["audit"]["problems"][0].startswith(f"subscription {SUB_B}: Azure answered 403 Forbidden")
     assert {e["name"] for e in document["audit"]["exemptions"]} == {
-        "storage-nva", "tls-legacy", "rg-app-soon", "sub-no-expiry", "deleted-yesterday"
+        "storage-nva",
+        "tls-legacy",
+        "rg-app-soon",
+        "sub-no-expiry",
+        "deleted-yesterday",
     }
     assert f"exemptlint: error: subscription {SUB_B}: Azure answered 403" in err
     assert TOKEN not in err
 
 
-def test_a_subscription_graph_silently_leaves_out_is_reported(fake: FakeAzure, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_subscription_graph_silently_leaves_out_is_reported(
+    fake: FakeAzure, capsys: pytest.CaptureFixture[str]
+) -> None:
     fake.tables["containers"] = [c for c in fake.tables["containers"] if c["subscriptionId"] != SUB_B]
     code, document, _ = run_json(fake, capsys, "--subscription", SUB_A, SUB_B)
     assert code == 2
@@ -233,7 +261,10 @@ def test_a_subscription_graph_silently_leaves_out_is_reported(fake: FakeAzure, c
         (Answer(401, error_body("InvalidAuthenticationToken", "expired")), "401 Unauthorized"),
         (Answer(500, error_body("InternalServerError", "oops")), "answered 500"),
         (Answer(200, "{not json"), "malformed body"),
-        (Answer(200, {"totalRecords": 9, "count": 1, "data": [{"id": "/x"}], "$skipToken": "loop"}), "page loop"),
+        (
+            Answer(200, {"totalRecords": 9, "count": 1, "data": [{"id": "/x"}], "$skipToken": "loop"}),
+            "page loop",
+        ),
         (Answer(429, "", {"Retry-After": "1"}), "still answered 429"),
     ],
 )
@@ -250,20 +281,28 @@ def test_azure_errors_stop_the_run_without_a_report(
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2
     assert len(err) == 1, err
-    assert err[0].startswith("exemptlint: error: ") and message in err[0] and err[0].endswith("no report was written")
+    assert (
+        err[0].startswith("exemptlint: error: ")
+        and message in err[0]
+        and err[0].endswith("no report was written")
+    )
     assert not (tmp_path / "report.html").exists()
     assert "Traceback" not in "".join(err)
 
 
 def test_a_slow_answer_is_a_time_out(fake: FakeAzure, capsys: pytest.CaptureFixture[str]) -> None:
-    fake.override = lambda request: Answer(200, {"value": []}, delay=1.0) if request.method == "POST" else None
+    fake.override = lambda request: (
+        Answer(200, {"value": []}, delay=1.0) if request.method == "POST" else None
+    )
     code = main(audit(fake, "--subscription", SUB_A, "--timeout", "0.2"))
     err = capsys.readouterr().err
     assert code == 2
     assert "within 0.2 s" in err
 
 
-def test_no_token_is_one_line(fake: FakeAzure, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_token_is_one_line(
+    fake: FakeAzure, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("AZURE_ACCESS_TOKEN")
     monkeypatch.setenv("PATH", "/nonexistent")
     assert main(audit(fake, "--subscription", SUB_A)) == 2
@@ -289,8 +328,25 @@ def test_the_token_goes_only_to_the_endpoint_and_is_never_printed(
     fake: FakeAzure, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     code = main(
-        audit(fake, "--subscription", SUB_A, SUB_B, "--verify", "--code", str(CODE), "--output", "json=a.json",
-              "--output", "html=a.html", "--output", "csv=a.csv", "--output", "markdown=a.md", "--output", "sarif=a.sarif")
+        audit(
+            fake,
+            "--subscription",
+            SUB_A,
+            SUB_B,
+            "--verify",
+            "--code",
+            str(CODE),
+            "--output",
+            "json=a.json",
+            "--output",
+            "html=a.html",
+            "--output",
+            "csv=a.csv",
+            "--output",
+            "markdown=a.md",
+            "--output",
+            "sarif=a.sarif",
+        )
     )
     captured = capsys.readouterr()
     assert code == 1
@@ -313,7 +369,23 @@ def test_text_summary(fake: FakeAzure, capsys: pytest.CaptureFixture[str]) -> No
 
 
 def test_csv_rows_per_exemption(fake: FakeAzure, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    assert main(audit(fake, "--subscription", SUB_A, SUB_B, "--code", str(CODE), "--format", "csv", "--output", "r.csv")) == 1
+    assert (
+        main(
+            audit(
+                fake,
+                "--subscription",
+                SUB_A,
+                SUB_B,
+                "--code",
+                str(CODE),
+                "--format",
+                "csv",
+                "--output",
+                "r.csv",
+            )
+        )
+        == 1
+    )
     rows = list(csv.DictReader(io.StringIO((tmp_path / "r.csv").read_text(encoding="utf-8"))))
     by = {r["name"]: r for r in rows}
     assert by["tls-legacy"]["status"] == "expired"
@@ -327,18 +399,47 @@ def test_csv_rows_per_exemption(fake: FakeAzure, capsys: pytest.CaptureFixture[s
 def test_sarif_moves_findings_of_exemptions_in_code_to_the_code(
     fake: FakeAzure, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    main(audit(fake, "--subscription", SUB_A, SUB_B, "--code", str(CODE), "--format", "sarif", "--output", "r.sarif"))
+    main(
+        audit(
+            fake,
+            "--subscription",
+            SUB_A,
+            SUB_B,
+            "--code",
+            str(CODE),
+            "--format",
+            "sarif",
+            "--output",
+            "r.sarif",
+        )
+    )
     log = json.loads((tmp_path / "r.sarif").read_text())
     results = log["runs"][0]["results"]
     tls = [r for r in results if "tls-legacy" in r["message"]["text"]]
     assert tls and all(
-        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith("tls-legacy.json") for r in tls
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith("tls-legacy.json")
+        for r in tls
     )
     assert all("[deployed: /subscriptions/" in r["message"]["text"] for r in tls)
 
 
-def test_markdown_has_the_audit_sections(fake: FakeAzure, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    main(audit(fake, "--subscription", SUB_A, SUB_B, "--code", str(CODE), "--format", "markdown", "--output", "r.md"))
+def test_markdown_has_the_audit_sections(
+    fake: FakeAzure, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    main(
+        audit(
+            fake,
+            "--subscription",
+            SUB_A,
+            SUB_B,
+            "--code",
+            str(CODE),
+            "--format",
+            "markdown",
+            "--output",
+            "r.md",
+        )
+    )
     text = (tmp_path / "r.md").read_text()
     assert "### Deployed exemptions" in text
     assert "| expired | 1 |" in text
@@ -365,7 +466,11 @@ def test_scale_tenant_of_5500_exemptions_over_six_pages(
 ) -> None:
     large_tenant(fake, 5500)
     started = time.perf_counter()
-    code = main(audit(fake, "--subscription", SUB_A, "--format", "json", "--output", "r.json", "--output", "html=r.html"))
+    code = main(
+        audit(
+            fake, "--subscription", SUB_A, "--format", "json", "--output", "r.json", "--output", "html=r.html"
+        )
+    )
     elapsed = time.perf_counter() - started
     assert code == 1
     document = json.loads((tmp_path / "r.json").read_text())
@@ -378,9 +483,13 @@ def test_scale_tenant_of_5500_exemptions_over_six_pages(
     print(f"\nscale audit: 5500 exemptions, 6 pages, {elapsed:.2f} s")
 
 
-def test_mcsb_assignment_outside_the_scopes_is_read_by_id(fake: FakeAzure, capsys: pytest.CaptureFixture[str]) -> None:
+def test_mcsb_assignment_outside_the_scopes_is_read_by_id(
+    fake: FakeAzure, capsys: pytest.CaptureFixture[str]
+) -> None:
     run_json(fake, capsys, "--subscription", SUB_A)
     gets = [r.path for r in fake.requests if r.method == "GET"]
     assert MCSB_ASSIGNMENT in gets
     assert CUSTOM_ASSIGNMENT not in gets  # Resource Graph listed it
-    assert "/providers/Microsoft.Authorization/policySetDefinitions/1f3afdf9-d0c9-4c3d-847f-89da613e70a8" in gets
+    assert (
+        "/providers/Microsoft.Authorization/policySetDefinitions/1f3afdf9-d0c9-4c3d-847f-89da613e70a8" in gets
+    )

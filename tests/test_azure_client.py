@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 from collections.abc import Iterator
@@ -37,6 +38,8 @@ def fake() -> Iterator[FakeAzure]:
     server.start()
     yield server
     server.stop()
+    # Sessions and sockets of the run are collected here, not in a later test's timed section.
+    gc.collect()
 
 
 class Sleeps(list[float]):
@@ -44,8 +47,22 @@ class Sleeps(list[float]):
         self.append(seconds)
 
 
+_CLIENTS: list[ArmClient] = []
+
+
+@pytest.fixture(autouse=True)
+def close_clients() -> Iterator[None]:
+    yield
+    while _CLIENTS:
+        _CLIENTS.pop().close()
+
+
 def client_for(fake: FakeAzure, sleeps: Sleeps | None = None, **settings: Any) -> ArmClient:
-    return ArmClient(ClientSettings(endpoint=fake.url, **settings), TOKEN, sleep=sleeps if sleeps is not None else Sleeps())
+    client = ArmClient(
+        ClientSettings(endpoint=fake.url, **settings), TOKEN, sleep=sleeps if sleeps is not None else Sleeps()
+    )
+    _CLIENTS.append(client)
+    return client
 
 
 def test_graph_pages_follow_skip_token_and_send_the_documented_body(fake: FakeAzure) -> None:
@@ -59,7 +76,10 @@ def test_graph_pages_follow_skip_token_and_send_the_documented_body(fake: FakeAz
         "query": EXEMPTIONS_QUERY,
         "options": {"$top": 1000, "resultFormat": "objectArray"},
     }
-    assert "$skipToken" in bodies[1]["options"] and bodies[1]["options"]["$skipToken"] != bodies[2]["options"]["$skipToken"]
+    assert (
+        "$skipToken" in bodies[1]["options"]
+        and bodies[1]["options"]["$skipToken"] != bodies[2]["options"]["$skipToken"]
+    )
     request = fake.graph_requests()[0]
     assert request.query == {"api-version": "2024-04-01"}
     assert request.headers["Authorization"] == f"Bearer {TOKEN}"
@@ -92,7 +112,10 @@ def test_quota_headers_make_the_client_wait_before_the_quota_runs_out(fake: Fake
 
 def test_429_and_503_honour_retry_after_then_succeed(fake: FakeAzure) -> None:
     fake.tables["policyexemptions"] = [exemption_row(SUB_A, "a")]
-    answers = [Answer(429, error_body("RateLimiting", "slow down"), {"Retry-After": "7"}), Answer(503, "", {})]
+    answers = [
+        Answer(429, error_body("RateLimiting", "slow down"), {"Retry-After": "7"}),
+        Answer(503, "", {}),
+    ]
 
     def override(request: Request) -> Answer | None:
         return answers.pop(0) if answers else None
@@ -132,10 +155,17 @@ def test_a_retry_after_longer_than_the_limit_is_an_error_not_a_wait(fake: FakeAz
 def test_error_statuses_become_one_line_errors(
     fake: FakeAzure, status: int, kind: type[AzureError], pattern: str
 ) -> None:
-    codes = {401: "ExpiredAuthenticationToken", 403: "AuthorizationFailed", 404: "NotFound", 500: "InternalServerError"}
+    codes = {
+        401: "ExpiredAuthenticationToken",
+        403: "AuthorizationFailed",
+        404: "NotFound",
+        500: "InternalServerError",
+    }
     fake.override = lambda request: Answer(status, error_body(codes[status], "line one\nline two"))
     with pytest.raises(kind, match=pattern) as caught:
-        client_for(fake).get("/subscriptions/x/providers/Microsoft.Authorization/policyExemptions/e", "2022-07-01-preview")
+        client_for(fake).get(
+            "/subscriptions/x/providers/Microsoft.Authorization/policyExemptions/e", "2022-07-01-preview"
+        )
     assert "\n" not in str(caught.value)
     assert TOKEN not in str(caught.value)
 
@@ -151,7 +181,10 @@ def test_a_slow_answer_times_out(fake: FakeAzure) -> None:
     [
         ("<html>gateway</html>", "malformed body .*not JSON"),
         ("[1, 2]", "not a JSON object"),
-        ({"totalRecords": 1, "count": 1, "data": {"columns": [], "rows": []}}, "'data' is not an array of objects"),
+        (
+            {"totalRecords": 1, "count": 1, "data": {"columns": [], "rows": []}},
+            "'data' is not an array of objects",
+        ),
         ({"totalRecords": 3, "count": 3, "data": [{"id": "/a"}]}, "count 3 but 1 rows"),
         ({"totalRecords": 1, "count": 1, "data": [{"id": "/a"}], "$skipToken": 5}, "malformed \\$skipToken"),
         ({"totalRecords": 9, "count": 1, "data": [{"id": "/a"}], "resultTruncated": "true"}, "truncated"),
@@ -190,8 +223,13 @@ def test_a_forbidden_subscription_is_reported_and_the_others_are_read(fake: Fake
 
 
 def test_list_pages_follow_next_link_on_the_same_host(fake: FakeAzure) -> None:
-    fake.builtin_sets = [{"id": f"/providers/Microsoft.Authorization/policySetDefinitions/s{i}", "name": f"s{i}"} for i in range(5)]
-    pages = list(client_for(fake).get_pages("/providers/Microsoft.Authorization/policySetDefinitions", "2023-04-01"))
+    fake.builtin_sets = [
+        {"id": f"/providers/Microsoft.Authorization/policySetDefinitions/s{i}", "name": f"s{i}"}
+        for i in range(5)
+    ]
+    pages = list(
+        client_for(fake).get_pages("/providers/Microsoft.Authorization/policySetDefinitions", "2023-04-01")
+    )
     assert [len(p) for p in pages] == [2, 2, 1]
     assert all(r.headers["Authorization"] == f"Bearer {TOKEN}" for r in fake.requests)
 
@@ -202,7 +240,11 @@ def test_a_next_link_to_another_host_gets_no_token(fake: FakeAzure) -> None:
     try:
         fake.override = lambda request: Answer(200, {"value": [], "nextLink": f"{other.url}/steal?x=1"})
         with pytest.raises(AzureError, match=r"points at another host .* the token is sent only to"):
-            list(client_for(fake).get_pages("/providers/Microsoft.Authorization/policySetDefinitions", "2023-04-01"))
+            list(
+                client_for(fake).get_pages(
+                    "/providers/Microsoft.Authorization/policySetDefinitions", "2023-04-01"
+                )
+            )
         assert other.requests == []
     finally:
         other.stop()
@@ -268,7 +310,10 @@ def test_token_from_the_environment_first() -> None:
     def never(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("az must not run")
 
-    assert get_token("https://management.azure.com", {"AZURE_ACCESS_TOKEN": " abc "}, lambda n: "/bin/az", never) == "abc"
+    assert (
+        get_token("https://management.azure.com", {"AZURE_ACCESS_TOKEN": " abc "}, lambda n: "/bin/az", never)
+        == "abc"
+    )
 
 
 def test_token_from_the_azure_cli(tmp_path: Path) -> None:
@@ -276,11 +321,21 @@ def test_token_from_the_azure_cli(tmp_path: Path) -> None:
 
     def run(command: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
         calls.append(command)
-        return subprocess.CompletedProcess(command, 0, json.dumps({"accessToken": "from-az", "expiresOn": "x"}), "")
+        return subprocess.CompletedProcess(
+            command, 0, json.dumps({"accessToken": "from-az", "expiresOn": "x"}), ""
+        )
 
     assert get_token("https://management.usgovcloudapi.net", {}, lambda n: "/usr/bin/az", run) == "from-az"
     assert calls == [
-        ["/usr/bin/az", "account", "get-access-token", "--resource", "https://management.usgovcloudapi.net", "--output", "json"]
+        [
+            "/usr/bin/az",
+            "account",
+            "get-access-token",
+            "--resource",
+            "https://management.usgovcloudapi.net",
+            "--output",
+            "json",
+        ]
     ]
 
 
@@ -295,7 +350,9 @@ def test_a_real_az_script_on_the_path(tmp_path: Path, monkeypatch: pytest.Monkey
 
 def test_az_failure_is_one_line_without_output() -> None:
     def run(command: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
-        return subprocess.CompletedProcess(command, 1, "", "ERROR: Please run 'az login' to setup account.\nmore\n")
+        return subprocess.CompletedProcess(
+            command, 1, "", "ERROR: Please run 'az login' to setup account.\nmore\n"
+        )
 
     with pytest.raises(AzureError, match=r"failed: ERROR: Please run 'az login' to setup account\.$"):
         get_token("https://management.azure.com", {}, lambda n: "/usr/bin/az", run)

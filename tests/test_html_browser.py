@@ -8,6 +8,7 @@ Skipped only outside CI when Chromium is not installed (.ci/run installs it).
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -39,7 +40,9 @@ FLAGS = (
 
 
 def _have_browser() -> bool:
-    return os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER) and shutil.which("chromedriver") is not None
+    return (
+        os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER) and shutil.which("chromedriver") is not None
+    )
 
 
 if not _have_browser() and not os.environ.get("CI"):
@@ -61,6 +64,7 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     driver.set_page_load_timeout(30)
     yield driver
     driver.quit()
+    gc.collect()
 
 
 @pytest.fixture(scope="module")
@@ -77,9 +81,23 @@ def audit_page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path,
         os.chdir(directory)
         main(
             [
-                "audit", "--arm-endpoint", fake.url, "--today", "2026-11-24", "--subscription", SUB_A, SUB_B,
-                "--verify", "--code", str(CODE), "--format", "html", "--output", "audit.html",
-                "--output", "json=audit.json",
+                "audit",
+                "--arm-endpoint",
+                fake.url,
+                "--today",
+                "2026-11-24",
+                "--subscription",
+                SUB_A,
+                SUB_B,
+                "--verify",
+                "--code",
+                str(CODE),
+                "--format",
+                "html",
+                "--output",
+                "audit.html",
+                "--output",
+                "json=audit.json",
             ]
         )
     finally:
@@ -99,7 +117,9 @@ def _network_requests(driver: Any) -> list[str]:
     return urls
 
 
-def test_audit_page_renders_the_fixture_numbers(browser: Any, audit_page: tuple[Path, dict[str, Any]]) -> None:
+def test_audit_page_renders_the_fixture_numbers(
+    browser: Any, audit_page: tuple[Path, dict[str, Any]]
+) -> None:
     from selenium.webdriver.common.by import By
 
     page, document = audit_page
@@ -109,7 +129,9 @@ def test_audit_page_renders_the_fixture_numbers(browser: Any, audit_page: tuple[
     errors = [entry for entry in browser.get_log("browser") if entry["level"] in ("SEVERE", "WARNING")]
     assert errors == []
     # Nothing but the page itself was requested.
-    assert [url for url in _network_requests(browser) if url.split(":")[0] in ("http", "https", "ws", "wss")] == []
+    assert [
+        url for url in _network_requests(browser) if url.split(":")[0] in ("http", "https", "ws", "wss")
+    ] == []
 
     summary = document["audit"]["summary"]
     cards = {
@@ -125,7 +147,9 @@ def test_audit_page_renders_the_fixture_numbers(browser: Any, audit_page: tuple[
     bars = browser.find_elements(By.CSS_SELECTOR, "#timeline-chart g.bar")
     drawn = {bar.get_attribute("data-label"): int(bar.get_attribute("data-count")) for bar in bars}
     assert drawn == {entry["label"]: entry["count"] for entry in document["audit"]["timeline"]}
-    assert drawn["expired"] == 1 and drawn["2026-12"] == 1 and drawn["2027-03"] == 2 and drawn["no expiry"] == 1
+    assert (
+        drawn["expired"] == 1 and drawn["2026-12"] == 1 and drawn["2027-03"] == 2 and drawn["no expiry"] == 1
+    )
     expired_bar = next(bar for bar in bars if bar.get_attribute("data-label") == "expired")
     assert expired_bar.find_element(By.TAG_NAME, "rect").size["height"] > 10
     chart = browser.find_element(By.ID, "timeline-chart")
@@ -138,7 +162,9 @@ def test_audit_page_renders_the_fixture_numbers(browser: Any, audit_page: tuple[
     link = browser.find_element(By.CSS_SELECTOR, "#exemptions-table tbody tr a")
     assert link.get_attribute("href").startswith("https://portal.azure.com/#resource/subscriptions/")
     drift = browser.find_elements(By.CSS_SELECTOR, "#differences-table tbody tr")
-    assert [[c.text for c in r.find_elements(By.TAG_NAME, "td")][:2] for r in drift] == [["tls-legacy", "expiresOn"]]
+    assert [[c.text for c in r.find_elements(By.TAG_NAME, "td")][:2] for r in drift] == [
+        ["tls-legacy", "expiresOn"]
+    ]
 
 
 def test_audit_tables_sort_and_filter(browser: Any, audit_page: tuple[Path, dict[str, Any]]) -> None:
@@ -173,7 +199,9 @@ def test_audit_tables_sort_and_filter(browser: Any, audit_page: tuple[Path, dict
     ] == sorted(names, key=str.lower)
     search = browser.find_element(By.CSS_SELECTOR, "input[data-filter=exemptions-table]")
     search.send_keys("orphan")
-    visible = [r for r in browser.find_elements(By.CSS_SELECTOR, "#exemptions-table tbody tr") if r.is_displayed()]
+    visible = [
+        r for r in browser.find_elements(By.CSS_SELECTOR, "#exemptions-table tbody tr") if r.is_displayed()
+    ]
     assert [r.find_element(By.TAG_NAME, "a").text for r in visible] == ["orphan"]
     assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
 
@@ -183,8 +211,20 @@ def test_check_page_renders(browser: Any, tmp_path: Path, monkeypatch: pytest.Mo
 
     monkeypatch.chdir(tmp_path)
     examples = Path(__file__).resolve().parents[1] / "examples"
-    main(["check", str(examples), "--today", "2026-11-24", "--format", "html", "--output", "check.html",
-          "--output", "json=check.json"])
+    main(
+        [
+            "check",
+            str(examples),
+            "--today",
+            "2026-11-24",
+            "--format",
+            "html",
+            "--output",
+            "check.html",
+            "--output",
+            "json=check.json",
+        ]
+    )
     document = json.loads((tmp_path / "check.json").read_text())
     browser.get((tmp_path / "check.html").as_uri())
     assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []

@@ -171,9 +171,7 @@ def _catalog_name(definition: str) -> str:
     return initiative.display_name if initiative is not None else definition
 
 
-def _status(
-    exemption: Exemption, options: AuditOptions
-) -> tuple[str, datetime.date | None, int | None]:
+def _status(exemption: Exemption, options: AuditOptions) -> tuple[str, datetime.date | None, int | None]:
     value = exemption.expires_on
     if value is None:
         return NO_EXPIRY, None, None
@@ -423,7 +421,10 @@ def _join_defender(data: AuditData, inventory: Inventory, definitions: dict[str,
         if not matched:
             data.defender_unmatched.append(
                 UnmatchedAssessment(
-                    assessment.display_name, assessment.resource_id, assessment.policy_definition_id, assessment.id
+                    assessment.display_name,
+                    assessment.resource_id,
+                    assessment.policy_definition_id,
+                    assessment.id,
                 )
             )
             continue

@@ -109,7 +109,9 @@ def add_commands(commands: Any) -> None:
         metavar="PATH",
         help="files or directories with the exemptions as code (what 'check' takes), to compare",
     )
-    audit.add_argument("--format", choices=AUDIT_FORMATS, default="text", help="output format (default: text)")
+    audit.add_argument(
+        "--format", choices=AUDIT_FORMATS, default="text", help="output format (default: text)"
+    )
     audit.add_argument(
         "--output",
         action="append",
@@ -133,7 +135,9 @@ def add_commands(commands: Any) -> None:
         "--no-defender", action="store_true", help="do not read Defender for Cloud's exempt assessments"
     )
     _endpoint_arguments(audit)
-    audit.add_argument("--config", metavar="FILE", help="config file (default: .exemptlint.yaml found upwards)")
+    audit.add_argument(
+        "--config", metavar="FILE", help="config file (default: .exemptlint.yaml found upwards)"
+    )
     audit.add_argument("--select", type=_rule_list, metavar="RULES", help="only these rules")
     audit.add_argument("--ignore", type=_rule_list, metavar="RULES", help="skip these rules")
     audit.add_argument(
@@ -157,7 +161,9 @@ def add_commands(commands: Any) -> None:
         "update", help="write a catalog file from Azure's built-in policy set definitions"
     )
     update.add_argument("--output", required=True, metavar="FILE", help="the catalog file to write")
-    update.add_argument("--config", metavar="FILE", help="config file (default: .exemptlint.yaml found upwards)")
+    update.add_argument(
+        "--config", metavar="FILE", help="config file (default: .exemptlint.yaml found upwards)"
+    )
     _endpoint_arguments(update)
 
 

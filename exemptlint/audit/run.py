@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from exemptlint.config import Config
     from exemptlint.engine import LintSettings
     from exemptlint.report import Report
-    from exemptlint.rules.api import Rule
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -77,7 +76,9 @@ def lint_settings(args: argparse.Namespace, config: Config) -> LintSettings:
     )
 
 
-def load_code(paths: Sequence[str], parameters: Sequence[str], settings: LintSettings, exclude: tuple[str, ...]) -> LoadResult:
+def load_code(
+    paths: Sequence[str], parameters: Sequence[str], settings: LintSettings, exclude: tuple[str, ...]
+) -> LoadResult:
     """The exemptions and assignments of ``paths``, read as ``check`` reads them."""
     from exemptlint.loaders import LoadOptions, discover, display_path, load_file, load_parameters_file
 
@@ -125,7 +126,11 @@ def run_audit(args: argparse.Namespace) -> int:
     settings = lint_settings(args, config)
     expiring = args.expiring_within
     if expiring is None:
-        expiring = config.azure.expiring_within if config.azure.expiring_within is not None else DEFAULT_EXPIRING_WITHIN
+        expiring = (
+            config.azure.expiring_within
+            if config.azure.expiring_within is not None
+            else DEFAULT_EXPIRING_WITHIN
+        )
 
     code: LoadResult | None = None
     if args.code:
@@ -144,7 +149,15 @@ def run_audit(args: argparse.Namespace) -> int:
 
     live = [row.exemption for row in inventory.deployed if not row.stale]
     errors: list[LoadError] = list(code.errors) if code is not None else []
-    findings = lint(live, inventory.assignments, settings, all_rules, UNRESOLVED_RULE_ID, SUPPRESSION_RULE_ID, errors=errors)
+    findings = lint(
+        live,
+        inventory.assignments,
+        settings,
+        all_rules,
+        UNRESOLVED_RULE_ID,
+        SUPPRESSION_RULE_ID,
+        errors=errors,
+    )
     audit = build_audit(
         inventory,
         AuditOptions(
@@ -216,7 +229,11 @@ def write_reports(
 
     for name, path in targets:
         color = (
-            name == "text" and path is None and sys.stdout.isatty() and not args.no_color and "NO_COLOR" not in os.environ
+            name == "text"
+            and path is None
+            and sys.stdout.isatty()
+            and not args.no_color
+            and "NO_COLOR" not in os.environ
         )
         if name == "text":
             text = render_text(report, color, quiet=args.quiet)

@@ -39,13 +39,18 @@ def summary_lines(audit: AuditData) -> list[str]:
         f"  by status: {status.get('expired', 0):,} expired, {status.get('expiring', 0):,} expiring within "
         f"{audit.expiring_within} days, {status.get('no-expiry', 0):,} without expiry, "
         f"{status.get('active', 0):,} active"
-        + (f", {status['unreadable-expiry']:,} with an unreadable expiry" if status.get("unreadable-expiry") else ""),
+        + (
+            f", {status['unreadable-expiry']:,} with an unreadable expiry"
+            if status.get("unreadable-expiry")
+            else ""
+        ),
         f"  by category: {_counts(audit.counts('category'))}",
         f"  by scope level: {_counts(audit.counts('scope_level'))}",
     ]
     summary = audit.summary()
     lines.append(
-        f"  assignment missing: {summary['assignmentMissing']:,}; stale Resource Graph rows: {summary['stale']:,}"
+        f"  assignment missing: {summary['assignmentMissing']:,}; "
+        f"stale Resource Graph rows: {summary['stale']:,}"
     )
     if audit.code_compared:
         lines.append(
@@ -61,7 +66,11 @@ def summary_lines(audit: AuditData) -> list[str]:
         )
     lines += _listed(
         "Expired and still present",
-        [f"{e.id} (expired {e.expiry_date}, {-(e.days_left or 0)} days ago)" for e in live if e.status == EXPIRED],
+        [
+            f"{e.id} (expired {e.expiry_date}, {-(e.days_left or 0)} days ago)"
+            for e in live
+            if e.status == EXPIRED
+        ],
     )
     lines += _listed(
         f"Expiring within {audit.expiring_within} days",
@@ -74,7 +83,11 @@ def summary_lines(audit: AuditData) -> list[str]:
     if audit.code_compared:
         lines += _listed(
             "Deployed but not in the code",
-            [f"{e.id} (created by {e.created_by or 'unknown'})" for e in live if e.code_status == NOT_IN_CODE],
+            [
+                f"{e.id} (created by {e.created_by or 'unknown'})"
+                for e in live
+                if e.code_status == NOT_IN_CODE
+            ],
         )
         lines += _listed(
             "Deployed with differences from the code",
@@ -85,7 +98,8 @@ def summary_lines(audit: AuditData) -> list[str]:
             ],
         )
         lines += _listed(
-            "In the code but not deployed", [f"{c.file}:{c.line}:{c.column}: {c.resource_id}" for c in audit.not_deployed]
+            "In the code but not deployed",
+            [f"{c.file}:{c.line}:{c.column}: {c.resource_id}" for c in audit.not_deployed],
         )
     if audit.defender_read:
         lines += _listed(
@@ -111,13 +125,5 @@ def render_text(report: Report, color: bool, quiet: bool = False) -> str:
         counts = ", ".join(_plural(report.count(level), level.value) for level in Level)
         suppressed = f" ({report.suppressed} suppressed)" if report.suppressed else ""
         lines.append(f"Findings: {counts}{suppressed}.")
-    text = "\n".join(lines) + "\n" if lines else ""
-    if color:
-        from rich.console import Console
-        from rich.text import Text
-
-        console = Console(force_terminal=True, color_system="standard", width=10_000, soft_wrap=True)
-        with console.capture() as capture:
-            console.print(Text(text, style=""), end="")
-        return capture.get()
-    return text
+    # Plain text: the findings' layout is check's concern; colour would add nothing to these lines.
+    return "\n".join(lines) + "\n" if lines else ""

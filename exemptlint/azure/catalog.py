@@ -44,10 +44,12 @@ def build_catalog(rows: Iterable[dict[str, Any]], endpoint: str, retrieved: date
         display = row_value(row, "properties", "displayName")
         display = display if isinstance(display, str) else name
         category = row_value(row, "properties", "metadata", "category")
-        version = row_value(row, "properties", "version") or row_value(row, "properties", "metadata", "version")
-        deprecated = row_value(row, "properties", "metadata", "deprecated") is True or display.lower().startswith(
-            "[deprecated]"
+        version = row_value(row, "properties", "version") or row_value(
+            row, "properties", "metadata", "version"
         )
+        deprecated = row_value(
+            row, "properties", "metadata", "deprecated"
+        ) is True or display.lower().startswith("[deprecated]")
         initiatives[name.lower()] = {
             "category": category if isinstance(category, str) else "",
             "clouds": [cloud],
@@ -110,7 +112,10 @@ def run_catalog(args: argparse.Namespace) -> int:
         return 2
     document = build_catalog(rows, endpoint, datetime.date.today())
     if not document["initiatives"]:
-        print(f"exemptlint: error: Azure listed no built-in initiative; {args.output} was not written", file=sys.stderr)
+        print(
+            f"exemptlint: error: Azure listed no built-in initiative; {args.output} was not written",
+            file=sys.stderr,
+        )
         return 2
     Catalog.from_document(document)  # the file must load as a catalog
     write_atomically(Path(args.output), json.dumps(document, indent=1, ensure_ascii=False) + "\n")

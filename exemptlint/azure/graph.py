@@ -25,9 +25,7 @@ PAGE_SIZE = 1000
 SUBSCRIPTION_BATCH = 1000
 
 EXEMPTIONS_QUERY = (
-    "policyresources\n"
-    "| where type =~ 'microsoft.authorization/policyexemptions'\n"
-    "| order by id asc"
+    "policyresources\n| where type =~ 'microsoft.authorization/policyexemptions'\n| order by id asc"
 )
 ASSIGNMENTS_QUERY = (
     "policyresources\n"

@@ -110,7 +110,9 @@ def read_inventory(
     for row in query(EXEMPTIONS_QUERY, "policy exemptions"):
         exemption = exemption_from_row(row)
         if exemption is None:
-            inventory.warnings.append(f"Resource Graph returned an exemption row without an id: {str(row)[:120]}")
+            inventory.warnings.append(
+                f"Resource Graph returned an exemption row without an id: {str(row)[:120]}"
+            )
             continue
         subscription = row_value(row, "subscriptionId")
         inventory.deployed.append(
@@ -292,4 +294,3 @@ def _assessment(row: dict[str, Any]) -> Assessment | None:
         subscription_id=text("subscriptionId"),
         severity=text("severity"),
     )
-

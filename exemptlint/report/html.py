@@ -31,9 +31,12 @@ _STYLE = """
 *{box-sizing:border-box}
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:var(--bg);
 margin:0 auto;max-width:1400px;padding:16px 24px}
-h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid var(--line);padding-bottom:4px}
+h1{font-size:22px;margin:0 0 4px}
+h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid var(--line);padding-bottom:4px}
 .meta{color:var(--muted);margin:0 0 12px}
-.banner{background:#ffebee;border:1px solid var(--bad);color:var(--bad);padding:8px 12px;border-radius:6px;margin:8px 0}
+.banner{background:#ffebee;border:1px solid var(--bad);color:var(--bad);padding:8px 12px;border-radius:6px;
+margin:8px 0}
+.counts{display:inline-block;vertical-align:top;margin-right:24px;min-width:260px}
 .cards{display:flex;flex-wrap:wrap;gap:8px}
 .card{border:1px solid var(--line);border-radius:6px;padding:8px 12px;min-width:120px;background:var(--head)}
 .card .n{font-size:22px;font-weight:600;display:block}.card .k{color:var(--muted);font-size:12px}
@@ -174,9 +177,7 @@ def _finding_rows(findings: Sequence[Finding], help_uris: dict[str, str]) -> lis
         if finding.suppression is not None:
             continue
         uri = help_uris.get(finding.rule_id)
-        rule = (
-            f'<td><a href="{_e(uri)}">{_e(finding.rule_id)}</a></td>' if uri else _td(finding.rule_id)
-        )
+        rule = f'<td><a href="{_e(uri)}">{_e(finding.rule_id)}</a></td>' if uri else _td(finding.rule_id)
         rows.append(
             "<tr>"
             + _td(finding.level.value, _LEVEL_ORDER[finding.level], f"l-{finding.level.value}")
@@ -213,18 +214,29 @@ def render(report: Report, color: bool) -> str:
         )
     if report.errors:
         items = "".join(f"<li><code>{_e(error)}</code></li>" for error in report.errors)
-        body.append(f'<div class="banner" id="errors"><strong>Could not be read:</strong><ul>{items}</ul></div>')
+        body.append(
+            f'<div class="banner" id="errors"><strong>Could not be read:</strong><ul>{items}</ul></div>'
+        )
     body += _audit_body(report, audit) if audit is not None else _check_body(report)
     body.append(
         '<h2 id="findings">Findings</h2>'
         + _table(
             "findings-table",
-            ["Level", "Rule", "Exemption id" if audit is not None else "File", "Line", "Exemption", "Message"],
+            [
+                "Level",
+                "Rule",
+                "Exemption id" if audit is not None else "File",
+                "Line",
+                "Exemption",
+                "Message",
+            ],
             _finding_rows(report.findings, help_uris),
             filter_box=True,
         )
     )
-    body.append(f"<footer>exemptlint {_e(report.version)}; this page loads nothing from the network.</footer>")
+    body.append(
+        f"<footer>exemptlint {_e(report.version)}; this page loads nothing from the network.</footer>"
+    )
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">'
@@ -250,7 +262,9 @@ def _check_body(report: Report) -> list[str]:
     parts = [f'<section class="cards" id="summary">{"".join(cards)}</section>']
     if report.exemptions:
         today = datetime.date.fromisoformat(report.today)
-        parts.append('<h2 id="timeline">Expiry timeline</h2>' + timeline_svg(_code_timeline(report.exemptions, today)))
+        parts.append(
+            '<h2 id="timeline">Expiry timeline</h2>' + timeline_svg(_code_timeline(report.exemptions, today))
+        )
         rows = []
         for exemption in report.exemptions:
             position = exemption.source.locator.exemption()
@@ -258,7 +272,9 @@ def _check_body(report: Report) -> list[str]:
             rows.append(
                 "<tr>"
                 + _td(exemption.label)
-                + _td(f"{exemption.source.file}:{position.line}", f"{exemption.source.file}:{position.line:08d}")
+                + _td(
+                    f"{exemption.source.file}:{position.line}", f"{exemption.source.file}:{position.line:08d}"
+                )
                 + _td(exemption.scope_level.value)
                 + _td(exemption.exemption_category if isinstance(exemption.exemption_category, str) else "")
                 + _td(expires if isinstance(expires, str) else "")
@@ -313,14 +329,17 @@ def _audit_body(report: Report, audit: AuditData) -> list[str]:
         _card("different", "different from code", summary["different"], "warn"),
         _card("not-deployed", "in code, not deployed", summary["notDeployed"], "warn"),
         _card("defender-exempt", "Defender exempt assessments", summary["defenderExempt"]),
-        _card("defender-unmatched", "exempt in Defender, no exemption seen", summary["defenderUnmatched"], "bad"),
+        _card(
+            "defender-unmatched", "exempt in Defender, no exemption seen", summary["defenderUnmatched"], "bad"
+        ),
         _card("error", "errors", report.count(Level.ERROR), "bad"),
         _card("warning", "warnings", report.count(Level.WARNING), "warn"),
     ]
     soon = datetime.date.fromisoformat(audit.today) + datetime.timedelta(days=audit.expiring_within)
     parts = [
         f'<section class="cards" id="summary">{"".join(cards)}</section>',
-        '<h2 id="timeline">Expiry timeline</h2>' + timeline_svg(audit.expiry_timeline(), soon.isoformat()[:7]),
+        '<h2 id="timeline">Expiry timeline</h2>'
+        + timeline_svg(audit.expiry_timeline(), soon.isoformat()[:7]),
         '<h2 id="by-category">By category and scope level</h2>'
         + _counts_table("category-table", "Category", summary["byCategory"])
         + _counts_table("scope-table", "Scope level", summary["byScopeLevel"]),
@@ -328,8 +347,19 @@ def _audit_body(report: Report, audit: AuditData) -> list[str]:
         + _table(
             "exemptions-table",
             [
-                "Name", "Scope level", "Category", "Expires", "Days left", "Status", "Assignment", "Created by",
-                "Last changed by", "Owner", "Code", "Hidden in Defender", "Findings",
+                "Name",
+                "Scope level",
+                "Category",
+                "Expires",
+                "Days left",
+                "Status",
+                "Assignment",
+                "Created by",
+                "Last changed by",
+                "Owner",
+                "Code",
+                "Hidden in Defender",
+                "Findings",
             ],
             [_exemption_row(e) for e in audit.exemptions],
             filter_box=True,
@@ -337,8 +367,13 @@ def _audit_body(report: Report, audit: AuditData) -> list[str]:
     ]
     if audit.code_compared:
         drift = [
-            "<tr>" + _td(e.name) + _td(d.field) + _td(_short(d.deployed)) + _td(_short(d.code))
-            + _td(f"{e.code.file}:{e.code.line}" if e.code else "") + "</tr>"
+            "<tr>"
+            + _td(e.name)
+            + _td(d.field)
+            + _td(_short(d.deployed))
+            + _td(_short(d.code))
+            + _td(f"{e.code.file}:{e.code.line}" if e.code else "")
+            + "</tr>"
             for e in audit.exemptions
             for d in e.differences
         ]
@@ -375,11 +410,12 @@ def _short(value: object) -> str:
 
 def _counts_table(table_id: str, title: str, counts: dict[str, int]) -> str:
     rows = [f"<tr>{_td(key)}{_td(value, value, 'num')}</tr>" for key, value in counts.items()]
-    return f'<div style="display:inline-block;vertical-align:top;margin-right:24px;min-width:260px">{_table(table_id, [title, "Exemptions"], rows)}</div>'
+    return f'<div class="counts">{_table(table_id, [title, "Exemptions"], rows)}</div>'
 
 
 def _exemption_row(e: AuditedExemption) -> str:
-    name = f'<td data-sort="{_e(e.name.lower())}"><a href="{_e(e.portal_url)}" title="{_e(e.id)}">{_e(e.name)}</a></td>'
+    link = f'<a href="{_e(e.portal_url)}" title="{_e(e.id)}">{_e(e.name)}</a>'
+    name = f'<td data-sort="{_e(e.name.lower())}">{link}</td>'
     days_sort = e.days_left if e.days_left is not None else 10**6
     hidden = "; ".join(f"{h.recommendation} ({h.resources})" for h in e.hidden)
     return (

@@ -190,17 +190,29 @@ def _audit_sections(report: Report, budget: _Budget) -> list[str]:
         (
             "expired and still present",
             ["Exemption", "Expired on", "Created by"],
-            [[escape(e.name), escape(e.expiry_date or ""), escape(e.created_by or "")] for e in live if e.status == EXPIRED],
+            [
+                [escape(e.name), escape(e.expiry_date or ""), escape(e.created_by or "")]
+                for e in live
+                if e.status == EXPIRED
+            ],
         ),
         (
             f"expiring within {audit.expiring_within} days",
             ["Exemption", "Expires on", "Days left"],
-            [[escape(e.name), escape(e.expiry_date or ""), str(e.days_left)] for e in live if e.status == EXPIRING],
+            [
+                [escape(e.name), escape(e.expiry_date or ""), str(e.days_left)]
+                for e in live
+                if e.status == EXPIRING
+            ],
         ),
         (
             "on an assignment that no longer exists",
             ["Exemption", "Assignment"],
-            [[escape(e.name), escape(e.assignment_id or "")] for e in live if e.assignment_state == "missing"],
+            [
+                [escape(e.name), escape(e.assignment_id or "")]
+                for e in live
+                if e.assignment_state == "missing"
+            ],
         ),
     ]
     if audit.code_compared:
@@ -208,7 +220,11 @@ def _audit_sections(report: Report, budget: _Budget) -> list[str]:
             (
                 "deployed but not in the code",
                 ["Exemption", "Scope", "Created by"],
-                [[escape(e.name), escape(e.scope), escape(e.created_by or "")] for e in live if e.code_status == NOT_IN_CODE],
+                [
+                    [escape(e.name), escape(e.scope), escape(e.created_by or "")]
+                    for e in live
+                    if e.code_status == NOT_IN_CODE
+                ],
             ),
             (
                 "deployed with differences from the code",
