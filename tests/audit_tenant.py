@@ -262,7 +262,11 @@ def large_tenant(fake: FakeAzure, count: int) -> FakeAzure:
     for index in range(count):
         scope = f"/subscriptions/{SUB_A}/resourceGroups/rg-{index % 50:02d}"
         expires = "2026-01-31T00:00:00Z" if index % 10 == 0 else f"2027-{index % 9 + 1:02d}-15T00:00:00Z"
-        rows.append(graph_row(scope, f"ex-{index:05d}", {**GOOD, "expiresOn": expires}, SUB_A))
+        properties = {**GOOD, "expiresOn": expires}
+        rows.append(graph_row(scope, f"ex-{index:05d}", properties, SUB_A))
+        fake.resources[exemption_id(scope, f"ex-{index:05d}").lower()] = rest_body(
+            scope, f"ex-{index:05d}", properties
+        )
     fake.tables["policyexemptions"] = sorted(rows, key=lambda r: r["id"].lower())
     fake.tables["assessments"] = []
     return fake

@@ -371,3 +371,26 @@ def test_durations() -> None:
     assert retry_after({"Retry-After": "12"}) == 12.0
     assert retry_after({"Retry-After": "Wed, 21 Oct 2015 07:28:10 GMT"}, now=lambda: 1445412480.0) == 10.0
     assert retry_after({}) is None
+
+
+def test_a_netrc_entry_for_the_host_does_not_replace_the_token(
+    fake: FakeAzure, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    netrc = tmp_path / ".netrc"
+    netrc.write_text("machine 127.0.0.1 login someone password from-netrc\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    fake.override = lambda request: Answer(200, {"value": []})
+    client_for(fake).get("/subscriptions", "2022-12-01")
+    assert fake.requests[0].headers["Authorization"] == f"Bearer {TOKEN}"
+
+
+def test_verify_threads_each_get_their_own_session(fake: FakeAzure) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    fake.override = lambda request: Answer(200, {"value": []})
+    client = client_for(fake)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(lambda i: client.get(f"/subscriptions/{i}", "1"), range(20)))
+    assert client.requests_sent == 20
+    assert 1 <= len(client._sessions) <= 4

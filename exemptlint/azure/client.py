@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -81,28 +82,43 @@ class ArmClient:
     """GET, POST and paging against one ARM endpoint with one bearer token."""
 
     def __init__(
-        self,
-        settings: ClientSettings,
-        token: str,
-        sleep: Callable[[float], None] = time.sleep,
-        session: requests.Session | None = None,
+        self, settings: ClientSettings, token: str, sleep: Callable[[float], None] = time.sleep
     ) -> None:
-        import requests
+        import requests  # noqa: F401  (fails here, not in the middle of a read, when it is missing)
 
         self.settings = settings
         self._token = token
         self._sleep = sleep
-        self._session = session or requests.Session()
-        # Proxies and .netrc from the environment stay in force; a .netrc password must never
-        # replace the bearer token.
-        self._session.trust_env = True
+        # One session per thread (--verify reads with several): requests does not promise that a
+        # session is safe to share between threads.
+        self._local = threading.local()
+        self._sessions: list[requests.Session] = []
+        self._lock = threading.Lock()
         self.requests_sent = 0
 
     def __repr__(self) -> str:  # the token must not show in a traceback or a log
         return f"ArmClient({self.settings.endpoint!r})"
 
+    def _bearer(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self._token}"
+        return request
+
+    def _session(self) -> requests.Session:
+        session: requests.Session | None = getattr(self._local, "session", None)
+        if session is None:
+            import requests
+
+            session = requests.Session()
+            self._local.session = session
+            with self._lock:
+                self._sessions.append(session)
+        return session
+
     def close(self) -> None:
-        self._session.close()
+        with self._lock:
+            for session in self._sessions:
+                session.close()
+            self._sessions.clear()
 
     def url(self, path: str) -> str:
         """The endpoint's URL for a resource path (``/subscriptions/...``)."""
@@ -159,24 +175,24 @@ class ArmClient:
 
         if _origin(url) != _origin(self.settings.endpoint):
             raise AzureError(f"refusing to send the token to {urlsplit(url).netloc} for {what}")
-        headers = {
-            "Authorization": f"Bearer {self._token}",
-            "Accept": "application/json",
-            "User-Agent": "exemptlint",
-        }
+        headers = {"Accept": "application/json", "User-Agent": "exemptlint"}
         attempt = 0
         while True:
             try:
-                response = self._session.request(
+                response = self._session().request(
                     method,
                     url,
                     params=params,
                     json=body,
                     headers=headers,
+                    # As auth, not a header: with no auth given, requests would take a .netrc
+                    # password for the host and replace the header with it.
+                    auth=self._bearer,
                     timeout=(self.settings.timeout, self.settings.timeout),
                     allow_redirects=False,
                 )
-                self.requests_sent += 1
+                with self._lock:
+                    self.requests_sent += 1
                 status = response.status_code
                 text = response.text
             except requests.Timeout:
