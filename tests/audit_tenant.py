@@ -255,7 +255,7 @@ def small_tenant(fake: FakeAzure, stale: bool = True) -> FakeAzure:
     return fake
 
 
-def large_tenant(fake: FakeAzure, count: int) -> FakeAzure:
+def large_tenant(fake: FakeAzure, count: int, assessments: int = 0) -> FakeAzure:
     """``count`` exemptions over resource groups of SUB_A, every one fine but a tenth expired."""
     small_tenant(fake, stale=False)
     rows = []
@@ -268,5 +268,14 @@ def large_tenant(fake: FakeAzure, count: int) -> FakeAzure:
             scope, f"ex-{index:05d}", properties
         )
     fake.tables["policyexemptions"] = sorted(rows, key=lambda r: r["id"].lower())
-    fake.tables["assessments"] = []
+    # Defender: the storage accounts of every resource group, exempt by the exemptions above them.
+    fake.tables["assessments"] = [
+        assessment(
+            f"/subscriptions/{SUB_A}/resourceGroups/rg-{index % 50:02d}/providers/Microsoft.Storage/storageAccounts/st{index:04d}",
+            f"5a5a5a5a-0000-4000-8000-{index:012d}",
+            "Storage accounts should restrict network access",
+            STORAGE_POLICY,
+        )
+        for index in range(assessments)
+    ]
     return fake

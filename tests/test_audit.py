@@ -464,7 +464,7 @@ def test_quota_and_throttling_waits_use_the_injected_sleep(
 def test_scale_tenant_of_5500_exemptions_over_six_pages(
     fake: FakeAzure, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    large_tenant(fake, 5500)
+    large_tenant(fake, 5500, assessments=2000)
     started = time.perf_counter()
     code = main(
         audit(
@@ -479,6 +479,10 @@ def test_scale_tenant_of_5500_exemptions_over_six_pages(
     assert len(pages) == 6
     assert document["audit"]["summary"]["byStatus"]["expired"] == 550
     assert len([f for f in document["findings"] if f["ruleId"] == "EL005" and f["level"] == "error"]) == 550
+    # Each storage account is exempt through the 110 exemptions of its resource group.
+    first = document["audit"]["exemptions"][0]
+    assert first["defender"][0]["resources"] == 40  # 2,000 accounts over 50 groups
+    assert document["audit"]["summary"]["defenderUnmatched"] == 0
     assert elapsed < 120, elapsed
     print(f"\nscale audit: 5500 exemptions, 6 pages, {elapsed:.2f} s")
 

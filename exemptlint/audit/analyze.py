@@ -356,14 +356,32 @@ def _id_set(value: Any) -> Any:
 # Defender for Cloud ------------------------------------------------------------------------
 
 
-def _covers(scope: str, assessment: Assessment, inventory: Inventory) -> bool:
-    resource = assessment.resource_id.lower().rstrip("/")
-    scope_key = scope.lower().rstrip("/")
-    group = _group(scope_key)
-    if group is not None:
+class _ScopeIndex:
+    """The live exemptions by scope, so that each assessment looks up only the scopes above its
+    resource (the resource id's prefixes, and the management groups above its subscription)."""
+
+    def __init__(self, exemptions: Sequence[AuditedExemption], inventory: Inventory) -> None:
+        self._inventory = inventory
+        self._by_scope: dict[str, list[AuditedExemption]] = {}
+        self._by_group: dict[str, list[AuditedExemption]] = {}
+        for exemption in exemptions:
+            key = exemption.scope.lower().rstrip("/")
+            group = _group(key)
+            if group is not None:
+                self._by_group.setdefault(group, []).append(exemption)
+            else:
+                self._by_scope.setdefault(key, []).append(exemption)
+
+    def covering(self, assessment: Assessment) -> list[AuditedExemption]:
+        resource = assessment.resource_id.lower().rstrip("/")
+        parts = resource.split("/")
+        found: list[AuditedExemption] = []
+        for end in range(2, len(parts) + 1):
+            found += self._by_scope.get("/".join(parts[:end]), ())
         subscription = _subscription(resource) or assessment.subscription_id.lower()
-        return group in inventory.ancestors.get(subscription, ())
-    return resource == scope_key or resource.startswith(scope_key + "/")
+        for group in self._inventory.ancestors.get(subscription, ()):
+            found += self._by_group.get(group, ())
+        return found
 
 
 def _honoured(definition: str) -> bool:
@@ -401,17 +419,16 @@ def _exempted_policies(
 
 
 def _join_defender(data: AuditData, inventory: Inventory, definitions: dict[str, Any]) -> None:
-    live = [e for e in data.exemptions if e.status not in (STALE,)]
+    live = [e for e in data.exemptions if e.status != STALE]
     policies = {e.id: _exempted_policies(e, inventory, definitions) for e in live}
+    index = _ScopeIndex(live, inventory)
     # exemption id -> (recommendation, policy) -> (resources, exact)
     hidden: dict[str, dict[tuple[str, str], tuple[set[str], bool]]] = {}
     for assessment in inventory.assessments:
         policy = assessment.policy_definition_id.lower().rstrip("/")
         exact: list[AuditedExemption] = []
         possible: list[AuditedExemption] = []
-        for exemption in live:
-            if not _covers(exemption.scope, assessment, inventory):
-                continue
+        for exemption in index.covering(assessment):
             exempted = policies[exemption.id]
             if exempted is None or not policy:
                 possible.append(exemption)
