@@ -514,7 +514,7 @@ def _lint_in_workers(
         unresolved_rule_id=UNRESOLVED_RULE_ID,
         suppression_rule_id=SUPPRESSION_RULE_ID,
         want_json="json" in formats,
-        want_exemptions="junit" in formats,
+        want_exemptions="junit" in formats or "html" in formats,
     )
     if not run.complete:
         return None
