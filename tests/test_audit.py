@@ -259,6 +259,7 @@ def test_a_subscription_graph_silently_leaves_out_is_reported(
     ("answer", "message"),
     [
         (Answer(401, error_body("InvalidAuthenticationToken", "expired")), "401 Unauthorized"),
+        (Answer(404, error_body("NotFound", "no such provider")), "404 Not Found"),
         (Answer(500, error_body("InternalServerError", "oops")), "answered 500"),
         (Answer(200, "{not json"), "malformed body"),
         (

@@ -394,3 +394,57 @@ def test_verify_threads_each_get_their_own_session(fake: FakeAzure) -> None:
         list(pool.map(lambda i: client.get(f"/subscriptions/{i}", "1"), range(20)))
     assert client.requests_sent == 20
     assert 1 <= len(client._sessions) <= 4
+
+
+def test_rows_become_the_loaders_model_objects() -> None:
+    from exemptlint.azure.convert import assignment_from_row, exemption_from_row, set_members, system_data
+    from exemptlint.model import ScopeLevel
+
+    row = {
+        "id": f"/subscriptions/{SUB_A}/resourceGroups/rg/providers/Microsoft.Authorization/policyExemptions/e1",
+        "name": "e1",
+        "type": "microsoft.authorization/policyexemptions",
+        "properties": {
+            "PolicyAssignmentId": "/providers/Microsoft.Management/managementGroups/mg/providers/Microsoft.Authorization/policyAssignments/a",
+            "exemptionCategory": "Waiver",
+            "assignmentScopeValidation": None,
+            "someFutureReadOnlyProperty": "x",
+            "description": "{not a placeholder, a literal deployed value}",
+        },
+        "systemData": {"createdBy": "bob", "createdAt": None},
+    }
+    exemption = exemption_from_row(row)
+    assert exemption is not None
+    assert (exemption.name, exemption.scope, exemption.scope_level) == (
+        "e1",
+        f"/subscriptions/{SUB_A}/resourceGroups/rg",
+        ScopeLevel.RESOURCE_GROUP,
+    )
+    assert exemption.properties == {
+        "policyAssignmentId": "/providers/Microsoft.Management/managementGroups/mg/providers/Microsoft.Authorization/policyAssignments/a",
+        "exemptionCategory": "Waiver",
+        "description": "{not a placeholder, a literal deployed value}",
+    }
+    assert (exemption.source.file, exemption.source.format) == (row["id"], "azure")
+    position = exemption.source.locator.exemption()
+    assert (position.line, position.column) == (1, 1)
+    assert system_data(row) == {"createdBy": "bob"}
+    assert exemption_from_row({"id": "/subscriptions/x/resourceGroups/rg"}) is None
+    assignment = assignment_from_row(
+        {
+            "id": "/subscriptions/x/providers/Microsoft.Authorization/policyAssignments/a",
+            "properties": {"policyDefinitionId": "/p"},
+        }
+    )
+    assert assignment is not None and (assignment.name, assignment.policy_definition_id) == ("a", "/p")
+    members = set_members(
+        {
+            "properties": {
+                "policyDefinitions": [
+                    {"policyDefinitionId": "/P/X", "policyDefinitionReferenceId": "Ref1"},
+                    "junk",
+                ]
+            }
+        }
+    )
+    assert members == {"ref1": "/p/x"}

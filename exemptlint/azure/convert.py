@@ -3,7 +3,9 @@
 An exemption read from Azure is an ``Exemption`` whose ``Source.file`` is its resource id (line
 and column 1): rules see it exactly as one read from a file. Values are literal, never
 placeholders; properties Azure reports as ``null`` are left out, as the REST API leaves out unset
-properties (Resource Graph returns ``assignmentScopeValidation: null`` where it is not set).
+properties (Resource Graph returns ``assignmentScopeValidation: null`` where it is not set), and so
+are properties the policyExemptions API does not define (a read-only property of a newer API
+version): Azure accepted the exemption, so an unknown name there is not the author's mistake.
 """
 
 from __future__ import annotations
@@ -52,9 +54,9 @@ def exemption_from_row(row: dict[str, Any]) -> Exemption | None:
     properties: dict[str, Any] = {}
     if isinstance(container, dict):
         for key, value in container.items():
-            if value is None:
-                continue
-            properties[CANONICAL_PROPERTY.get(str(key).lower(), str(key))] = value
+            canonical = CANONICAL_PROPERTY.get(str(key).lower())
+            if value is not None and canonical is not None:
+                properties[canonical] = value
     return Exemption(
         name=name,
         scope=scope,
