@@ -517,3 +517,49 @@ def test_mcsb_assignment_outside_the_scopes_is_read_by_id(
     assert (
         "/providers/Microsoft.Authorization/policySetDefinitions/1f3afdf9-d0c9-4c3d-847f-89da613e70a8" in gets
     )
+
+
+def test_odd_rows_never_crash_the_audit(fake: FakeAzure, capsys: pytest.CaptureFixture[str]) -> None:
+    """Rows of the right envelope with values of unexpected types: each is judged or left out,
+    the run ends with a report, never a traceback."""
+    base = exemption_id(f"/subscriptions/{SUB_A}/resourceGroups/rg-odd", "")
+    fake.tables["policyexemptions"] += [
+        {"id": 42, "name": "no-string-id", "subscriptionId": SUB_A},
+        {"id": base + "props-list", "subscriptionId": SUB_A, "properties": ["x"]},
+        {
+            "id": base + "odd-values",
+            "subscriptionId": SUB_A,
+            "systemData": "yesterday",
+            "properties": {
+                "policyAssignmentId": 7,
+                "exemptionCategory": ["Waiver"],
+                "expiresOn": 20270101,
+                "policyDefinitionReferenceIds": "one",
+                "metadata": "owner",
+                "displayName": None,
+            },
+        },
+        {"id": f"/subscriptions/{SUB_A}/resourceGroups/not-an-exemption", "subscriptionId": SUB_A},
+    ]
+    fake.tables["containers"].append(
+        {
+            "id": "/providers/Microsoft.Management/managementGroups/x",
+            "type": "microsoft.management/managementgroups",
+            "name": "x",
+            "properties": {"details": {"managementGroupAncestorsChain": {"name": "not a list"}}},
+        }
+    )
+    fake.tables["assessments"] += [{"id": "/a/b", "name": "no-resource"}, {"id": 5, "resourceId": None}]
+    code, document, err = run_json(fake, capsys, "--subscription", SUB_A, SUB_B, "--code", str(CODE))
+    assert code == 1
+    assert "Traceback" not in err
+    odd = by_name(document)
+    assert odd["odd-values"]["status"] == "unreadable-expiry"
+    assert odd["odd-values"]["assignment"] == "unknown"
+    assert odd["props-list"]["status"] == "no-expiry"
+    assert "no-string-id" not in odd
+    assert any("without an exemption id" in w for w in document["audit"]["warnings"])
+    el008 = {
+        f["property"] for f in document["findings"] if f["ruleId"] == "EL008" and "odd-values" in f["file"]
+    }
+    assert {"policyAssignmentId", "exemptionCategory", "expiresOn"} <= el008

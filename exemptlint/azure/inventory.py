@@ -111,7 +111,7 @@ def read_inventory(
         exemption = exemption_from_row(row)
         if exemption is None:
             inventory.warnings.append(
-                f"Resource Graph returned an exemption row without an id: {str(row)[:120]}"
+                f"Resource Graph returned an exemption row without an exemption id: {str(row)[:120]}"
             )
             continue
         subscription = row_value(row, "subscriptionId")
