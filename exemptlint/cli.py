@@ -138,6 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--quiet", action="store_true", help="print findings and errors only, no summary")
     check.add_argument("--no-color", action="store_true", help="never colour the text output")
+    from exemptlint.audit.cli import add_commands, add_online_arguments
+
+    add_online_arguments(check)
 
     rules = commands.add_parser("rules", help="list the rules, or document one")
     rules.add_argument("rule_id", nargs="?", metavar="ID", help="print this rule's documentation and options")
@@ -148,6 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     rules.add_argument(
         "--rules-dir", action="append", default=[], metavar="DIR", help="also list rules from DIR"
     )
+    add_commands(commands)
     return parser
 
 
@@ -165,6 +169,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_INTERRUPTED
     if args.command == "rules":
         return run_rules(args)
+    if args.command in ("audit", "catalog"):
+        from exemptlint.audit.cli import run
+
+        try:
+            return run(args)
+        except KeyboardInterrupt:
+            print("exemptlint: interrupted", file=sys.stderr)
+            return EXIT_INTERRUPTED
     parser.print_help(sys.stderr)
     return EXIT_ERROR
 
@@ -341,6 +353,13 @@ def run_check(args: argparse.Namespace) -> int:
         epac_definitions=(*(str(d) for d in config.epac_definitions), *args.epac_definitions),
         hierarchy=Hierarchy.of(config.management_groups),
     )
+    if args.online:
+        from exemptlint.audit.online import with_online_assignments
+
+        online = with_online_assignments(args, config, settings)
+        if online is None:
+            return EXIT_ERROR
+        settings = online
     with _fewer_collections():
         linted = _lint_inputs(args, config.exclude, settings, all_rules, {t.format for t in targets})
     findings, errors = linted.findings, linted.errors
@@ -643,7 +662,7 @@ def _lint_in_workers(
         unresolved_rule_id=UNRESOLVED_RULE_ID,
         suppression_rule_id=SUPPRESSION_RULE_ID,
         want_json="json" in formats,
-        want_exemptions="junit" in formats,
+        want_exemptions="junit" in formats or "html" in formats,
         assignments=known,
     )
     if not run.complete:

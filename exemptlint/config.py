@@ -25,6 +25,19 @@ class ConfigError(Exception):
 
 
 @dataclass(frozen=True)
+class AzureSettings:
+    """``azure:``: settings of the commands that read Azure (audit, check --online, catalog update)."""
+
+    arm_endpoint: str | None = None
+    timeout: float | None = None
+    expiring_within: int | None = None
+    # The metadata key that names an exemption's owner (the audit reports it).
+    owner_key: str | None = None
+    # How long assignments read by ``check --online`` stay in the on-disk cache.
+    cache_hours: float = 24.0
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path | None = None
     today: datetime.date | None = None
@@ -48,6 +61,7 @@ class Config:
     epac_definitions: tuple[Path, ...] = ()
     # ``management-groups``: management group or subscription -> parent management group (None: a root).
     management_groups: dict[str, str | None] = field(default_factory=dict)
+    azure: AzureSettings = field(default_factory=AzureSettings)
 
     @property
     def uncacheable(self) -> bool:
@@ -222,12 +236,20 @@ def _validate(file: Path, raw: dict[str, Any], lines: Any, rules: Sequence[Rule]
     path = _shown(file)
     from typing import Literal
 
-    from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+    from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
     class EpacModel(BaseModel):
         model_config = ConfigDict(extra="forbid", strict=False)
         date_order: Literal["month-first", "day-first"] | None = None
         definitions: str | list[str] = []
+
+    class AzureModel(BaseModel):
+        model_config = ConfigDict(extra="forbid", strict=False)
+        arm_endpoint: str | None = None
+        timeout: float | None = Field(default=None, gt=0)
+        expiring_within: int | None = Field(default=None, ge=0)
+        owner_key: str | None = None
+        cache_hours: float = Field(default=24.0, ge=0)
 
     class OverrideModel(BaseModel):
         model_config = ConfigDict(extra="forbid", strict=False)
@@ -248,6 +270,7 @@ def _validate(file: Path, raw: dict[str, Any], lines: Any, rules: Sequence[Rule]
         overrides: list[OverrideModel] = []
         epac: EpacModel = EpacModel()
         management_groups: dict[str, str | None] = {}
+        azure: AzureModel = AzureModel()
 
     def fail(error: ValidationError, prefix: tuple[Any, ...], kebab: bool = True) -> ConfigError:
         first = error.errors()[0]
@@ -261,8 +284,9 @@ def _validate(file: Path, raw: dict[str, Any], lines: Any, rules: Sequence[Rule]
         return ConfigError(f"{path}:{line}:1: error: {'.'.join(shown) or 'config'}: {message}")
 
     settings = _kebab_to_snake(dict(raw))
-    if isinstance(settings.get("epac"), dict):
-        settings["epac"] = _kebab_to_snake(settings["epac"])
+    for section in ("epac", "azure"):
+        if isinstance(settings.get(section), dict):
+            settings[section] = _kebab_to_snake(settings[section])
     try:
         root = RootModel.model_validate(settings)
     except ValidationError as error:
@@ -380,4 +404,5 @@ def _validate(file: Path, raw: dict[str, Any], lines: Any, rules: Sequence[Rule]
         epac_date_order=root.epac.date_order,
         epac_definitions=epac_definitions,
         management_groups=dict(root.management_groups),
+        azure=AzureSettings(**root.azure.model_dump()),
     )

@@ -24,14 +24,15 @@ from pathlib import Path
 from typing import Any
 
 from exemptlint import __version__
-from exemptlint.config import Config
+from exemptlint.config import AzureSettings, Config
 from exemptlint.model import Level
 from exemptlint.rules.api import Rule
 
 # 2: EPAC date order and EL004's require-time-zone are part of the settings.
 # 3: select/ignore entries are checked against the rules; configs cached before are validated again.
 # 4: EPAC definitions folders and the management-group hierarchy are part of the settings.
-CACHE_FORMAT = 4
+# 5: the azure section (audit, check --online, catalog update) is part of the settings.
+CACHE_FORMAT = 5
 
 
 def cache_directory() -> Path | None:
@@ -92,6 +93,7 @@ def _to_json(config: Config) -> dict[str, Any]:
         "epac_date_order": config.epac_date_order,
         "epac_definitions": [str(folder) for folder in config.epac_definitions],
         "management_groups": dict(config.management_groups),
+        "azure": dataclasses.asdict(config.azure),
     }
 
 
@@ -119,6 +121,7 @@ def _from_json(document: dict[str, Any], path: Path, rules: Sequence[Rule]) -> C
         epac_date_order=document["epac_date_order"],
         epac_definitions=tuple(Path(folder) for folder in document["epac_definitions"]),
         management_groups=dict(document["management_groups"]),
+        azure=AzureSettings(**document["azure"]),
     )
 
 

@@ -31,7 +31,7 @@ def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]
     return code, captured.out, captured.err
 
 
-@pytest.mark.parametrize("fmt", ["json", "sarif", "junit", "text", "markdown", "github"])
+@pytest.mark.parametrize("fmt", ["json", "sarif", "junit", "text", "markdown", "github", "html", "csv"])
 def test_workers_give_the_same_report_as_one_process(
     fmt: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

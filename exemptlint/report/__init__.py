@@ -5,9 +5,13 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from exemptlint.model import Exemption, Finding, Level, LoadError, Skipped
 from exemptlint.rules.api import Rule
+
+if TYPE_CHECKING:
+    from exemptlint.audit.model import AuditData
 
 FORMATS: dict[str, str] = {
     "text": "exemptlint.report.text",
@@ -17,6 +21,8 @@ FORMATS: dict[str, str] = {
     "github": "exemptlint.report.github",
     "junit": "exemptlint.report.junit",
     "markdown": "exemptlint.report.markdown",
+    "html": "exemptlint.report.html",
+    "csv": "exemptlint.report.csv_report",
 }
 
 
@@ -43,6 +49,8 @@ class Report:
     exemption_json: Sequence[str] | None = None
     # Resources, nested deployments and modules not deployed with the values known: not linted.
     skipped: Sequence[Skipped] = ()
+    # Set by ``exemptlint audit``: the deployed state, its comparison with the code, Defender's view.
+    audit: AuditData | None = None
 
     @property
     def checked(self) -> int:

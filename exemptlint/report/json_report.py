@@ -33,6 +33,8 @@ def render(report: Report, color: bool) -> str:
         ],
         "skipped": [entry.to_json() for entry in report.skipped],
     }
+    if report.audit is not None:
+        document["audit"] = report.audit.to_json()
     if report.exemption_json is not None:
         # Already JSON text (worker processes wrote it): joined, not parsed and written again.
         exemptions = "[" + ",".join(report.exemption_json) + "]"

@@ -57,7 +57,7 @@ def result_line(report: Report) -> str:
     if report.errors:
         unread = len({e.file for e in report.errors})
         text = f"{_plural(unread, 'file')} could not be read; {text}"
-    extras = [_plural(len(report.files), "file")]
+    extras = [_plural(len(report.files), "file")] if report.audit is None else ["deployed in Azure"]
     if report.count(Level.NOTE):
         extras.append(_plural(report.count(Level.NOTE), "note"))
     if report.suppressed:
@@ -161,5 +161,98 @@ def render(report: Report, color: bool) -> str:
         ]
         budget.spend(_details(summary, []))
         lines += _details(summary, _capped(items, budget, "- ... and {} more"))
+    if report.audit is not None:
+        lines += _audit_sections(report, budget)
     lines += ["", footer]
     return "\n".join(lines) + "\n"
+
+
+def _audit_sections(report: Report, budget: _Budget) -> list[str]:
+    """The deployed state: counts by status, category and scope level, and the lists that need a
+    person (collapsed)."""
+    from exemptlint.audit.model import DIFFERENT, EXPIRED, EXPIRING, NOT_IN_CODE
+
+    audit = report.audit
+    assert audit is not None
+    summary = audit.summary()
+    live = audit.live()
+    lines = budget.spend(["", "### Deployed exemptions", "", f"{escape(', '.join(audit.scopes))}: "
+                          f"{_plural(summary['deployed'], 'exemption')}"])
+    if not audit.complete:
+        lines += budget.spend(["", "**Incomplete:** " + escape("; ".join(audit.problems))])
+    status = summary["byStatus"]
+    lines += budget.spend(["", "| status | count |", "|---|---|"])
+    lines += budget.spend([f"| {escape(key)} | {value} |" for key, value in status.items()])
+    for title, counts in (("category", summary["byCategory"]), ("scope level", summary["byScopeLevel"])):
+        lines += budget.spend(["", f"| {title} | count |", "|---|---|"])
+        lines += budget.spend([f"| {escape(key)} | {value} |" for key, value in counts.items()])
+    sections: list[tuple[str, list[str], list[list[str]]]] = [
+        (
+            "expired and still present",
+            ["Exemption", "Expired on", "Created by"],
+            [
+                [escape(e.name), escape(e.expiry_date or ""), escape(e.created_by or "")]
+                for e in live
+                if e.status == EXPIRED
+            ],
+        ),
+        (
+            f"expiring within {audit.expiring_within} days",
+            ["Exemption", "Expires on", "Days left"],
+            [
+                [escape(e.name), escape(e.expiry_date or ""), str(e.days_left)]
+                for e in live
+                if e.status == EXPIRING
+            ],
+        ),
+        (
+            "on an assignment that no longer exists",
+            ["Exemption", "Assignment"],
+            [
+                [escape(e.name), escape(e.assignment_id or "")]
+                for e in live
+                if e.assignment_state == "missing"
+            ],
+        ),
+    ]
+    if audit.code_compared:
+        sections += [
+            (
+                "deployed but not in the code",
+                ["Exemption", "Scope", "Created by"],
+                [
+                    [escape(e.name), escape(e.scope), escape(e.created_by or "")]
+                    for e in live
+                    if e.code_status == NOT_IN_CODE
+                ],
+            ),
+            (
+                "deployed with differences from the code",
+                ["Exemption", "Fields", "Code"],
+                [
+                    [escape(e.name), escape(", ".join(d.field for d in e.differences)),
+                     escape(f"{e.code.file}:{e.code.line}" if e.code else "")]
+                    for e in live if e.code_status == DIFFERENT
+                ],
+            ),
+            (
+                "in the code but not deployed",
+                ["Exemption", "Code"],
+                [[escape(c.name), escape(f"{c.file}:{c.line}")] for c in audit.not_deployed],
+            ),
+        ]
+    if audit.defender_read:
+        sections.append(
+            (
+                "exempt in Defender for Cloud with no exemption the audit can see",
+                ["Recommendation", "Resource"],
+                [[escape(a.recommendation), escape(a.resource_id)] for a in audit.defender_unmatched],
+            )
+        )
+    for title, header, rows in sections:
+        if not rows:
+            continue
+        summary_text = f"{len(rows)} {title}"
+        budget.spend(_details(summary_text, []))
+        lines += _details(summary_text, _table(header, rows, budget))
+    return lines
