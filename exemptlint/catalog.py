@@ -18,6 +18,18 @@ from typing import Any
 
 MCSB_INITIATIVE = "1f3afdf9-d0c9-4c3d-847f-89da613e70a8"
 REGULATORY_COMPLIANCE = "Regulatory Compliance"
+SECURITY_CENTER = "Security Center"
+# The default benchmark in every version ("Microsoft cloud security benchmark v2", preview or not).
+BENCHMARK_NAME = re.compile(r"^(?:\[Preview\]:\s*)?Microsoft cloud security benchmark(?:\s+v\d+(?:\.\d+)*)?$")
+
+
+def honoured_by_defender(category: str, display_name: str) -> bool:
+    """Whether Defender for Cloud honours exemptions on a built-in initiative: every regulatory
+    compliance initiative and the Microsoft cloud security benchmark in every version. Used by the
+    generator of the packaged catalog and by ``catalog update`` alike."""
+    if category == REGULATORY_COMPLIANCE:
+        return True
+    return category == SECURITY_CENTER and bool(BENCHMARK_NAME.match(display_name))
 
 INITIATIVES_FILE = "initiatives.json"
 REFERENCE_IDS_FILE = "initiative-reference-ids.json"

@@ -31,7 +31,6 @@ import argparse
 import csv
 import difflib
 import json
-import re
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -67,7 +66,6 @@ GOVERNMENT_CLOUD = "AzureGovernment"
 # and agents: they have no recommendations to exempt.
 REGULATORY_COMPLIANCE = "Regulatory Compliance"
 SECURITY_CENTER = "Security Center"
-BENCHMARK_NAME = re.compile(r"^(?:\[Preview\]:\s*)?Microsoft cloud security benchmark(?:\s+v\d+(?:\.\d+)*)?$")
 # The default assignment's initiative: it must be among the benchmarks found, or the rule above
 # no longer describes the reference data.
 MCSB_INITIATIVE = "1f3afdf9-d0c9-4c3d-847f-89da613e70a8"
@@ -305,9 +303,9 @@ def build_initiatives(reference: Path, sources: dict[str, dict[str, str]]) -> tu
 
 
 def _honoured(entry: dict[str, Any]) -> bool:
-    if entry["category"] == REGULATORY_COMPLIANCE:
-        return True
-    return entry["category"] == SECURITY_CENTER and bool(BENCHMARK_NAME.match(entry["displayName"]))
+    from exemptlint.catalog import honoured_by_defender  # one rule for this and `catalog update`
+
+    return honoured_by_defender(entry["category"], entry["displayName"])
 
 
 def _read_definition_names(reference: Path) -> list[str]:

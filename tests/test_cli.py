@@ -576,7 +576,7 @@ def test_missing_report_folders_are_created(workdir: Path) -> None:
         ),
         (
             ["--output", "xml=r.xml"],
-            "--output xml=r.xml: no format 'xml' (formats: text, concise, json, sarif, github, junit, markdown)",
+            "--output xml=r.xml: no format 'xml' (formats: text, concise, json, sarif, github, junit, markdown, html, csv)",
         ),
     ],
 )

@@ -234,6 +234,7 @@ def test_catalog_update_writes_a_catalog_from_every_page(
         "clouds": ["AzureCloud"],
         "deprecated": False,
         "displayName": "ISO 27001:2013",
+        "honoured": True,  # a regulatory compliance initiative, as the packaged catalog marks it
         "name": "89c6cddc-1c73-4ac1-b19c-54d1a15a42f2",
         "version": "4.1.0",
     }

@@ -20,6 +20,7 @@ from exemptlint.azure.client import ArmClient
 from exemptlint.azure.convert import row_value
 from exemptlint.azure.errors import AzureError
 from exemptlint.azure.token import CLOUD_ENDPOINTS
+from exemptlint.catalog import honoured_by_defender
 
 SET_LIST_PATH = "/providers/Microsoft.Authorization/policySetDefinitions"
 SET_LIST_API = "2023-04-01"
@@ -50,11 +51,13 @@ def build_catalog(rows: Iterable[dict[str, Any]], endpoint: str, retrieved: date
         deprecated = row_value(
             row, "properties", "metadata", "deprecated"
         ) is True or display.lower().startswith("[deprecated]")
+        category = category if isinstance(category, str) else ""
         initiatives[name.lower()] = {
-            "category": category if isinstance(category, str) else "",
+            "category": category,
             "clouds": [cloud],
             "deprecated": deprecated,
             "displayName": display,
+            "honoured": honoured_by_defender(category, display),
             "name": name,
             "version": version if isinstance(version, str) else "",
         }
