@@ -14,7 +14,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from exemptlint import __version__
+from exemptlint import __version__, catalog_cli
+from exemptlint.catalog_cli import VersionAction
 from exemptlint.model import Exemption, Finding, Level, LoadError, LoadResult, Skipped, standalone_loads
 from exemptlint.report import FORMATS, Report
 
@@ -56,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="exemptlint",
         description="Lint Azure Policy exemptions (Microsoft.Authorization/policyExemptions).",
     )
-    parser.add_argument("--version", action="version", version=f"exemptlint {__version__}")
+    parser.add_argument("--version", action=VersionAction, version=__version__)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     check = commands.add_parser("check", help="lint files and directories")
@@ -118,6 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="processes to use: 0 (default) uses every core for runs over many files, 1 only this one",
     )
+    check.add_argument(
+        "--catalog", metavar="FILE", help="a catalog file to use instead of the one shipped with exemptlint"
+    )
     check.add_argument("--quiet", action="store_true", help="print findings and errors only, no summary")
     check.add_argument("--no-color", action="store_true", help="never colour the text output")
 
@@ -130,6 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     rules.add_argument(
         "--rules-dir", action="append", default=[], metavar="DIR", help="also list rules from DIR"
     )
+    catalog_cli.register(commands)
     return parser
 
 
@@ -147,6 +152,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_INTERRUPTED
     if args.command == "rules":
         return run_rules(args)
+    if args.command == "catalog":
+        return catalog_cli.run(args)
     parser.print_help(sys.stderr)
     return EXIT_ERROR
 
@@ -301,6 +308,9 @@ def run_check(args: argparse.Namespace) -> int:
         print(f"exemptlint: error: {error}", file=sys.stderr)
         return EXIT_ERROR
 
+    catalog_file, usable = _catalog_file(args, config)
+    if not usable:
+        return EXIT_ERROR
     today = args.today or config.today or utc_today()
     settings = LintSettings(
         today=today,
@@ -311,6 +321,7 @@ def run_check(args: argparse.Namespace) -> int:
         assignment_map=config.assignments,
         overrides=config.overrides,
         epac_date_order=config.epac_date_order,
+        catalog_file=catalog_file,
     )
     with _fewer_collections():
         linted = _lint_inputs(args, config.exclude, settings, all_rules, {name for name, _ in targets})
@@ -349,6 +360,22 @@ def run_check(args: argparse.Namespace) -> int:
     if any(f.level.rank >= fail_on.rank and f.suppression is None for f in findings):
         return EXIT_FINDINGS
     return EXIT_OK
+
+
+def _catalog_file(args: argparse.Namespace, config: Config) -> tuple[str | None, bool]:
+    """The catalog file to use (``--catalog``, else the config's; None: the packaged catalog),
+    checked as a whole before any file is linted, and whether it is usable (its error printed)."""
+    path = args.catalog or (str(config.catalog) if config.catalog is not None else None)
+    if path is None:
+        return None, True
+    from exemptlint.catalog_file import CatalogFileError, load_catalog_file
+
+    try:
+        load_catalog_file(path)
+    except CatalogFileError as error:
+        print(error, file=sys.stderr)
+        return None, False
+    return str(path), True
 
 
 def _output_targets(args: argparse.Namespace) -> list[tuple[str, str | None]]:
@@ -458,7 +485,9 @@ def _lint_here(
     loaded = LoadResult()
     for shown, result in per_file:
         if shown not in kept:
-            result = LoadResult(errors=result.errors, assignments=result.assignments)
+            result = LoadResult(
+                errors=result.errors, assignments=result.assignments, set_definitions=result.set_definitions
+            )
         loaded.extend(result)
     # A broken module is reported by its own load and by every file that follows it: once is enough.
     errors = [*errors, *dict.fromkeys(loaded.errors)]
@@ -471,6 +500,7 @@ def _lint_here(
         SUPPRESSION_RULE_ID,
         notes=loaded.notes,
         errors=errors,
+        set_definitions=loaded.set_definitions,
     )
     return _Linted(
         [shown for _, shown in files],
@@ -504,7 +534,8 @@ def _lint_in_workers(
         unresolved_rule_id=UNRESOLVED_RULE_ID,
         suppression_rule_id=SUPPRESSION_RULE_ID,
         want_json="json" in formats,
-        want_exemptions="junit" in formats,
+        # JUnit lists every exemption; Markdown the recommendations each names.
+        want_exemptions="junit" in formats or "markdown" in formats,
     )
     if not run.complete:
         return None

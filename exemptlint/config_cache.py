@@ -87,6 +87,7 @@ def _to_json(config: Config) -> dict[str, Any]:
         "levels": {rule_id: level.value for rule_id, level in config.levels.items()},
         "options": {rule_id: dataclasses.asdict(options) for rule_id, options in config.options.items()},
         "epac_date_order": config.epac_date_order,
+        "catalog": str(config.catalog) if config.catalog is not None else None,
     }
 
 
@@ -112,6 +113,7 @@ def _from_json(document: dict[str, Any], path: Path, rules: Sequence[Rule]) -> C
         levels={rule_id: Level(level) for rule_id, level in document["levels"].items()},
         options=options,
         epac_date_order=document["epac_date_order"],
+        catalog=Path(document["catalog"]) if document["catalog"] else None,
     )
 
 

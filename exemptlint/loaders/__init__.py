@@ -31,16 +31,18 @@ YAML_SUFFIXES = frozenset({".yaml", ".yml"})
 SOURCE_SUFFIXES = JSON_SUFFIXES | BICEP_SUFFIXES | CSV_SUFFIXES | TERRAFORM_SUFFIXES | YAML_SUFFIXES
 SKIPPED_DIRECTORIES = frozenset({".git", "node_modules", ".venv", "__pycache__", ".terraform", ".tox"})
 
-# A file that mentions none of these cannot define an exemption or an assignment; skipping it
-# before parsing keeps large repositories fast.
+# A file that mentions none of these cannot define an exemption, an assignment or a policy set
+# definition; skipping it before parsing keeps large repositories fast.
 KEYWORDS = (
     "exemptionCategory",
     "policyExemption",
     "policyAssignments",
     "policyAssignmentId",
     "policyDefinitionId",
+    "policyDefinitionReferenceId",
     "_policy_exemption",
     "_policy_assignment",
+    "_policy_set_definition",
 )
 
 

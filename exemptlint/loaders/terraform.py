@@ -25,6 +25,7 @@ from exemptlint.model import (
     LoadResult,
     PolicyAssignment,
     Position,
+    SetDefinition,
     Skipped,
     Source,
     Unresolved,
@@ -44,6 +45,10 @@ ASSIGNMENT_TYPES = {
     "azurerm_resource_group_policy_assignment": "resource_group_id",
     "azurerm_resource_policy_assignment": "resource_id",
 }
+# Initiatives a configuration defines: EL012 checks reference ids against their members.
+SET_DEFINITION_TYPES = frozenset(
+    {"azurerm_policy_set_definition", "azurerm_management_group_policy_set_definition"}
+)
 # Terraform argument -> canonical exemption property.
 ARGUMENTS = {
     "policy_assignment_id": "policyAssignmentId",
@@ -63,7 +68,7 @@ _TRAVERSAL = re.compile(
 _STEP = re.compile(r"\.([A-Za-z_][\w-]*)|\[\s*(\d+)\s*\]|\[\s*\"([^\"]*)\"\s*\]|\[\s*([A-Za-z_][\w.-]*)\s*\]")
 _JSONENCODE = re.compile(r"jsonencode\s*\((.*)\)", re.DOTALL)
 # A .tf file that mentions none of these defines no exemption or assignment: not parsed.
-_RELEVANT = re.compile(r"_policy_exemption|_policy_assignment")
+_RELEVANT = re.compile(r"_policy_exemption|_policy_assignment|_policy_set_definition")
 _LABEL = re.compile(r'"((?:[^"\\]|\\.)*)"')
 
 
@@ -516,7 +521,8 @@ def load_terraform_text(text: str, file: str, options: Any, path: Path | None = 
     for block in _blocks(doc, "resource"):
         for rtype_quoted, named in block.items():
             rtype = _unquote_key(rtype_quoted)
-            if rtype not in EXEMPTION_TYPES and rtype not in ASSIGNMENT_TYPES:
+            known = rtype in EXEMPTION_TYPES or rtype in ASSIGNMENT_TYPES or rtype in SET_DEFINITION_TYPES
+            if not known:
                 continue
             if not isinstance(named, dict):
                 continue
@@ -527,6 +533,8 @@ def load_terraform_text(text: str, file: str, options: Any, path: Path | None = 
                 start, end = ranges.get(("resource", rtype, name), (1, len(lines)))
                 if rtype in EXEMPTION_TYPES:
                     _load_exemption(rtype, name, body, module, lines, start, end, file, result)
+                elif rtype in SET_DEFINITION_TYPES:
+                    _load_set_definition(body, module, lines, start, file, result)
                 else:
                     _load_assignment(rtype, name, body, module, lines, start, end, file, result)
     directives = parse_directives(text)
@@ -781,6 +789,50 @@ def _load_assignment(
     )
 
 
+def _load_set_definition(
+    body: dict[str, Any], module: _Module, lines: list[str], start: int, file: str, result: LoadResult
+) -> None:
+    blocks = body.get("policy_definition_reference")
+    members: list[tuple[Any, Any]] | None = None
+    # Members built by a dynamic block (or not written at all) are not known statically.
+    if isinstance(blocks, list) and blocks and "dynamic" not in body:
+        members = [
+            (
+                mark_placeholders(module.value(block.get("reference_id"), _Scope())),
+                mark_placeholders(module.value(block.get("policy_definition_id"), _Scope())),
+            )
+            for block in blocks
+            if isinstance(block, dict)
+        ]
+    result.set_definitions.append(
+        SetDefinition(
+            id=None,
+            name=mark_placeholders(module.value(body.get("name"), _Scope())),
+            display_name=module.value(body.get("display_name"), _Scope()),
+            members=members,
+            source=Source(file, "terraform", FixedLocator(_block_position(lines, start))),
+        )
+    )
+
+
+def _plan_set_definition(values: dict[str, Any], source: Source) -> SetDefinition:
+    blocks = values.get("policy_definition_reference")
+    members: list[tuple[Any, Any]] | None = None
+    if isinstance(blocks, list) and blocks:
+        members = [
+            (block.get("reference_id"), block.get("policy_definition_id"))
+            for block in blocks
+            if isinstance(block, dict)
+        ]
+    return SetDefinition(
+        id=values.get("id") if isinstance(values.get("id"), str) else None,
+        name=values.get("name"),
+        display_name=values.get("display_name"),
+        members=members,
+        source=source,
+    )
+
+
 # ----------------------------------------------------------------------------- plan JSON
 
 
@@ -856,6 +908,9 @@ def load_terraform_plan(doc: dict[str, Any], file: str, positions: JsonPositions
                         ),
                     )
                 )
+            elif rtype in SET_DEFINITION_TYPES:
+                source = Source(file, "terraform-plan", JsonLocator(positions, values_path, values_path, {}))
+                result.set_definitions.append(_plan_set_definition(values, source))
             elif rtype in ASSIGNMENT_TYPES:
                 scope = values.get(ASSIGNMENT_TYPES[rtype])
                 assignment_id = values.get("id")

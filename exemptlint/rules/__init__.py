@@ -14,6 +14,8 @@ from exemptlint.rules import (
     el009_unresolved_value,
     el010_unverifiable_initiative,
     el011_unjustified_suppression,
+    el012_unknown_reference_id,
+    el013_deprecated_initiative,
 )
 from exemptlint.rules.api import Rule
 
@@ -29,6 +31,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     el009_unresolved_value.RULE,
     el010_unverifiable_initiative.RULE,
     el011_unjustified_suppression.RULE,
+    el012_unknown_reference_id.RULE,
+    el013_deprecated_initiative.RULE,
 )
 UNRESOLVED_RULE_ID = el009_unresolved_value.RULE.id
 SUPPRESSION_RULE_ID = el011_unjustified_suppression.RULE.id

@@ -11,7 +11,14 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from exemptlint.model import Exemption, Level, PolicyAssignment, Unresolved, contains_unresolved
+from exemptlint.model import (
+    Exemption,
+    Level,
+    PolicyAssignment,
+    SetDefinition,
+    Unresolved,
+    contains_unresolved,
+)
 
 if TYPE_CHECKING:
     from exemptlint.catalog import Catalog
@@ -67,9 +74,17 @@ class RuleContext:
     assignment_memo: dict[Any, Any] = field(default_factory=dict)
     # Config ``epac.date-order``: how EPAC culture dates are read (None: both orders, see dates.py).
     epac_date_order: str | None = None
+    # Policy set definitions defined in the scanned files (EL012 checks reference ids against them).
+    set_definitions: list[SetDefinition] = field(default_factory=list)
+    # ``--catalog`` / config ``catalog``: a catalog file used instead of the packaged catalog.
+    catalog_file: str | None = None
 
     @property
     def catalog(self) -> Catalog:
+        if self.catalog_file is not None:
+            from exemptlint.catalog_file import load_catalog_file
+
+            return load_catalog_file(self.catalog_file)
         from exemptlint.catalog import load_catalog
 
         return load_catalog()
