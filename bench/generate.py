@@ -48,8 +48,8 @@ MG_SCHEMA = "https://schema.management.azure.com/schemas/2019-08-01/managementGr
 
 # Real policyDefinitionReferenceIds of the Microsoft cloud security benchmark.
 REFERENCE_IDS = (
-    "webAppEnforceHttpsMonitorEffect",
-    "storageAccountShouldUseSecureTransfer",
+    "webAppEnforceHttpsMonitoring",
+    "secureTransferToStorageAccountMonitoring",
     "AzureFirewallEffect",
     "ASCDependencyAgentAuditLinuxEffect",
     "FunctionAppsShouldHaveClientCertificatesEnabledMonitoring",

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from exemptlint import __version__
+from exemptlint import __version__, catalog_cli
+from exemptlint.catalog_cli import VersionAction
 from exemptlint.model import (
     Exemption,
     Finding,
@@ -65,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="exemptlint",
         description="Lint Azure Policy exemptions (Microsoft.Authorization/policyExemptions).",
     )
-    parser.add_argument("--version", action="version", version=f"exemptlint {__version__}")
+    parser.add_argument("--version", action=VersionAction, version=__version__)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     check = commands.add_parser("check", help="lint files and directories")
@@ -136,9 +137,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="processes to use: 0 (default) uses every core for runs over many files, 1 only this one",
     )
+    check.add_argument(
+        "--catalog", metavar="FILE", help="a catalog file to use instead of the one shipped with exemptlint"
+    )
     check.add_argument("--quiet", action="store_true", help="print findings and errors only, no summary")
     check.add_argument("--no-color", action="store_true", help="never colour the text output")
-    from exemptlint.audit.cli import add_commands, add_online_arguments
+    from exemptlint.audit.cli import add_catalog_update, add_commands, add_online_arguments
 
     add_online_arguments(check)
 
@@ -152,6 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--rules-dir", action="append", default=[], metavar="DIR", help="also list rules from DIR"
     )
     add_commands(commands)
+    add_catalog_update(catalog_cli.register(commands))
     return parser
 
 
@@ -169,7 +174,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_INTERRUPTED
     if args.command == "rules":
         return run_rules(args)
-    if args.command in ("audit", "catalog"):
+    if args.command == "audit":
         from exemptlint.audit.cli import run
 
         try:
@@ -177,6 +182,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         except KeyboardInterrupt:
             print("exemptlint: interrupted", file=sys.stderr)
             return EXIT_INTERRUPTED
+    if args.command == "catalog":
+        return catalog_cli.run(args)
     parser.print_help(sys.stderr)
     return EXIT_ERROR
 
@@ -340,6 +347,9 @@ def run_check(args: argparse.Namespace) -> int:
         print(f"exemptlint: error: {error}", file=sys.stderr)
         return EXIT_ERROR
 
+    catalog_file, usable = _catalog_file(args, config)
+    if not usable:
+        return EXIT_ERROR
     today = args.today or config.today or utc_today()
     settings = LintSettings(
         today=today,
@@ -352,6 +362,7 @@ def run_check(args: argparse.Namespace) -> int:
         epac_date_order=config.epac_date_order,
         epac_definitions=(*(str(d) for d in config.epac_definitions), *args.epac_definitions),
         hierarchy=Hierarchy.of(config.management_groups),
+        catalog_file=catalog_file,
     )
     if args.online:
         from exemptlint.audit.online import with_online_assignments
@@ -402,6 +413,22 @@ def run_check(args: argparse.Namespace) -> int:
     if any(f.level.rank >= fail_on.rank and f.suppression is None for f in findings):
         return EXIT_FINDINGS
     return EXIT_OK
+
+
+def _catalog_file(args: argparse.Namespace, config: Config) -> tuple[str | None, bool]:
+    """The catalog file to use (``--catalog``, else the config's; None: the packaged catalog),
+    checked as a whole before any file is linted, and whether it is usable (its error printed)."""
+    path = args.catalog or (str(config.catalog) if config.catalog is not None else None)
+    if path is None:
+        return None, True
+    from exemptlint.catalog_file import CatalogFileError, load_catalog_file
+
+    try:
+        load_catalog_file(path)
+    except CatalogFileError as error:
+        print(error, file=sys.stderr)
+        return None, False
+    return str(path), True
 
 
 def _check_rule_patterns(args: argparse.Namespace, rules: Sequence[Rule]) -> str | None:
@@ -613,7 +640,9 @@ def _lint_here(
     loaded = LoadResult()
     for shown, result in per_file:
         if shown not in kept:
-            result = LoadResult(errors=result.errors, assignments=result.assignments)
+            result = LoadResult(
+                errors=result.errors, assignments=result.assignments, set_definitions=result.set_definitions
+            )
         loaded.extend(result)
     loaded.assignments.extend(known)
     # A broken module is reported by its own load and by every file that follows it: once is enough.
@@ -627,6 +656,7 @@ def _lint_here(
         SUPPRESSION_RULE_ID,
         notes=loaded.notes,
         errors=errors,
+        set_definitions=loaded.set_definitions,
     )
     return _Linted(
         [shown for _, shown in files],
@@ -662,7 +692,8 @@ def _lint_in_workers(
         unresolved_rule_id=UNRESOLVED_RULE_ID,
         suppression_rule_id=SUPPRESSION_RULE_ID,
         want_json="json" in formats,
-        want_exemptions="junit" in formats or "html" in formats,
+        # JUnit lists every exemption, HTML shows them, Markdown the recommendations each names.
+        want_exemptions="junit" in formats or "html" in formats or "markdown" in formats,
         assignments=known,
     )
     if not run.complete:

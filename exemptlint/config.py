@@ -62,11 +62,27 @@ class Config:
     # ``management-groups``: management group or subscription -> parent management group (None: a root).
     management_groups: dict[str, str | None] = field(default_factory=dict)
     azure: AzureSettings = field(default_factory=AzureSettings)
+    # ``catalog: FILE``: a catalog file used instead of the packaged catalog (relative to the
+    # config file).
+    catalog: Path | None = None
 
     @property
     def uncacheable(self) -> bool:
         """Configs with custom rules or overrides depend on more than their own bytes."""
         return bool(self.rule_packs or self.rule_dirs or self.custom_rules or self.overrides)
+
+
+def load_catalog_setting(path: Path) -> str | None:
+    """Only the config's ``catalog`` (for ``exemptlint catalog``, which needs no rule settings):
+    the file it names, relative to the config file; None when it names none."""
+    raw, lines = _load_raw(path)
+    value = raw.get("catalog")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        line = _line_of(lines, ["catalog"]) if lines is not None else 1
+        raise ConfigError(f"{_shown(path)}:{line}:1: error: catalog: expected the path of a catalog file")
+    return str(path.parent / value)
 
 
 def find_config(start: Path) -> Path | None:
@@ -271,6 +287,7 @@ def _validate(file: Path, raw: dict[str, Any], lines: Any, rules: Sequence[Rule]
         epac: EpacModel = EpacModel()
         management_groups: dict[str, str | None] = {}
         azure: AzureModel = AzureModel()
+        catalog: str | None = None
 
     def fail(error: ValidationError, prefix: tuple[Any, ...], kebab: bool = True) -> ConfigError:
         first = error.errors()[0]
@@ -405,4 +422,5 @@ def _validate(file: Path, raw: dict[str, Any], lines: Any, rules: Sequence[Rule]
         epac_definitions=epac_definitions,
         management_groups=dict(root.management_groups),
         azure=AzureSettings(**root.azure.model_dump()),
+        catalog=base / root.catalog if root.catalog else None,
     )

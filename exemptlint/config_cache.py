@@ -32,7 +32,8 @@ from exemptlint.rules.api import Rule
 # 3: select/ignore entries are checked against the rules; configs cached before are validated again.
 # 4: EPAC definitions folders and the management-group hierarchy are part of the settings.
 # 5: the azure section (audit, check --online, catalog update) is part of the settings.
-CACHE_FORMAT = 5
+# 6: the catalog file (--catalog, config catalog) is part of the settings.
+CACHE_FORMAT = 6
 
 
 def cache_directory() -> Path | None:
@@ -94,6 +95,7 @@ def _to_json(config: Config) -> dict[str, Any]:
         "epac_definitions": [str(folder) for folder in config.epac_definitions],
         "management_groups": dict(config.management_groups),
         "azure": dataclasses.asdict(config.azure),
+        "catalog": str(config.catalog) if config.catalog is not None else None,
     }
 
 
@@ -122,6 +124,7 @@ def _from_json(document: dict[str, Any], path: Path, rules: Sequence[Rule]) -> C
         epac_definitions=tuple(Path(folder) for folder in document["epac_definitions"]),
         management_groups=dict(document["management_groups"]),
         azure=AzureSettings(**document["azure"]),
+        catalog=Path(document["catalog"]) if document["catalog"] else None,
     )
 
 

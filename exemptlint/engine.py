@@ -22,6 +22,7 @@ from exemptlint.model import (
     LoadNote,
     PolicyAssignment,
     Position,
+    SetDefinition,
     Suppression,
     Unresolved,
 )
@@ -66,6 +67,8 @@ class LintSettings:
     epac_definitions: tuple[str, ...] = ()
     # Where management groups and subscriptions sit (config ``management-groups``, EPAC settings).
     hierarchy: Hierarchy = field(default_factory=Hierarchy.empty)
+    # ``--catalog`` / config ``catalog``: a catalog file to use instead of the packaged one.
+    catalog_file: str | None = None
 
     def for_file(self, file: str) -> LintSettings:
         """These settings with the overrides that match ``file`` applied, in order."""
@@ -132,6 +135,7 @@ def lint(
     context: RuleContext | None = None,
     plan: RulePlan | None = None,
     whole_run: bool = True,
+    set_definitions: Sequence[SetDefinition] = (),
 ) -> list[Finding]:
     """The findings of ``rules`` on ``exemptions``. A rule that raises is reported in ``errors``
     (naming the rule and the exemption) and the other rules still run.
@@ -144,7 +148,7 @@ def lint(
     if errors is None:
         errors = []
     if context is None:
-        context = new_context(assignments, settings)
+        context = new_context(assignments, settings, set_definitions)
     if plan is None:
         plan = RulePlan.of(rules, settings, unresolved_rule_id, suppression_rule_id)
     by_id, active = plan.by_id, plan.active
@@ -297,13 +301,19 @@ def _defaults_of(options: type) -> Any:
     return options()
 
 
-def new_context(assignments: Sequence[PolicyAssignment], settings: LintSettings) -> RuleContext:
+def new_context(
+    assignments: Sequence[PolicyAssignment],
+    settings: LintSettings,
+    set_definitions: Sequence[SetDefinition] = (),
+) -> RuleContext:
     return RuleContext(
         today=settings.today,
         assignments=list(assignments),
         assignment_map=settings.assignment_map,
         epac_date_order=settings.epac_date_order,
         hierarchy=settings.hierarchy,
+        set_definitions=list(set_definitions),
+        catalog_file=settings.catalog_file,
     )
 
 

@@ -5,7 +5,8 @@ two passes over the files, each shared among worker processes in chunks:
 
 1. **Assignments.** A worker reads each file and loads it only if its text can define a policy
    assignment (it names the assignment *type*, not just an assignment id, or it is Bicep that
-   deploys modules). Most files are only read.
+   deploys modules) or a policy set definition (EL012 checks reference ids against it). Most
+   files are only read.
 2. **Lint.** With every assignment known, a worker loads each file, runs every rule on its
    exemptions and locates the findings. It sends back findings, errors and what the reports need
    of the exemptions (their number; their JSON for a JSON report), never the file's text.
@@ -36,7 +37,16 @@ from exemptlint.budget import BudgetTimer
 from exemptlint.engine import LintSettings, RulePlan, lint
 from exemptlint.epac_layout import may_be_assignment_text
 from exemptlint.loaders import LoadOptions, load_file, read_text
-from exemptlint.model import Exemption, Finding, FixedLocator, LoadError, PolicyAssignment, Skipped, Source
+from exemptlint.model import (
+    Exemption,
+    Finding,
+    FixedLocator,
+    LoadError,
+    PolicyAssignment,
+    SetDefinition,
+    Skipped,
+    Source,
+)
 from exemptlint.report.json_report import dump
 from exemptlint.rules.api import Rule, RuleContext
 
@@ -64,6 +74,12 @@ _LOOK_BEHIND = 120
 # Bicep and Terraform modules may define assignments that the calling file evaluates with its
 # own values.
 _BICEP_MODULE = re.compile(r"^[ \t]*module\s", re.MULTILINE)
+# Text that can define a policy set definition: its type as a type (JSON, Bicep; not in an id),
+# a member's reference id key (EPAC files have no type; "policyDefinitionReferenceIds" of
+# exemptions does not count) or a Terraform set definition resource.
+_SET_DEFINITION_TYPE = "policysetdefinitions"
+_MEMBER_KEY = re.compile(r"policydefinitionreferenceid(?!s)")
+_TERRAFORM_SET_DEFINITION = "_policy_set_definition"
 
 
 @dataclass
@@ -82,7 +98,7 @@ class FileReport:
     exemptions: list[Exemption] = field(default_factory=list)
     followed: set[str] = field(default_factory=set)
     skipped: list[Skipped] = field(default_factory=list)
-    # The file defines an assignment that the first pass did not load.
+    # The file defines an assignment (or a set definition) that the first pass did not load.
     missed_assignment: bool = False
 
 
@@ -106,6 +122,7 @@ class _Job:
     want_json: bool
     want_exemptions: bool
     assignments: tuple[PolicyAssignment, ...] = ()
+    set_definitions: tuple[SetDefinition, ...] = ()
 
 
 def available_cores() -> int:
@@ -164,11 +181,13 @@ def lint_in_parallel(
     chunks = [list(files[start : start + size]) for start in range(0, len(files), size)]
 
     found = _run(_assignments_of_chunk, chunks, job, workers, _no_assignments)
-    known = [assignment for loaded, file_assignments in found for assignment in file_assignments]
+    known = [assignment for _, file_assignments, _ in found for assignment in file_assignments]
     known.extend(assignments)
-    loaded = iter([was_loaded for was_loaded, _ in found])
+    set_definitions = [definition for _, _, file_definitions in found for definition in file_definitions]
+    loaded = iter([was_loaded for was_loaded, _, _ in found])
     tasks = [[(path, shown, next(loaded)) for path, shown in chunk] for chunk in chunks]
-    reports = _run(_lint_chunk, tasks, replace(job, assignments=tuple(known)), workers, _stopped)
+    job = replace(job, assignments=tuple(known), set_definitions=tuple(set_definitions))
+    reports = _run(_lint_chunk, tasks, job, workers, _stopped)
     complete = not any(report.missed_assignment for report in reports)
     return ParallelRun(reports, complete, known)
 
@@ -212,8 +231,8 @@ def _run(
     return results
 
 
-def _no_assignments(item: tuple[Path, str]) -> tuple[bool, list[PolicyAssignment]]:
-    return False, []  # the second pass reports the file
+def _no_assignments(item: tuple[Path, str]) -> tuple[bool, list[PolicyAssignment], list[SetDefinition]]:
+    return False, [], []  # the second pass reports the file
 
 
 def _stopped(item: tuple[Path, str, bool]) -> FileReport:
@@ -292,7 +311,7 @@ def _start_worker(job: _Job) -> None:
     timer.arm()
     job = replace(job, options=replace(job.options, timer=timer))
     plan = RulePlan.of(job.rules, job.settings, job.unresolved_rule_id, job.suppression_rule_id)
-    _worker = _Worker(job, _context(job, list(job.assignments)), plan)
+    _worker = _Worker(job, _context(job, list(job.assignments), list(job.set_definitions)), plan)
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -302,13 +321,17 @@ def _exit_with_parent(parent: int) -> None:
             os._exit(3)
 
 
-def _context(job: _Job, assignments: list[PolicyAssignment]) -> RuleContext:
+def _context(
+    job: _Job, assignments: list[PolicyAssignment], set_definitions: list[SetDefinition]
+) -> RuleContext:
     return RuleContext(
         today=job.settings.today,
         assignments=assignments,
         assignment_map=job.settings.assignment_map,
         epac_date_order=job.settings.epac_date_order,
         hierarchy=job.settings.hierarchy,
+        set_definitions=set_definitions,
+        catalog_file=job.settings.catalog_file,
     )
 
 
@@ -317,34 +340,39 @@ def _current() -> _Worker:
     return _worker
 
 
-def _assignments_of_chunk(chunk: list[tuple[Path, str]]) -> list[tuple[bool, list[PolicyAssignment]]]:
+_Found = tuple[bool, list[PolicyAssignment], list[SetDefinition]]
+
+
+def _assignments_of_chunk(chunk: list[tuple[Path, str]]) -> list[_Found]:
     job = _current().job
     return [_assignments_of(path, shown, job.options) for path, shown in chunk]
 
 
-def _assignments_of(path: Path, shown: str, options: LoadOptions) -> tuple[bool, list[PolicyAssignment]]:
-    """Whether the file was loaded, and the assignments it defines (its other content and any
-    problem are left to the second pass)."""
+def _assignments_of(path: Path, shown: str, options: LoadOptions) -> _Found:
+    """Whether the file was loaded, and the assignments and set definitions it defines (its other
+    content and any problem are left to the second pass)."""
     text, _ = read_text(path, shown)
-    if text is None or not may_define_assignment(text, path):
-        return False, []
-    return True, [_detached_assignment(a) for a in load_file(path, options, shown).assignments]
+    if text is None:
+        return False, [], []
+    lowered = text.lower()
+    if not (_may_define_assignment(lowered, path) or _may_define_set_definition(lowered)):
+        return False, [], []
+    result = load_file(path, options, shown)
+    return (
+        True,
+        [_detached_assignment(a) for a in result.assignments],
+        [_detached_set_definition(d) for d in result.set_definitions],
+    )
 
 
 def may_define_assignment(text: str, path: Path) -> bool:
     """False only when the file certainly defines no policy assignment (see ``_ASSIGNMENT_TYPE``)."""
-    lowered = text.lower()
-    at = lowered.find(_ASSIGNMENT_TYPE)
-    while at >= 0:
-        end = at + len(_ASSIGNMENT_TYPE)
-        after = lowered[end : end + 1]
-        if after == "@":
-            return True  # a Bicep resource type
-        if after != "/" and after != "_" and not after.isalnum():
-            line_start = lowered.rfind("\n", max(0, at - _LOOK_BEHIND), at) + 1
-            if _TYPE_KEY_BEFORE.search(lowered, max(line_start, at - _LOOK_BEHIND), at):
-                return True
-        at = lowered.find(_ASSIGNMENT_TYPE, end)
+    return _may_define_assignment(text.lower(), path)
+
+
+def _may_define_assignment(lowered: str, path: Path) -> bool:
+    if _names_type(lowered, _ASSIGNMENT_TYPE):
+        return True
     if "_policy_assignment" in lowered and _TERRAFORM_ASSIGNMENT.search(lowered):
         return True
     if may_be_assignment_text(lowered):
@@ -352,6 +380,36 @@ def may_define_assignment(text: str, path: Path) -> bool:
     if _EXPRESSION_TYPE.search(lowered):
         return True
     return path.suffix.lower() in (".bicep", ".tf") and _BICEP_MODULE.search(lowered) is not None
+
+
+def _names_type(lowered: str, word: str) -> bool:
+    """Whether ``word`` (the last part of a resource type, lower case) is written as a type: the
+    value of a type property, or a Bicep resource type; an id ("{word}/NAME") does not count."""
+    at = lowered.find(word)
+    while at >= 0:
+        end = at + len(word)
+        after = lowered[end : end + 1]
+        if after == "@":
+            return True  # a Bicep resource type
+        if after != "/" and after != "_" and not after.isalnum():
+            line_start = lowered.rfind("\n", max(0, at - _LOOK_BEHIND), at) + 1
+            if _TYPE_KEY_BEFORE.search(lowered, max(line_start, at - _LOOK_BEHIND), at):
+                return True
+        at = lowered.find(word, end)
+    return False
+
+
+def may_define_set_definition(text: str) -> bool:
+    """False only when the file certainly defines no policy set definition."""
+    return _may_define_set_definition(text.lower())
+
+
+def _may_define_set_definition(lowered: str) -> bool:
+    return (
+        _names_type(lowered, _SET_DEFINITION_TYPE)
+        or _TERRAFORM_SET_DEFINITION in lowered
+        or _MEMBER_KEY.search(lowered) is not None
+    )
 
 
 def _lint_chunk(chunk: list[tuple[Path, str, bool]]) -> list[FileReport]:
@@ -365,8 +423,10 @@ def _lint_file(path: Path, shown: str, loaded_before: bool, worker: _Worker) -> 
     report = FileReport(shown, result.errors, followed=result.followed, skipped=result.skipped)
     # The first pass put this file's assignments in every context already, unless it did not load it.
     own = [] if loaded_before else result.assignments
-    report.missed_assignment = any(not _synthetic(assignment) for assignment in own)
-    context = worker.shared if not own else _context(job, [*job.assignments, *own])
+    report.missed_assignment = any(not _synthetic(assignment) for assignment in own) or bool(
+        not loaded_before and result.set_definitions
+    )
+    context = worker.shared if not own else _context(job, [*job.assignments, *own], list(job.set_definitions))
     context.memo.clear()  # per exemption (by id), and ids are reused once a file's exemptions are gone
     report.findings = lint(
         result.exemptions,
@@ -410,6 +470,14 @@ def detached(exemption: Exemption) -> Exemption:
             positions[name] = found
     exemption.source = replace(exemption.source, locator=FixedLocator(locator.exemption(), positions))
     return exemption
+
+
+def _detached_set_definition(definition: SetDefinition) -> SetDefinition:
+    source = definition.source
+    if isinstance(source.locator, FixedLocator):
+        return definition
+    detached = Source(source.file, source.format, FixedLocator(source.locator.exemption()))
+    return definition._replace(source=detached)
 
 
 def _detached_assignment(assignment: PolicyAssignment) -> PolicyAssignment:

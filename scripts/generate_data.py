@@ -12,11 +12,19 @@ script exits 1 with a diff summary when the packaged files differ (for tests and
 Outputs (deterministic: sorted keys, indent=1, trailing newline, no timestamps):
 
 * ``initiatives.json``: the built-in initiatives (policy set definitions) with name,
-  displayName, category, version, deprecated, clouds and honoured (whether Defender for Cloud
+  displayName, category, version, deprecated, clouds, honoured (whether Defender for Cloud
   honours exemptions on it: the default benchmark in every version and every regulatory
-  compliance initiative), plus a ``header``.
-* ``initiative-reference-ids.json``: initiative name -> sorted policyDefinitionReferenceIds;
-  kept apart because the linter needs it only for some rules (startup cost).
+  compliance initiative) and supersededBy (the newer initiative of the same benchmark or standard,
+  see ``build_families``); ``families`` (the versions of each benchmark or standard, oldest
+  first); and a ``header`` with the source repository, commit and date.
+* ``initiatives/<name>.json``: one small file per initiative: its policyDefinitionReferenceIds
+  and, where the reference holds the initiative's definition file, the built-in policy definition
+  each one names. One file each because a run needs the members of only the few initiatives its
+  exemptions name (EL012; startup cost).
+* ``policy-definitions/<c>.json``: every built-in policy definition name -> its display name, so
+  that messages and reports name a recommendation instead of showing a GUID; sharded by the first
+  character of the name (``definition_shard``), so that naming a few recommendations reads a few
+  small files rather than all 3,600 names.
 * ``definition-membership.json``: every built-in policy definition name -> the initiatives
   (indexes into a list) whose member list in the reference contains it; loaded only to judge an
   EPAC exemption that names a policy definition.
@@ -31,6 +39,7 @@ import argparse
 import csv
 import difflib
 import json
+import re
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -42,10 +51,13 @@ DEFAULT_SHARED = REPO.parent / "shared"
 GENERATED_BY = "scripts/generate_data.py"
 
 INITIATIVES_FILE = "initiatives.json"
-REFERENCE_IDS_FILE = "initiative-reference-ids.json"
+MEMBERS_FOLDER = "initiatives"
+DEFINITIONS_FOLDER = "policy-definitions"
 MEMBERSHIP_FILE = "definition-membership.json"
 SCHEMA_FILE = "exemption-schema.json"
-OUTPUT_FILES = (INITIATIVES_FILE, REFERENCE_IDS_FILE, MEMBERSHIP_FILE, SCHEMA_FILE)
+# Generated files that may hold other files (one per initiative): ``check`` also reports files
+# there that the reference no longer gives, and writing removes them.
+GENERATED_FOLDERS = (MEMBERS_FOLDER, DEFINITIONS_FOLDER)
 
 PUBLIC_INITIATIVES = "azure-policy/initiatives.json"
 GOVERNMENT_INITIATIVES = "azure-policy/initiatives-azure-government.json"
@@ -186,7 +198,9 @@ def _public_policy_set_files(reference: Path) -> tuple[set[str], dict[str, str]]
     return categories, names
 
 
-def build_initiatives(reference: Path, sources: dict[str, dict[str, str]]) -> tuple[Any, Any]:
+def build_initiatives(
+    reference: Path, sources: dict[str, dict[str, str]]
+) -> tuple[Any, dict[str, list[str]]]:
     public: list[dict[str, Any]] = _load_json(reference / PUBLIC_INITIATIVES)
     government: list[dict[str, Any]] = _load_json(reference / GOVERNMENT_INITIATIVES)
     for entry in public:
@@ -247,21 +261,31 @@ def build_initiatives(reference: Path, sources: dict[str, dict[str, str]]) -> tu
                 "deprecated": entry["deprecated"],
                 "clouds": clouds,
                 "honoured": honoured,
+                "supersededBy": None,
             }
         )
-        ids = set(entry["policyDefinitionReferenceIds"])
+        # Azure compares reference ids ignoring case: an id the Azure Government copy spells in
+        # another case is the same id (the public spelling is kept).
+        ids = {i.lower(): i for i in reversed(entry["policyDefinitionReferenceIds"])}
         if in_government:
-            ids.update(government_by_name[key]["policyDefinitionReferenceIds"])
-        reference_ids[entry["name"]] = sorted(ids)
+            for other in government_by_name[key]["policyDefinitionReferenceIds"]:
+                ids.setdefault(other.lower(), other)
+        reference_ids[entry["name"]] = sorted(ids.values())
 
     if not any(e["name"] == MCSB_INITIATIVE and e["honoured"] for e in initiatives):
         raise GenerationError(f"the Microsoft cloud security benchmark ({MCSB_INITIATIVE}) is not honoured")
+    families = build_families(initiatives)
     inputs = [PUBLIC_INITIATIVES, GOVERNMENT_INITIATIVES]
     if covered_categories:
         inputs.extend(f"{POLICY_SET_FOLDER}/{c}/*.json" for c in sorted(covered_categories))
+    row = sources[PUBLIC_INITIATIVES]
     header = {
         "source": source,
-        "license": sources[PUBLIC_INITIATIVES]["license"],
+        "sourceRepository": row["repo"],
+        "sourceCommit": row["commit"],
+        # SOURCES.tsv may give the commit's date in a "date" column; without one it is not known.
+        "sourceDate": row.get("date") or None,
+        "license": row["license"],
         "inputs": inputs,
         "generatedBy": GENERATED_BY,
         "count": len(initiatives),
@@ -278,7 +302,22 @@ def build_initiatives(reference: Path, sources: dict[str, dict[str, str]]) -> tu
             + (", ".join(government_only) or "none")
             + ". Government-only initiatives of other categories cannot be told apart in the "
             "reference data and are listed as in both clouds.",
-            f"policyDefinitionReferenceIds are in {REFERENCE_IDS_FILE} (loaded on demand).",
+            f"policyDefinitionReferenceIds, and the policy definition each names where the reference "
+            f"holds the initiative's definition file, are in {MEMBERS_FOLDER}/<name>.json (loaded on "
+            "demand, one initiative at a time).",
+            "families: the versions of one benchmark or standard, oldest first (deprecated before "
+            "current, then by the version in the display name); supersededBy: the newest current, "
+            "non-preview version of the family that shares a cloud with the initiative, when it is "
+            "newer (see build_families in " + GENERATED_BY + "). The reference holds one version of "
+            "each built-in initiative, so the other versions of an initiative are the other "
+            "members of its family.",
+            "sourceDate is null when SOURCES.tsv does not record the date of the source commit.",
+            f"The display names of the built-in policy definitions ({POLICY_DEFINITIONS}, "
+            f"{_source(sources, POLICY_DEFINITIONS)}) are in {DEFINITIONS_FOLDER}/<c>.json, by the first "
+            "character of the definition's name (lower case).",
+            "policyDefinitionReferenceIds (in the files per initiative) are the union of the "
+            "public-cloud and Azure Government copies where both exist (their lists differ for some "
+            "initiatives).",
             "honoured: Defender for Cloud honours exemptions on the initiative: every initiative of "
             f"the category {REGULATORY_COMPLIANCE}, and the default benchmark in every version (the "
             f"{SECURITY_CENTER} initiatives named 'Microsoft cloud security benchmark', optionally "
@@ -286,26 +325,120 @@ def build_initiatives(reference: Path, sources: dict[str, dict[str, str]]) -> tu
             "remove initiatives (EL001 options).",
         ],
     }
-    reference_header = {
-        "source": source,
-        "license": header["license"],
-        "inputs": [PUBLIC_INITIATIVES, GOVERNMENT_INITIATIVES],
-        "generatedBy": GENERATED_BY,
-        "notes": [
-            "initiative name -> sorted policyDefinitionReferenceIds; the union of the public-cloud "
-            "and Azure Government copies where both exist (their lists differ for some initiatives).",
-        ],
-    }
-    return (
-        {"header": header, "initiatives": initiatives},
-        {"header": reference_header, "referenceIds": reference_ids},
-    )
+    return {"header": header, "initiatives": initiatives, "families": families}, reference_ids
 
 
 def _honoured(entry: dict[str, Any]) -> bool:
     from exemptlint.catalog import honoured_by_defender  # one rule for this and `catalog update`
 
     return honoured_by_defender(entry["category"], entry["displayName"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Versions of one benchmark or standard (EL012's "other versions", EL013's successors)
+#
+# The reference holds one version of each built-in initiative; a newer version of a benchmark or
+# standard is another initiative (ISO 27001:2013 and ISO/IEC 27001 2022). The heuristic: the
+# display name without "[Deprecated]: " / "[Preview]: " and without its version token (v1.4.0,
+# V2, R5.1.1, Rev. 4, a year such as 2013 or :2013, a date such as 3-1-2020), lower-cased with
+# punctuation as spaces, is the family key, within the category; the first version token is the
+# version (no token: older than any versioned member). FAMILY_ALIASES joins families whose name
+# changed between versions; VERSION_OVERRIDES gives the version of a display name that has none.
+# Within a family, deprecated members come before current ones, then by version. The successor
+# of an initiative is the newest member that is current (not deprecated, not a preview) and
+# shares a cloud with it, when that member comes after it; two such members at the same place
+# make it ambiguous, and then there is none.
+
+_STATUS_PREFIX = re.compile(r"^(?:\[(?:deprecated|preview)\]:\s*)+", re.IGNORECASE)
+_VERSION_TOKEN = re.compile(
+    r"(?<![\w.])(?:v|r|rev\.?\s*)(\d+(?:\.\d+)*)(?![\w.])"  # v1.4.0, V2, R5.1.1, Rev. 4
+    r"|(?<![\w/.-])(?:\d{1,2}-\d{1,2}-)?((?:19|20)\d{2})(?![\w/.-])"  # 2022, 3-1-2020
+    r"|:((?:19|20)\d{2})\b",  # ISO 27001:2013
+    re.IGNORECASE,
+)
+FAMILY_ALIASES: dict[tuple[str, str], tuple[str, str]] = {
+    # The Azure Security Benchmark was renamed the Microsoft cloud security benchmark (2022).
+    (REGULATORY_COMPLIANCE, "azure security benchmark"): (
+        SECURITY_CENTER,
+        "microsoft cloud security benchmark",
+    ),
+    (REGULATORY_COMPLIANCE, "cis microsoft azure foundations benchmark"): (
+        REGULATORY_COMPLIANCE,
+        "cis azure foundations",
+    ),
+    (REGULATORY_COMPLIANCE, "nist sp 800 171"): (REGULATORY_COMPLIANCE, "nist 800 171"),
+    (REGULATORY_COMPLIANCE, "iso 27001"): (REGULATORY_COMPLIANCE, "iso iec 27001"),
+    (REGULATORY_COMPLIANCE, "pci"): (REGULATORY_COMPLIANCE, "pci dss"),
+    (REGULATORY_COMPLIANCE, "swift csp cscf"): (
+        REGULATORY_COMPLIANCE,
+        "swift customer security controls framework",
+    ),
+    (REGULATORY_COMPLIANCE, "nzism"): (REGULATORY_COMPLIANCE, "new zealand ism"),
+    (REGULATORY_COMPLIANCE, "new zealand ism restricted"): (REGULATORY_COMPLIANCE, "new zealand ism"),
+}
+VERSION_OVERRIDES: dict[str, tuple[int, ...]] = {
+    # "New Zealand ISM": its description begins "NZISM v3.8." (newer than "NZISM v3.7").
+    "4f5b1359-4f8e-4d7c-9733-ea47fcde891e": (3, 8),
+}
+
+
+def family_key(category: str, display_name: str) -> tuple[tuple[str, str], tuple[int, ...]]:
+    """The family (category, key) and the version of an initiative, before aliases."""
+    text = _STATUS_PREFIX.sub("", display_name)
+    version: tuple[int, ...] = ()
+    first = _VERSION_TOKEN.search(text)
+    if first is not None:
+        token = next(group for group in first.groups() if group)
+        version = tuple(int(part) for part in token.split("."))
+    text = _VERSION_TOKEN.sub(" ", text)
+    key = " ".join(re.sub(r"[^a-z0-9]+", " ", text.lower()).split())
+    return (category, key), version
+
+
+def _is_preview(entry: dict[str, Any]) -> bool:
+    return entry["version"].lower().endswith("-preview") or entry["displayName"].lower().startswith(
+        "[preview]"
+    )
+
+
+def build_families(initiatives: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """Set ``supersededBy`` on each entry; the families of more than one member, oldest first,
+    keyed by "category: key"."""
+    grouped: dict[tuple[str, str], list[tuple[tuple[int, tuple[int, ...]], dict[str, Any]]]] = {}
+    keys = set()
+    for entry in initiatives:
+        family, version = family_key(entry["category"], entry["displayName"])
+        keys.add(family)
+        family = FAMILY_ALIASES.get(family, family)
+        version = VERSION_OVERRIDES.get(entry["name"], version)
+        rank = (0 if entry["deprecated"] else 1, version)
+        grouped.setdefault(family, []).append((rank, entry))
+    stale = sorted({k for pair in FAMILY_ALIASES.items() for k in pair} - keys)
+    stale += sorted(name for name in VERSION_OVERRIDES if not any(e["name"] == name for e in initiatives))
+    if stale:
+        raise GenerationError(f"FAMILY_ALIASES / VERSION_OVERRIDES name what the reference lacks: {stale}")
+    families: dict[str, list[str]] = {}
+    for (category, key), members in sorted(grouped.items()):
+        if len(members) < 2:
+            continue
+        members.sort(key=lambda item: (item[0], item[1]["name"].lower()))
+        families[f"{category}: {key}"] = [entry["name"] for _, entry in members]
+        for rank, entry in members:
+            candidates = [
+                (other_rank, other)
+                for other_rank, other in members
+                if other is not entry
+                and not other["deprecated"]
+                and not _is_preview(other)
+                and set(other["clouds"]) & set(entry["clouds"])
+            ]
+            if not candidates:
+                continue
+            best = max(other_rank for other_rank, _ in candidates)
+            newest = [other for other_rank, other in candidates if other_rank == best]
+            if best > rank and len(newest) == 1:
+                entry["supersededBy"] = newest[0]["name"]
+    return families
 
 
 def _read_definition_names(reference: Path) -> list[str]:
@@ -321,6 +454,67 @@ def _read_definition_names(reference: Path) -> list[str]:
             raise GenerationError(f"{POLICY_DEFINITIONS}: row {row.get('id')!r} does not end in its name")
         names.append(name.lower())
     return names
+
+
+_FILE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+def build_members(reference: Path, reference_ids: dict[str, list[str]]) -> dict[str, Any]:
+    """``initiatives/<name>.json`` for each initiative: its reference ids, each -> the built-in
+    policy definition (lower-cased name) it names where the initiative's definition file is in
+    the reference, else null."""
+    named: dict[str, dict[str, str]] = {}
+    for path in sorted((reference / POLICY_SET_FOLDER).glob("*/*.json")):
+        document = _load_json(path)
+        members: dict[str, str] = {}
+        for member in document["properties"]["policyDefinitions"]:
+            definition = str(member["policyDefinitionId"])
+            reference_id = member.get("policyDefinitionReferenceId")
+            if not isinstance(reference_id, str) or not definition.lower().startswith(
+                DEFINITION_PREFIX.lower()
+            ):
+                raise GenerationError(f"{path.name}: member without a reference id or built-in definition")
+            members[reference_id] = definition[len(DEFINITION_PREFIX) :].lower()
+        named[str(document["name"]).lower()] = members
+    outputs: dict[str, Any] = {}
+    for name, ids in reference_ids.items():
+        if not _FILE_NAME.match(name):
+            raise GenerationError(f"initiative name {name!r} cannot be a file name")
+        known = named.get(name.lower(), {})
+        missing = sorted(set(known) - set(ids))
+        if missing:
+            raise GenerationError(
+                f"{name}: members {missing[:3]} are not in its policyDefinitionReferenceIds"
+            )
+        lowered = [i.lower() for i in ids]
+        if len(set(lowered)) != len(lowered):
+            raise GenerationError(f"{name}: two policyDefinitionReferenceIds differ only in case")
+        outputs[f"{MEMBERS_FOLDER}/{name.lower()}.json"] = {
+            "name": name,
+            "policyDefinitions": {i: known.get(i) for i in ids},
+        }
+    return outputs
+
+
+def definition_shard(name: str) -> str:
+    """The file of ``policy-definitions/`` that holds a definition's display name (as
+    exemptlint/catalog.py finds it): the first character of its lower-cased name, or "_"."""
+    first = name[:1].lower()
+    return first if first.isascii() and first.isalnum() else "_"
+
+
+def build_definition_names(reference: Path) -> dict[str, Any]:
+    """``policy-definitions/<c>.json``: built-in policy definition name (lower case) -> display name."""
+    path = reference / POLICY_DEFINITIONS
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
+    shards: dict[str, dict[str, str]] = {}
+    for row in rows:
+        if not row.get("displayName"):
+            raise GenerationError(f"{POLICY_DEFINITIONS}: {row.get('name')!r} has no displayName")
+        name = row["name"].lower()
+        shards.setdefault(definition_shard(name), {})[name] = row["displayName"]
+    return {f"{DEFINITIONS_FOLDER}/{shard}.json": {"displayNames": names} for shard, names in shards.items()}
 
 
 def build_membership(reference: Path, sources: dict[str, dict[str, str]]) -> Any:
@@ -748,12 +942,16 @@ def generate(shared: Path) -> dict[str, str]:
         raise GenerationError(f"no reference directory under {shared}")
     sources = _read_sources(reference)
     initiatives, reference_ids = build_initiatives(reference, sources)
-    return {
+    outputs = {
         INITIATIVES_FILE: render(initiatives),
-        REFERENCE_IDS_FILE: render(reference_ids),
         MEMBERSHIP_FILE: render(build_membership(reference, sources)),
         SCHEMA_FILE: render(build_schema(reference, sources)),
     }
+    for name, document in sorted(build_members(reference, reference_ids).items()):
+        outputs[name] = render(document)
+    for name, document in sorted(build_definition_names(reference).items()):
+        outputs[name] = render(document)
+    return outputs
 
 
 def _read_packaged(name: str) -> str | None:
@@ -761,9 +959,24 @@ def _read_packaged(name: str) -> str | None:
     return path.read_text(encoding="utf-8") if path.exists() else None
 
 
+def _extra_files(outputs: dict[str, str]) -> list[str]:
+    """Files in the generated folders that ``outputs`` does not hold (an initiative gone)."""
+    extra: list[str] = []
+    for folder in GENERATED_FOLDERS:
+        if (DATA_DIR / folder).is_dir():
+            extra += [
+                f"{folder}/{path.name}"
+                for path in sorted((DATA_DIR / folder).iterdir())
+                if f"{folder}/{path.name}" not in outputs
+            ]
+    return extra
+
+
 def check(outputs: dict[str, str], max_diff_lines: int = 40) -> list[str]:
     """Differences between ``outputs`` and the packaged files, as printable lines."""
-    report: list[str] = []
+    report: list[str] = [
+        f"{name}: not generated any more (run python {GENERATED_BY})" for name in _extra_files(outputs)
+    ]
     for name, text in outputs.items():
         current = _read_packaged(name)
         if current == text:
@@ -816,16 +1029,21 @@ def main(argv: list[str] | None = None) -> int:
                 print(line, file=sys.stderr)
             print(f"regenerate with: python {GENERATED_BY}", file=sys.stderr)
             return 1
-        print(f"packaged data is up to date ({', '.join(outputs)})")
+        print(f"packaged data is up to date ({len(outputs)} files)")
         return 0
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    unchanged = 0
+    for name in _extra_files(outputs):
+        (DATA_DIR / name).unlink()
+        print(f"removed {name}")
     for name, text in outputs.items():
         if _read_packaged(name) == text:
-            print(f"unchanged {name}")
+            unchanged += 1
             continue
+        (DATA_DIR / name).parent.mkdir(parents=True, exist_ok=True)
         with (DATA_DIR / name).open("w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
         print(f"wrote {name} ({len(text.encode('utf-8'))} bytes)")
+    print(f"{unchanged} files unchanged")
     return 0
 
 

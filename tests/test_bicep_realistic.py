@@ -136,8 +136,12 @@ CASES: list[tuple[str, list[Expected]]] = [
     # The benchmark under the custom name pr-mcsb, defined in the file: eligible, nothing to report.
     ("sub-mcsb-assignment.bicep", []),
     # NIST SP 800-53 Rev. 5 is regulatory (eligible); the exemption has no description, so the
-    # finding is at the properties key (line 16).
-    ("regulatory-nist.bicep", [("EL006", "error", None, 16, 3, False)]),
+    # finding is at the properties key (line 16). NIST SP 800-53 R5.1.1 supersedes Rev. 5 (EL013
+    # at the assignment id, line 17).
+    (
+        "regulatory-nist.bicep",
+        [("EL006", "error", None, 16, 3, False), ("EL013", "warning", None, 17, 5, False)],
+    ),
     # Built-in but not regulatory compliance (Guest Configuration prerequisites).
     ("builtin-not-regulatory.bicep", [("EL001", "error", None, 14, 5, False)]),
     # An assignment of a single policy definition.

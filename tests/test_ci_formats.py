@@ -43,7 +43,7 @@ EXPIRED_SUPPRESSED = {
     "properties": {
         "policyAssignmentId": "/subscriptions/00000000-0000-0000-0000-000000000001"
         "/providers/Microsoft.Authorization/policyAssignments/SecurityCenterBuiltIn",
-        "policyDefinitionReferenceIds": ["webAppEnforceHttpsMonitorEffect"],
+        "policyDefinitionReferenceIds": ["webAppEnforceHttpsMonitoring"],
         "exemptionCategory": "Mitigated",
         "expiresOn": "2026-10-31T23:59:59Z",
         "displayName": "App: HTTPS enforced by the gateway",

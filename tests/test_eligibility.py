@@ -160,8 +160,9 @@ def test_epac_definition_failures(tmp_path: Path) -> None:
     builtin, by_name, by_id, custom_set = messages(document, "EL001")
     assert builtin.startswith(
         "EPAC exempts the built-in policy definition '/providers/Microsoft.Authorization/policyDefinitions/"
-        "13502221-8df0-4414-9937-de9c5c4e396b' in every assignment that contains it, and no initiative "
-        "Defender for Cloud honours contains it"
+        "13502221-8df0-4414-9937-de9c5c4e396b' (Configure your Storage account public access to be "
+        "disallowed) in every assignment that contains it, and no initiative Defender for Cloud honours "
+        "contains it"
     )
     assert "custom policy definition '/providers/Microsoft.Management/managementGroups/(EPAC deployment root)/" in by_name
     assert "custom policy definition '/providers/Microsoft.Management/managementGroups/contoso/" in by_id

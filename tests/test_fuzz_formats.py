@@ -670,7 +670,7 @@ YAML_VALUES = [
     "|",
     "|-",
     ">+2",
-    "[diskEncryptionMonitoring, x]",
+    "[gcLinuxDiskEncryptionMonitoring, x]",
     "[unclosed",
     "{a: 1",
     "{ ? a : b }",

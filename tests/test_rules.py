@@ -62,6 +62,9 @@ FAILING = [
     ("EL008-fail-bad-name.json", "EL008", [("EL008", "error", 3, 3)]),
     ("EL008-fail-scope-validation.json", "EL008", [("EL008", "error", 14, 5)]),
     ("EL008-fail-malformed-scope.json", "EL008", [("EL008", "error", 2, 3)]),
+    # More formats, messages and the recommendations: tests/test_reference_rules.py.
+    ("EL012-fail-unknown-reference-id.json", "EL012", [("EL012", "error", 7, 5)]),
+    ("EL013-warn-deprecated-initiative.json", "EL013", [("EL013", "warning", 15, 7)]),
     # A resource group of another subscription than the assignment's: at the scope (the id).
     ("EL014-fail-other-subscription.json", "EL014", [("EL014", "error", 2, 3)]),
     # The second of two exemptions of one assignment, scope and reference ids (ids in other case).
@@ -78,6 +81,7 @@ PASSING = [
     ("pass-baseline.json", None),
     ("EL001-pass-mcsb-other-name.json", None),
     ("EL001-pass-regulatory.json", None),
+    ("EL012-pass-reference-id-any-case.json", None),
     ("EL007-pass-subscription-with-references.json", None),
     # Azure reads a value without a zone as UTC; only require-time-zone asks for one.
     ("EL004-warn-no-time-zone.json", None),

@@ -63,7 +63,7 @@ def test_basic_values() -> None:
     )
     # jsonencode of a literal object, with a local inside.
     assert legacy.metadata == {"requestedBy": "platform-team", "ticket": "CHG-4411"}
-    assert legacy.policy_definition_reference_ids == ["diskEncryptionMonitoring"]
+    assert legacy.policy_definition_reference_ids == ["gcLinuxDiskEncryptionMonitoring"]
     assert tagging.scope_level is ScopeLevel.SUBSCRIPTION
     # for_each over a map variable: one exemption per key, locals in templates.
     assert per_legacy.name == "legacy-mcsb-waiver"

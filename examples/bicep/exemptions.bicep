@@ -16,7 +16,7 @@ param exemptions array = [
     resourceGroup: 'rg-lab'
     category: 'Waiver'
     expiresOn: '2028-01-01T00:00:00Z'
-    references: ['webAppEnforceHttpsMonitorEffect']
+    references: ['webAppEnforceHttpsMonitoring']
     description: 'Lab'
   }
 ]

@@ -16,7 +16,7 @@ resource "azurerm_resource_group_policy_exemption" "waiver" {
   name                            = "waiver-${each.key}"
   resource_group_id               = "/subscriptions/${var.subscription_id}/resourceGroups/${each.key}"
   policy_assignment_id            = "/subscriptions/${var.subscription_id}/providers/Microsoft.Authorization/policyAssignments/SecurityCenterBuiltIn"
-  policy_definition_reference_ids = ["webAppEnforceHttpsMonitorEffect"]
+  policy_definition_reference_ids = ["webAppEnforceHttpsMonitoring"]
   exemption_category              = "Waiver"
   expires_on                      = each.value.expires_on
   display_name                    = "Waiver for ${each.key}"

@@ -75,7 +75,7 @@ def add_online_arguments(check: argparse.ArgumentParser) -> None:
 
 
 def add_commands(commands: Any) -> None:
-    """Register ``audit`` and ``catalog`` on the ``add_subparsers`` object of the main parser."""
+    """Register ``audit`` on the ``add_subparsers`` object of the main parser."""
     from exemptlint.model import Level
 
     audit = commands.add_parser(
@@ -154,12 +154,13 @@ def add_commands(commands: Any) -> None:
     audit.add_argument("--quiet", action="store_true", help="no summary in the text output")
     audit.add_argument("--no-color", action="store_true", help="never colour the text output")
 
-    catalog = commands.add_parser("catalog", help="the catalog of built-in initiatives")
-    catalog.set_defaults(run="catalog")
-    actions = catalog.add_subparsers(dest="catalog_command", metavar="ACTION")
+
+def add_catalog_update(actions: Any) -> None:
+    """Add ``update`` to the sub-commands of ``catalog`` (``catalog_cli.register`` returns them)."""
     update = actions.add_parser(
         "update", help="write a catalog file from Azure's built-in policy set definitions"
     )
+    update.set_defaults(run="catalog", handler=run)
     update.add_argument("--output", required=True, metavar="FILE", help="the catalog file to write")
     update.add_argument(
         "--config", metavar="FILE", help="config file (default: .exemptlint.yaml found upwards)"

@@ -38,18 +38,20 @@ SOURCE_SUFFIXES = (
 )
 SKIPPED_DIRECTORIES = frozenset({".git", "node_modules", ".venv", "__pycache__", ".terraform", ".tox"})
 
-# A file that mentions none of these cannot define an exemption or an assignment; skipping it
-# before parsing keeps large repositories fast.
+# A file that mentions none of these cannot define an exemption, an assignment or a policy set
+# definition; skipping it before parsing keeps large repositories fast.
 KEYWORDS = (
     "exemptionCategory",
     "policyExemption",
     "policyAssignments",
     "policyAssignmentId",
     "policyDefinitionId",
+    "policyDefinitionReferenceId",
     "_policy_exemption",
     "_policy_assignment",
     # EPAC assignment files (definitionEntry, definitionEntryList).
     "definitionEntry",
+    "_policy_set_definition",
 )
 
 

@@ -20,6 +20,7 @@ from exemptlint.loaders.values import canonical_properties, get_ci, join_context
 from exemptlint.model import (
     ASSIGNMENT_TYPE,
     EXEMPTION_TYPE,
+    SET_DEFINITION_TYPE,
     Exemption,
     LoadNote,
     LoadResult,
@@ -36,6 +37,7 @@ from exemptlint.scope import scope_level
 _DEPLOYMENTS_TYPE = "microsoft.resources/deployments"
 _EXEMPTION_TYPE = EXEMPTION_TYPE.lower()
 _ASSIGNMENT_TYPE = ASSIGNMENT_TYPE.lower()
+_SET_DEFINITION_TYPE = SET_DEFINITION_TYPE.lower()
 # ARM allows at most 800 copies and rejects a template that asks for more (EL008).
 _MAX_COPIES = 800
 _MAX_NESTING = 20
@@ -343,6 +345,8 @@ class _TemplateLoader:
             self.exemption(resource, path, frame)
         elif lowered == _ASSIGNMENT_TYPE:
             self.assignment(resource, path, frame)
+        elif lowered == _SET_DEFINITION_TYPE:
+            self.set_definition(resource, path, frame)
         elif lowered == _DEPLOYMENTS_TYPE:
             self.nested_deployment(resource, path, frame)
         children = resource.get("resources")
@@ -451,6 +455,15 @@ class _TemplateLoader:
                 source=Source(self.file, "arm", JsonLocator(self.positions, path, path, {}), frame.context),
             )
         )
+
+    def set_definition(self, resource: dict[str, Any], path: Path, frame: _Frame) -> None:
+        from exemptlint.loaders.set_definitions import set_definition
+
+        evaluator = frame.evaluator
+        _, props = get_ci(resource, "properties")
+        source = Source(self.file, "arm", JsonLocator(self.positions, path, path, {}), frame.context)
+        name = evaluator.evaluate(resource.get("name"))
+        self.result.set_definitions.append(set_definition(None, name, evaluator.evaluate(props), source))
 
     def nested_deployment(self, resource: dict[str, Any], path: Path, frame: _Frame) -> None:
         if frame.depth >= _MAX_NESTING:

@@ -56,6 +56,7 @@ from exemptlint.loaders.values import canonical_properties, join_context, mark_p
 from exemptlint.model import (
     ASSIGNMENT_TYPE,
     EXEMPTION_TYPE,
+    SET_DEFINITION_TYPE,
     Directive,
     Exemption,
     FixedLocator,
@@ -79,7 +80,7 @@ BICEP_SUFFIXES = frozenset({".bicep", ".bicepparam"})
 MAX_MODULE_DEPTH = 16
 # A file that mentions neither resource type nor the word "module" deploys no exemption or
 # assignment, directly or through a module: it is not parsed.
-_RESOURCE_TYPES = ("policyExemptions", "policyAssignments")
+_RESOURCE_TYPES = ("policyExemptions", "policyAssignments", "policySetDefinitions")
 _MODULE_WORD = re.compile(r"\bmodule\b", re.IGNORECASE)
 _REGISTRY = ("br:", "br/", "ts:", "ts/")
 _TARGET_SCOPES = {
@@ -342,6 +343,10 @@ class _Loader(ModuleHost):
             elif resource_type == ASSIGNMENT_TYPE.lower():
                 for instance in file.instances(decl):
                     self.assignment(file, instance, where)
+            elif resource_type == SET_DEFINITION_TYPE.lower():
+                for instance in file.instances(decl):
+                    self.set_definition(file, instance, where)
+                continue
             else:
                 continue
             self.left_out(file, decl, f"resource {decl.symbol} '{decl.type_text}'", where)
@@ -481,6 +486,21 @@ class _Loader(ModuleHost):
                 ),
             )
         )
+
+    def set_definition(self, file: FileContext, instance: Instance, where: _Where) -> None:
+        from exemptlint.loaders.set_definitions import set_definition
+
+        identity = file.identity(instance)
+        ev = file.evaluator(instance.local)
+        props = instance.body.get("properties")
+        evaluated = ev.evaluate(props.value) if props is not None else None
+        source = Source(
+            where.display,
+            "bicep",
+            FixedLocator(instance.decl.span.position),
+            _context(where.context, instance.context),
+        )
+        self.result.set_definitions.append(set_definition(None, identity["name"], evaluated, source))
 
     # -- modules
 

@@ -11,6 +11,7 @@ from exemptlint.loaders.values import canonical_properties, get_ci, key_index, m
 from exemptlint.model import (
     ASSIGNMENT_TYPE,
     EXEMPTION_TYPE,
+    SET_DEFINITION_TYPE,
     Exemption,
     LoadResult,
     PolicyAssignment,
@@ -42,6 +43,7 @@ _ENVELOPE = frozenset(
 _EXEMPTION_MARKERS = frozenset({"policyassignmentid", "exemptioncategory"})
 _EXEMPTION_TYPE = EXEMPTION_TYPE.lower()
 _ASSIGNMENT_TYPE = ASSIGNMENT_TYPE.lower()
+_SET_DEFINITION_TYPE = SET_DEFINITION_TYPE.lower()
 
 
 def is_rest_example(doc: Any) -> bool:
@@ -113,6 +115,12 @@ def _candidate_objects(doc: Any, path: Path) -> list[tuple[dict[str, Any], Path]
     return []
 
 
+def _is_set_definition(obj: dict[str, Any]) -> bool:
+    from exemptlint.loaders.set_definitions import is_set_definition_document
+
+    return is_set_definition_document(obj)
+
+
 def _resource_type(obj: dict[str, Any], keys: dict[str, str]) -> str:
     for key in ("type", "resourceType"):
         _, value = get_ci(obj, key, keys)
@@ -151,6 +159,13 @@ def _load_object(
                 source=Source(file, fmt, JsonLocator(positions, path, path, {})),
             )
         )
+        return
+    if rtype == _SET_DEFINITION_TYPE or (not rtype and _is_set_definition(obj)):
+        from exemptlint.loaders.set_definitions import set_definition
+
+        _, name = get_ci(obj, "name", keys)
+        source = Source(file, fmt, JsonLocator(positions, path, path, {}))
+        result.set_definitions.append(set_definition(resource_id, name, props, source))
         return
     id_scope = scope_of_exemption_id(resource_id) if isinstance(resource_id, str) else None
     is_exemption = rtype == _EXEMPTION_TYPE or id_scope is not None

@@ -49,6 +49,7 @@ from exemptlint.loaders.terraform_plan import (
     ARGUMENTS,
     ASSIGNMENT_TYPES,
     EXEMPTION_TYPES,
+    SET_DEFINITION_TYPES,
     decoded,
     exemption_level,
     is_terraform_plan,
@@ -71,6 +72,7 @@ from exemptlint.model import (
     LoadResult,
     PolicyAssignment,
     Position,
+    SetDefinition,
     Skipped,
     Source,
     Unresolved,
@@ -415,6 +417,8 @@ class _Walker:
                 self.azurerm_exemption(file, rtype, name, body, context, prefix)
             elif rtype in ASSIGNMENT_TYPES:
                 self.azurerm_assignment(file, rtype, name, body, context, prefix)
+            elif rtype in SET_DEFINITION_TYPES:
+                self.set_definition(file, rtype, name, body, context, prefix)
             elif rtype in AZAPI_TYPES:
                 self.azapi(file, name, body, context, prefix)
         for name, body in _labelled(file.parsed.doc, "module"):
@@ -479,6 +483,32 @@ class _Walker:
                 policy_definition_id=mark_placeholders(
                     context.value(body.get("policy_definition_id"), NO_INSTANCE)
                 ),
+                source=Source(file.display, "terraform", FixedLocator(block.start), context=prefix or None),
+            )
+        )
+
+    def set_definition(
+        self, file: _File, rtype: str, name: str, body: dict[str, Any], context: Context, prefix: str
+    ) -> None:
+        block = _block(file, "resource", rtype, name)
+        blocks = body.get("policy_definition_reference")
+        members: list[tuple[Any, Any]] | None = None
+        # Members built by a dynamic block (or not written at all) are not known statically.
+        if isinstance(blocks, list) and blocks and "dynamic" not in body:
+            members = [
+                (
+                    mark_placeholders(context.value(member.get("reference_id"), NO_INSTANCE)),
+                    mark_placeholders(context.value(member.get("policy_definition_id"), NO_INSTANCE)),
+                )
+                for member in blocks
+                if isinstance(member, dict)
+            ]
+        self.result.set_definitions.append(
+            SetDefinition(
+                id=None,
+                name=mark_placeholders(context.value(body.get("name"), NO_INSTANCE)),
+                display_name=context.value(body.get("display_name"), NO_INSTANCE),
+                members=members,
                 source=Source(file.display, "terraform", FixedLocator(block.start), context=prefix or None),
             )
         )

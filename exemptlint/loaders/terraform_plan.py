@@ -19,6 +19,7 @@ from exemptlint.model import (
     LoadResult,
     PolicyAssignment,
     ScopeLevel,
+    SetDefinition,
     Source,
     Unresolved,
 )
@@ -31,6 +32,10 @@ ASSIGNMENT_TYPES = {
     "azurerm_resource_group_policy_assignment": "resource_group_id",
     "azurerm_resource_policy_assignment": "resource_id",
 }
+# Initiatives a configuration defines: EL012 checks reference ids against their members.
+SET_DEFINITION_TYPES = frozenset(
+    {"azurerm_policy_set_definition", "azurerm_management_group_policy_set_definition"}
+)
 EXEMPTION_TYPES = {
     "azurerm_management_group_policy_exemption": "management_group_id",
     "azurerm_subscription_policy_exemption": "subscription_id",
@@ -149,6 +154,9 @@ def load_terraform_plan(doc: dict[str, Any], file: str, positions: JsonPositions
                         ),
                     )
                 )
+            elif rtype in SET_DEFINITION_TYPES:
+                source = Source(file, "terraform-plan", JsonLocator(positions, values_path, values_path, {}))
+                result.set_definitions.append(plan_set_definition(values, source))
             elif rtype in ASSIGNMENT_TYPES:
                 scope = values.get(ASSIGNMENT_TYPES[rtype])
                 assignment_id = values.get("id")
@@ -169,3 +177,22 @@ def load_terraform_plan(doc: dict[str, Any], file: str, positions: JsonPositions
             if isinstance(child, dict):
                 stack.append((child, (*path, "child_modules", j)))
     return result
+
+
+def plan_set_definition(values: dict[str, Any], source: Source) -> SetDefinition:
+    """A policy set definition as the plan holds it (members with their reference ids)."""
+    blocks = values.get("policy_definition_reference")
+    members: list[tuple[Any, Any]] | None = None
+    if isinstance(blocks, list) and blocks:
+        members = [
+            (block.get("reference_id"), block.get("policy_definition_id"))
+            for block in blocks
+            if isinstance(block, dict)
+        ]
+    return SetDefinition(
+        id=values.get("id") if isinstance(values.get("id"), str) else None,
+        name=values.get("name"),
+        display_name=values.get("display_name"),
+        members=members,
+        source=source,
+    )

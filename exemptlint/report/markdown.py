@@ -102,6 +102,37 @@ def _details(summary: str, body: list[str]) -> list[str]:
     return ["", f"<details><summary>{summary}</summary>", "", *body, "", "</details>"]
 
 
+def _recommendation_rows(report: Report) -> list[list[str]]:
+    """One row per policy definition an exemption names (EL012 records them), so that a reviewer
+    reads "Storage accounts should restrict network access" rather than a reference id."""
+    rows: list[list[str]] = []
+    seen: set[tuple[str, str, str | None, str | None]] = set()
+    for exemption in report.exemptions:
+        for recommendation in exemption.recommendations or ():
+            key = (
+                exemption.source.file,
+                exemption.label,
+                recommendation.reference_id,
+                recommendation.policy_definition_id,
+            )
+            if key in seen:
+                continue  # copies of one exemption (a loop) name the same recommendations
+            seen.add(key)
+            if not recommendation.in_initiative:
+                name = "not a member of the initiative (EL012)"
+            else:
+                name = recommendation.display_name or recommendation.policy_definition_id or "not known"
+            rows.append(
+                [
+                    escape(exemption.source.file),
+                    escape(exemption.label),
+                    escape(recommendation.reference_id or ""),
+                    escape(name),
+                ]
+            )
+    return rows
+
+
 def render(report: Report, color: bool) -> str:
     help_uris = {rule.id: rule.help_uri for rule in report.rules}
 
@@ -150,6 +181,12 @@ def render(report: Report, color: bool) -> str:
         ]
         budget.spend(_details(summary, []))
         lines += _details(summary, _table(["Level", *columns, "Justification"], rows, budget))
+    recommendations = _recommendation_rows(report)
+    if recommendations:
+        summary = _plural(len(recommendations), "exempted recommendation")
+        header = ["File", "Exemption", "Reference id", "Recommendation"]
+        budget.spend(_details(summary, []))
+        lines += _details(summary, _table(header, recommendations, budget))
     if report.stale_baseline:
         entries = report.stale_baseline
         summary = f"{len(entries)} stale baseline {'entry' if len(entries) == 1 else 'entries'}"

@@ -14,6 +14,8 @@ from exemptlint.rules import (
     el009_unresolved_value,
     el010_unverifiable_initiative,
     el011_unjustified_suppression,
+    el012_unknown_reference_id,
+    el013_deprecated_initiative,
     el014_scope_outside_assignment,
     el015_duplicate_exemption,
 )
@@ -31,6 +33,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     el009_unresolved_value.RULE,
     el010_unverifiable_initiative.RULE,
     el011_unjustified_suppression.RULE,
+    el012_unknown_reference_id.RULE,
+    el013_deprecated_initiative.RULE,
     el014_scope_outside_assignment.RULE,
     el015_duplicate_exemption.RULE,
 )

@@ -12,7 +12,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from exemptlint.hierarchy import Hierarchy
-from exemptlint.model import Exemption, Level, PolicyAssignment, Unresolved, contains_unresolved
+from exemptlint.model import (
+    Exemption,
+    Level,
+    PolicyAssignment,
+    SetDefinition,
+    Unresolved,
+    contains_unresolved,
+)
 
 if TYPE_CHECKING:
     from exemptlint.catalog import Catalog
@@ -70,9 +77,17 @@ class RuleContext:
     epac_date_order: str | None = None
     # Where management groups and subscriptions sit, as far as the config and the files tell.
     hierarchy: Hierarchy = field(default_factory=Hierarchy.empty)
+    # Policy set definitions defined in the scanned files (EL012 checks reference ids against them).
+    set_definitions: list[SetDefinition] = field(default_factory=list)
+    # ``--catalog`` / config ``catalog``: a catalog file used instead of the packaged catalog.
+    catalog_file: str | None = None
 
     @property
     def catalog(self) -> Catalog:
+        if self.catalog_file is not None:
+            from exemptlint.catalog_file import load_catalog_file
+
+            return load_catalog_file(self.catalog_file)
         from exemptlint.catalog import load_catalog
 
         return load_catalog()

@@ -61,8 +61,13 @@ def check(exemption: Exemption, context: RuleContext, options: Options) -> Itera
             yield not_known("policyDefinitionReferenceIds", ids)
             return
         if not ids:
+            # Name the initiative when it is known (a reviewer sees what "every policy" means).
+            from exemptlint.rules import members
+
+            known = members.known_set(exemption, context)
+            what = f"'{known.shown}'" if known is not None else "the initiative"
             yield Violation(
-                f"exemption '{exemption.label}' exempts every policy of the initiative for a whole "
+                f"exemption '{exemption.label}' exempts every policy of {what} for a whole "
                 "subscription; list the policyDefinitionReferenceIds it is about",
                 property="policyDefinitionReferenceIds"
                 if exemption.has("policyDefinitionReferenceIds")

@@ -280,10 +280,13 @@ def judge(
         if (i := catalog.lookup(name)) is None or not catalog.members_known(i)
     )
     note = f" (the members of {', '.join(unknown)}, accepted by the config, are not known)" if unknown else ""
+    display_name = catalog.display_name(target.definition)
+    named = f" ({display_name})" if display_name else ""
     return Verdict(
         False,
-        message=f"EPAC exempts the built-in policy definition '{target.definition}' in every assignment "
-        f"that contains it, and no initiative Defender for Cloud honours contains it{note}; {_HONOURED}",
+        message=f"EPAC exempts the built-in policy definition '{target.definition}'{named} in every "
+        f"assignment that contains it, and no initiative Defender for Cloud honours contains it{note}; "
+        f"{_HONOURED}",
     )
 
 
