@@ -79,7 +79,7 @@ def rest_body(scope: str, name: str, properties: dict[str, Any]) -> dict[str, An
 
 GOOD = {
     "policyAssignmentId": MCSB_ASSIGNMENT,
-    "policyDefinitionReferenceIds": ["storageAccountsShouldRestrictNetworkAccess"],
+    "policyDefinitionReferenceIds": ["disableUnrestrictedNetworkToStorageAccountMonitoring"],
     "exemptionCategory": "Mitigated",
     "expiresOn": "2027-03-31T00:00:00Z",
     "displayName": "Storage behind the firewall appliance",
@@ -94,7 +94,7 @@ EXEMPTIONS: dict[str, tuple[str, dict[str, Any], str | None]] = {
         WEB,
         {
             **GOOD,
-            "policyDefinitionReferenceIds": ["appServiceShouldUseLatestTls"],
+            "policyDefinitionReferenceIds": ["latestTLSVersionShouldBeUsedInYourWebAppMonitoringEffect"],
             "exemptionCategory": "Waiver",
             "expiresOn": "2026-10-31T00:00:00Z",
             "displayName": "Legacy TLS for the partner API",
@@ -148,11 +148,11 @@ def mcsb_set() -> dict[str, Any]:
             "policyDefinitions": [
                 {
                     "policyDefinitionId": STORAGE_POLICY,
-                    "policyDefinitionReferenceId": "storageAccountsShouldRestrictNetworkAccess",
+                    "policyDefinitionReferenceId": "disableUnrestrictedNetworkToStorageAccountMonitoring",
                 },
                 {
                     "policyDefinitionId": TLS_POLICY,
-                    "policyDefinitionReferenceId": "appServiceShouldUseLatestTls",
+                    "policyDefinitionReferenceId": "latestTLSVersionShouldBeUsedInYourWebAppMonitoringEffect",
                 },
             ],
         },

@@ -73,8 +73,8 @@ def test_non_null_assertions_parse_and_do_not_change_values() -> None:
     )
     assert exemption.scope_level == ScopeLevel.RESOURCE
     assert exemption.policy_definition_reference_ids == [
-        "keyVaultsShouldHavePurgeProtectionEnabled",
-        "keyvaultfirewallshouldbeenabled",
+        "keyVaultsShouldHavePurgeProtectionEnabledMonitoringEffect",
+        "firewallshouldbeenabledonkeyvaultmonitoringeffect",
     ]
     assert exemption.display_name == "Key vault kv-payments without purge protection"
     assert exemption.description == "Purge protection is replaced by the backup vault policy (4411)."
@@ -141,19 +141,19 @@ def test_multi_line_arrays_of_indexed_items_are_one_item_per_line() -> None:
     indexed, single_line, nested = result.exemptions
     assert nested.policy_definition_reference_ids == [
         [
-            "storageAccountsShouldRestrictNetworkAccess",
+            "disableUnrestrictedNetworkToStorageAccountMonitoring",
             "secureTransferToStorageAccountMonitoring",
         ]
     ]
     assert indexed.policy_definition_reference_ids == [
-        "storageAccountsShouldRestrictNetworkAccess",
+        "disableUnrestrictedNetworkToStorageAccountMonitoring",
         "secureTransferToStorageAccountMonitoring",
         "webAppEnforceHttpsMonitoring",
         "securetransfertostorageaccountmonitoring",
     ]
     assert single_line.policy_definition_reference_ids == [
         "secureTransferToStorageAccountMonitoring",
-        "storageAccountsShouldRestrictNetworkAccess",
+        "disableUnrestrictedNetworkToStorageAccountMonitoring",
     ]
     # An array inside the array is still an error, once.
     findings = run(result)

@@ -47,7 +47,7 @@ def test_metadata_ignore_without_reason_or_with_unknown_rule_is_el011() -> None:
     messages = sorted(f.message for f in findings if f.rule_id == "EL011")
     assert messages[0].startswith("metadata.exemptlint.ignore suppresses EL007 without a reason")
     assert messages[1] == (
-        "metadata.exemptlint.ignore suppresses nothing: EL042 is not a rule; did you mean EL002, EL004 or EL014?"
+        "metadata.exemptlint.ignore suppresses nothing: EL042 is not a rule; did you mean EL002, EL004 or EL012?"
     )
 
 

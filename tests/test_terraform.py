@@ -171,7 +171,7 @@ def test_azapi_values() -> None:
     assert legacy.api_version == "2022-07-01-preview"
     assert legacy.policy_assignment_id == f"{SUB}/providers/Microsoft.Authorization/policyAssignments/corp-mcsb"
     assert legacy.metadata == {"ticket": "CHG-4411"}
-    assert legacy.policy_definition_reference_ids == ["diskEncryptionMonitoring"]
+    assert legacy.policy_definition_reference_ids == ["gcLinuxDiskEncryptionMonitoring"]
     # Each property is located at its key inside body.properties.
     assert legacy.source.locator.property("expiresOn") == Position(50, 7)
     assert legacy.source.locator.property("scope") == Position(44, 3)
@@ -297,7 +297,7 @@ def test_plan_scope_level_from_resource_type() -> None:
                             "expires_on": "2027-01-01T00:00:00Z",
                             "display_name": "MG waiver",
                             "description": "Approved by the security board on 2026-10-01, ticket SEC-77.",
-                            "policy_definition_reference_ids": ["diskEncryptionMonitoring"],
+                            "policy_definition_reference_ids": ["gcLinuxDiskEncryptionMonitoring"],
                         },
                     }
                 ]
