@@ -298,7 +298,7 @@ def _finding(rule: Rule, violation: Violation, exemption: Exemption, settings: L
         rule,
         violation.message,
         exemption,
-        locate(exemption, violation.property),
+        violation.position or locate(exemption, violation.property),
         settings,
         violation.level,
         violation.property,

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from exemptlint.budget import BudgetTimer, TimeBudgetExceeded, time_budget
-from exemptlint.loaders.jsontext import JsonPositions, JsonSyntaxError, parse_json_text
+from exemptlint.loaders.jsontext import JsonNestingError, JsonPositions, JsonSyntaxError, parse_json_text
 from exemptlint.model import LoadError, LoadResult
 from exemptlint.suppressions import parse_directives
 
@@ -137,6 +137,73 @@ def display_path(path: Path) -> str:
 MAX_FILE_BYTES = 64 * 1024 * 1024
 
 
+# Byte-order marks and the encodings they declare (UTF-32 first: its little-endian mark starts
+# with UTF-16's). Windows PowerShell 5.1's Out-File writes UTF-16 LE with a mark by default.
+_BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32-le", "UTF-32"),
+    (b"\x00\x00\xfe\xff", "utf-32-be", "UTF-32"),
+    (b"\xef\xbb\xbf", "utf-8", "UTF-8"),
+    (b"\xff\xfe", "utf-16-le", "UTF-16"),
+    (b"\xfe\xff", "utf-16-be", "UTF-16"),
+)
+
+
+class SourceDecodeError(ValueError):
+    """Bytes that are not text: where (1-based line and column of the text before them) and why."""
+
+    def __init__(self, message: str, line: int, column: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+
+
+def decode_text(data: bytes) -> str:
+    """The text of a source file: UTF-8, or UTF-8, UTF-16 or UTF-32 declared by a byte-order
+    mark. The mark is not part of the text, so no loader counts it as a column. Any other
+    encoding is an error; UTF-16 written without a mark gets a message that says so."""
+    body, codec, name = data, "utf-8", "UTF-8"
+    for mark, mark_codec, mark_name in _BOMS:
+        if data.startswith(mark):
+            body, codec, name = data[len(mark) :], mark_codec, mark_name
+            break
+    try:
+        text = body.decode(codec)
+    except UnicodeDecodeError as error:
+        # The valid text before the bad bytes says where they are, in characters.
+        before = body[: error.start].decode(codec, "replace")
+        line = before.count("\n") + 1
+        column = len(before) - (before.rfind("\n") + 1) + 1
+        if codec == "utf-8":
+            message = (_undeclared_utf16(data) if body is data else None) or "file is not valid UTF-8 text"
+        else:
+            message = f"file is not valid {name} text (its byte-order mark says it is {name})"
+        raise SourceDecodeError(message, line, column) from None
+    if body is data and "\x00" in text:
+        # ASCII written as UTF-16 without a mark decodes as UTF-8 with a NUL after (or before)
+        # every character, and no keyword would match: say what the file is instead.
+        problem = _undeclared_utf16(data)
+        if problem is not None:
+            raise SourceDecodeError(problem, 1, 1)
+    return text
+
+
+def _undeclared_utf16(data: bytes) -> str | None:
+    """A message for UTF-16 text without a byte-order mark that mentions an exemption keyword."""
+    sample = data[:4096]
+    for codec, zeros in (("utf-16-le", sample[1::2]), ("utf-16-be", sample[0::2])):
+        if len(zeros) < 2 or zeros.count(0) < len(zeros) * 3 // 4:
+            continue
+        even = len(data) - len(data) % 2
+        text = data[:even].decode(codec, "replace")
+        if mentions_any(text, KEYWORDS):
+            return (
+                f"file looks like {codec.upper()} text without a byte-order mark; "
+                "save it as UTF-8, or with a byte-order mark"
+            )
+    return None
+
+
 def read_text(path: Path, display: str) -> tuple[str | None, LoadError | None]:
     try:
         status = path.stat()
@@ -151,11 +218,9 @@ def read_text(path: Path, display: str) -> tuple[str | None, LoadError | None]:
     except OSError as error:
         return None, LoadError(display, 1, 1, f"cannot read file: {error.strerror or error}")
     try:
-        return data.decode("utf-8"), None
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
-        return None, LoadError(display, line, column, "file is not valid UTF-8 text")
+        return decode_text(data), None
+    except SourceDecodeError as error:
+        return None, LoadError(display, error.line, error.column, error.message)
 
 
 def load_file(path: Path, options: LoadOptions, display: str | None = None) -> LoadResult:
@@ -215,12 +280,12 @@ def _load_text(text: str, path: Path, display: str, options: LoadOptions) -> Loa
 def load_json_text(text: str, display: str, options: LoadOptions, path: Path | None = None) -> LoadResult:
     if not mentions_any(text, KEYWORDS):
         return LoadResult()
+    # A byte order mark is not a column (read_text removes it; direct callers may not).
+    text = text.removeprefix("\ufeff")
     try:
         doc = parse_json_text(text)
     except JsonSyntaxError as error:
-        return LoadResult(
-            errors=[LoadError(display, error.line, error.column, f"invalid JSON: {error.message}")]
-        )
+        return LoadResult(errors=[LoadError(display, error.line, error.column, _json_problem(error))])
     positions = JsonPositions(text)
     result = _load_document(doc, text, display, positions, options, path)
     directives = parse_directives(text)
@@ -260,9 +325,10 @@ def _sidecar_parameters(template: Path) -> dict[str, Any]:
     for suffix in (".parameters.json", ".parameters.jsonc"):
         candidate = template.with_name(template.name[: -len(template.suffix)] + suffix)
         if candidate.is_file():
+            text, _ = read_text(candidate, str(candidate))
             try:
-                return parameter_values(parse_json_text(candidate.read_text(encoding="utf-8")))
-            except (OSError, UnicodeDecodeError, JsonSyntaxError):
+                return parameter_values(parse_json_text(text)) if text is not None else {}
+            except JsonSyntaxError:
                 return {}
     return {}
 
@@ -278,4 +344,9 @@ def load_parameters_file(path: Path) -> tuple[dict[str, Any], LoadError | None]:
     try:
         return parameter_values(parse_json_text(text)), None
     except JsonSyntaxError as syntax:
-        return {}, LoadError(display, syntax.line, syntax.column, f"invalid JSON: {syntax.message}")
+        return {}, LoadError(display, syntax.line, syntax.column, _json_problem(syntax))
+
+
+def _json_problem(error: JsonSyntaxError) -> str:
+    # Too deep is valid JSON that exemptlint does not read: its message says so on its own.
+    return error.message if isinstance(error, JsonNestingError) else f"invalid JSON: {error.message}"

@@ -17,8 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from exemptlint.loaders.jsontext import JsonLocator, JsonPositions
+from exemptlint.loaders.nesting import NestingError, tree_too_deep
 from exemptlint.loaders.values import PLACEHOLDER_PROPERTIES, concat, join_id, mark_placeholders
 from exemptlint.model import (
+    DuplicateKey,
     Exemption,
     FixedLocator,
     LoadError,
@@ -81,8 +83,22 @@ def is_terraform_plan(doc: Any) -> bool:
 def _parse(text: str) -> dict[str, Any]:
     import hcl2
 
-    result: dict[str, Any] = hcl2.loads(text)
+    tree = hcl2.parses_to_tree(text)
+    _check_nesting(tree)
+    result: dict[str, Any] = hcl2.serialize(hcl2.transform(tree))
     return result
+
+
+# HCL's containers: the nesting limit of every loader counts these (lark's parser does not
+# recurse; python-hcl2's transformer recurses per tree level).
+_CONTAINERS = frozenset({"block", "object", "tuple"})
+
+
+def _check_nesting(tree: Any) -> None:
+    node = tree_too_deep(tree, _CONTAINERS)
+    if node is not None:
+        meta = getattr(node, "meta", None)
+        raise NestingError(getattr(meta, "line", 1), getattr(meta, "column", 1))
 
 
 def _unquote_key(key: str) -> str:
@@ -389,6 +405,8 @@ def _directory_inputs(path: Path | None, text: str) -> tuple[list[dict[str, Any]
             parsed = _parse_sibling(sibling)
             if parsed is not None:
                 others.append(parsed)
+    from exemptlint.loaders import decode_text
+
     auto = sorted(s.name for s in siblings if s.name.endswith((".auto.tfvars", ".auto.tfvars.json")))
     names = ["terraform.tfvars", "terraform.tfvars.json", *auto]
     for name in names:
@@ -396,7 +414,7 @@ def _directory_inputs(path: Path | None, text: str) -> tuple[list[dict[str, Any]
         if not candidate.is_file():
             continue
         try:
-            content = candidate.read_text(encoding="utf-8-sig")
+            content = decode_text(candidate.read_bytes())
             if name.endswith(".json"):
                 loaded = json.loads(content)
                 if isinstance(loaded, dict):
@@ -416,7 +434,7 @@ _SIBLINGS: dict[bytes, dict[str, Any] | None] = {}
 
 def _parse_sibling(sibling: Path) -> dict[str, Any] | None:
     """A sibling ``.tf`` parsed once per run (each file of a directory reads all the others)."""
-    from exemptlint.loaders import MAX_FILE_BYTES
+    from exemptlint.loaders import MAX_FILE_BYTES, decode_text
 
     try:
         if sibling.stat().st_size > MAX_FILE_BYTES:
@@ -429,7 +447,7 @@ def _parse_sibling(sibling: Path) -> dict[str, Any] | None:
         if len(_SIBLINGS) > 4096:
             _SIBLINGS.clear()
         try:
-            _SIBLINGS[key] = _parse(data.decode("utf-8-sig"))
+            _SIBLINGS[key] = _parse(decode_text(data))
         except Exception:  # a broken sibling is reported when it is linted itself
             _SIBLINGS[key] = None
     return _SIBLINGS[key]
@@ -448,11 +466,17 @@ def _quote_json(value: Any) -> Any:
 # ----------------------------------------------------------------------------- positions
 
 
-def _parse_with_ranges(text: str) -> tuple[dict[str, Any], dict[tuple[str, ...], tuple[int, int]]]:
-    """The document and its block ranges, from one parse (Lark parsing is the cost of a file)."""
+def _parse_with_ranges(
+    text: str, repeated: dict[tuple[str, ...], tuple[DuplicateKey, ...]] | None = None
+) -> tuple[dict[str, Any], dict[tuple[str, ...], tuple[int, int]]]:
+    """The document and its block ranges, from one parse (Lark parsing is the cost of a file);
+    ``repeated``, when given, receives the arguments each block sets twice."""
     import hcl2
 
     tree = hcl2.parses_to_tree(text)
+    _check_nesting(tree)
+    if repeated is not None:
+        repeated.update(_repeated_arguments(tree))
     ranges = _block_ranges(text, tree)
     doc: dict[str, Any] = hcl2.serialize(hcl2.transform(tree))
     return doc, ranges
@@ -472,6 +496,37 @@ def _block_ranges(text: str, tree: Any) -> dict[tuple[str, ...], tuple[int, int]
             labels = tuple(m.group(1) for m in _LABEL.finditer(header.split("{")[0]))
             ranges.setdefault((keyword, *labels), (start, end))
     return ranges
+
+
+def _repeated_arguments(tree: Any) -> dict[tuple[str, ...], tuple[DuplicateKey, ...]]:
+    """(keyword, label, ...) -> the top-level arguments of the block set more than once (Terraform
+    rejects that; python-hcl2 keeps the last value), each with its first setting."""
+    found: dict[tuple[str, ...], tuple[DuplicateKey, ...]] = {}
+    for body in tree.children:
+        for block in getattr(body, "children", []):
+            if getattr(block, "data", None) != "block":
+                continue
+            head: list[str] = []
+            inner = None
+            for child in block.children:
+                kind = getattr(child, "data", None)
+                if kind in ("identifier", "string"):
+                    head.append("".join(str(token) for token in child.scan_values(lambda v: True)).strip('"'))
+                elif kind == "body":
+                    inner = child
+            seen: dict[str, Position] = {}
+            repeats: list[DuplicateKey] = []
+            for attribute in getattr(inner, "children", []):
+                if getattr(attribute, "data", None) != "attribute" or not attribute.children:
+                    continue
+                name = "".join(str(token) for token in attribute.children[0].scan_values(lambda v: True))
+                where = Position(attribute.meta.line, attribute.meta.column, len(name))
+                first = seen.setdefault(name, where)
+                if first != where:
+                    repeats.append(DuplicateKey(name, first, name, where, "", "argument"))
+            if repeats:
+                found.setdefault(tuple(head), tuple(repeats))
+    return found
 
 
 def _argument_positions(lines: list[str], start: int, end: int, arguments: list[str]) -> dict[str, Position]:
@@ -505,7 +560,10 @@ def load_terraform_text(text: str, file: str, options: Any, path: Path | None = 
     # Terraform ignores a UTF-8 byte order mark (Windows editors write one); so does this loader.
     text = text.removeprefix("\ufeff")
     try:
-        doc, ranges = _parse_with_ranges(text)
+        repeated: dict[tuple[str, ...], tuple[DuplicateKey, ...]] = {}
+        doc, ranges = _parse_with_ranges(text, repeated)
+    except NestingError as error:
+        return LoadResult(errors=[LoadError(file, error.line, error.column, error.message)])
     except Exception as error:  # lark and python-hcl2 raise several exception types
         return LoadResult(errors=[_syntax_error(error, text, file)])
     others, tfvars = _directory_inputs(path, text)
@@ -525,7 +583,10 @@ def load_terraform_text(text: str, file: str, options: Any, path: Path | None = 
                 name = _unquote_key(name_quoted)
                 start, end = ranges.get(("resource", rtype, name), (1, len(lines)))
                 if rtype in EXEMPTION_TYPES:
+                    before = len(result.exemptions)
                     _load_exemption(rtype, name, body, module, lines, start, end, file, result)
+                    for exemption in result.exemptions[before:]:
+                        exemption.source.duplicates = repeated.get(("resource", rtype, name), ())
                 else:
                     _load_assignment(rtype, name, body, module, lines, start, end, file, result)
     directives = parse_directives(text)

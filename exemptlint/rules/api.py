@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from exemptlint.model import Exemption, Level, PolicyAssignment, Unresolved, contains_unresolved
+from exemptlint.model import Exemption, Level, PolicyAssignment, Position, Unresolved, contains_unresolved
 
 if TYPE_CHECKING:
     from exemptlint.catalog import Catalog
@@ -26,13 +26,15 @@ class Violation:
     ``property`` names the property the problem is about (for its position); ``level``
     overrides the rule's level for this violation. A violation with ``unresolved`` set says the
     rule could not check ``property`` because its value is not known statically: the engine
-    reports it under EL009.
+    reports it under EL009. ``position``, when set, is where the finding points instead of
+    ``property``'s position.
     """
 
     message: str
     property: str | None = None
     level: Level | None = None
     unresolved: Unresolved | None = None
+    position: Position | None = None
 
 
 def not_known(prop: str, value: Unresolved) -> Violation:
