@@ -63,6 +63,9 @@ FAILING = [
     ("EL008-fail-bad-name.json", "EL008", [("EL008", "error", 3, 3)]),
     ("EL008-fail-scope-validation.json", "EL008", [("EL008", "error", 14, 5)]),
     ("EL008-fail-malformed-scope.json", "EL008", [("EL008", "error", 2, 3)]),
+    # A key written twice: at the second key (tests/test_duplicate_keys.py has every format).
+    ("EL008-fail-duplicate-key.json", "EL008", [("EL008", "error", 12, 5)]),
+    ("EL008-fail-case-duplicate.json", "EL008", [("EL008", "error", 9, 5)]),
 ]
 
 

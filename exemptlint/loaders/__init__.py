@@ -148,6 +148,9 @@ _BOMS = (
 )
 
 
+_MARK_STARTS = frozenset(mark[:1] for mark, _, _ in _BOMS)
+
+
 class SourceDecodeError(ValueError):
     """Bytes that are not text: where (1-based line and column of the text before them) and why."""
 
@@ -163,10 +166,11 @@ def decode_text(data: bytes) -> str:
     mark. The mark is not part of the text, so no loader counts it as a column. Any other
     encoding is an error; UTF-16 written without a mark gets a message that says so."""
     body, codec, name = data, "utf-8", "UTF-8"
-    for mark, mark_codec, mark_name in _BOMS:
-        if data.startswith(mark):
-            body, codec, name = data[len(mark) :], mark_codec, mark_name
-            break
+    if data[:1] in _MARK_STARTS:
+        for mark, mark_codec, mark_name in _BOMS:
+            if data.startswith(mark):
+                body, codec, name = data[len(mark) :], mark_codec, mark_name
+                break
     try:
         text = body.decode(codec)
     except UnicodeDecodeError as error:
@@ -175,7 +179,10 @@ def decode_text(data: bytes) -> str:
         line = before.count("\n") + 1
         column = len(before) - (before.rfind("\n") + 1) + 1
         if codec == "utf-8":
-            message = (_undeclared_utf16(data) if body is data else None) or "file is not valid UTF-8 text"
+            undeclared = _undeclared_utf16(data) if body is data else None
+            if undeclared is not None:
+                raise SourceDecodeError(undeclared, 1, 1) from None  # the whole file, not one byte
+            message = "file is not valid UTF-8 text"
         else:
             message = f"file is not valid {name} text (its byte-order mark says it is {name})"
         raise SourceDecodeError(message, line, column) from None
@@ -191,15 +198,15 @@ def decode_text(data: bytes) -> str:
 def _undeclared_utf16(data: bytes) -> str | None:
     """A message for UTF-16 text without a byte-order mark that mentions an exemption keyword."""
     sample = data[:4096]
-    for codec, zeros in (("utf-16-le", sample[1::2]), ("utf-16-be", sample[0::2])):
+    for codec, order, zeros in (("utf-16-le", "little", sample[1::2]), ("utf-16-be", "big", sample[0::2])):
         if len(zeros) < 2 or zeros.count(0) < len(zeros) * 3 // 4:
             continue
         even = len(data) - len(data) % 2
         text = data[:even].decode(codec, "replace")
         if mentions_any(text, KEYWORDS):
             return (
-                f"file looks like {codec.upper()} text without a byte-order mark; "
-                "save it as UTF-8, or with a byte-order mark"
+                f"file looks like UTF-16 ({order}-endian) text without a byte-order mark; "
+                "save it as UTF-8, or as UTF-16 with a byte-order mark"
             )
     return None
 

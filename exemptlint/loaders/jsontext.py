@@ -187,7 +187,7 @@ class JsonPositions:
         """The keys of the object at ``path`` (``obj``, as parsed) that repeat an earlier key of
         it, exactly or in another case, each with the first. Only an object that ``json`` built
         from a repeated key, or whose keys collide in lower case, is looked for in the text."""
-        if type(obj) is dict and len(set(map(str.lower, obj))) == len(obj):
+        if type(obj) is not Repeated and len(set(map(str.lower, obj))) == len(obj):
             return []
         if path:
             self._scan(path[:-1])
@@ -304,7 +304,15 @@ scanstring: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # t
 
 def repeated_keys(positions: JsonPositions, *objects: tuple[Path, Any, str]) -> tuple[DuplicateKey, ...]:
     """The duplicate keys of an exemption's objects, each given as (path, parsed object, name of
-    the object in messages: "" for the exemption's own, "properties"); not dicts are skipped."""
+    the object in messages: "" for the exemption's own, "properties"); not dicts are skipped.
+
+    Called for every exemption: an object is looked for in the text only when it was parsed from
+    a repeated key (``Repeated``) or its keys collide in lower case."""
+    for _, obj, _ in objects:
+        if type(obj) is Repeated or (type(obj) is dict and len(set(map(str.lower, obj))) != len(obj)):
+            break
+    else:
+        return ()
     found: list[DuplicateKey] = []
     for path, obj, container in objects:
         if isinstance(obj, dict):

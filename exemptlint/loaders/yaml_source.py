@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from exemptlint.loaders import mentions_any
-from exemptlint.loaders.jsontext import JsonPositions, Path
+from exemptlint.loaders.jsontext import JsonPositions, Path, Repeated
 from exemptlint.loaders.nesting import MAX_NESTING, NESTING_MESSAGE
 from exemptlint.model import DuplicateKey, LoadError, LoadResult, Position
 from exemptlint.suppressions import parse_directives
@@ -231,9 +231,12 @@ class _Plain:
     An alias is the anchored object itself, so every container seen a second time is an alias
     being expanded; what those expansions produce is counted and capped."""
 
-    def __init__(self) -> None:
+    def __init__(self, repeated: dict[int, list[tuple[str, Position]]] | None = None) -> None:
         self._seen: set[int] = set()
         self._expanded = 0
+        # Mappings with a repeated key (see _yaml): converted to ``Repeated``, which tells
+        # ``repeated_keys`` to look at them.
+        self._repeated = repeated or {}
 
     def convert(self, value: Any, depth: int = 0, expanding: bool = False) -> Any:
         if isinstance(value, (dict, list)):
@@ -249,7 +252,8 @@ class _Plain:
                 if self._expanded > MAX_ALIAS_EXPANSION:
                     raise _AliasBomb(value)
         if isinstance(value, dict):
-            return {str(k): self.convert(v, depth + 1, expanding) for k, v in value.items()}
+            made = {str(k): self.convert(v, depth + 1, expanding) for k, v in value.items()}
+            return Repeated(made) if id(value) in self._repeated else made
         if isinstance(value, list):
             return [self.convert(v, depth + 1, expanding) for v in value]
         if isinstance(value, bool) or value is None:
@@ -264,8 +268,8 @@ class _Plain:
         return str(value)
 
 
-def _plain(value: Any) -> Any:
-    return _Plain().convert(value)
+def _plain(value: Any, repeated: dict[int, list[tuple[str, Position]]] | None = None) -> Any:
+    return _Plain(repeated).convert(value)
 
 
 def _line_column(text: str, offset: int) -> tuple[int, int]:
@@ -397,7 +401,7 @@ def load_yaml_text(text: str, file: str) -> LoadResult:
         if not isinstance(document, (dict, list)):
             continue
         try:
-            plain = _plain(document)
+            plain = _plain(document, repeated)
         except (_AliasBomb, _TooDeep) as problem:
             lc = getattr(problem.value, "lc", None)
             line = lc.line + 1 if lc is not None and isinstance(lc.line, int) else 1
