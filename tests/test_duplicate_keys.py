@@ -239,3 +239,13 @@ def test_json_report_and_exit_code(
         if f["ruleId"] == "EL008" and f["message"].startswith("duplicate ")
     ]
     assert places == expected
+
+
+def test_the_documented_example(tmp_path: Path) -> None:
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "rules" / "EL008.md").read_text(encoding="utf-8")
+    example = doc.split("A key written twice is reported", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "example.yaml").write_text(example, encoding="utf-8")
+    result = load_file(tmp_path / "example.yaml", LoadOptions(today=TODAY), display="example.yaml")
+    found = lint(result.exemptions, result.assignments, LintSettings(today=TODAY), BUILTIN_RULES)
+    assert duplicates(found) == [("legacy-vm-waiver", 11, 3, "expiresOn")]
+    assert "duplicate key 'expiresOn' in properties at line 8 and line 11" in message(found, 11)
