@@ -240,3 +240,73 @@ def test_cli_reports_metadata_nested_400_to_999_deep_as_a_file_error(
     # The other file is still linted.
     assert {f["file"] for f in report["findings"]} == {"good.json"}
     assert "RecursionError" not in out.getvalue() + err.getvalue()
+
+
+# --- values nested deeper than the text they come from ------------------------------------------
+
+DEEP_JSON = '{"a": ' * 500 + "1" + "}" * 500
+
+
+def evaluated_bicep(json_text: str) -> str:
+    return (
+        "resource ex 'Microsoft.Authorization/policyExemptions@2022-07-01-preview' = {\n"
+        "  name: 'deep'\n"
+        "  properties: {\n"
+        f"    policyAssignmentId: '{ASSIGNMENT}'\n"
+        "    exemptionCategory: 'Waiver'\n"
+        f"    metadata: json('{json_text}')\n"
+        "  }\n"
+        "}\n"
+    )
+
+
+def evaluated_plan(json_text: str) -> str:
+    values = {"name": "deep", "exemption_category": "Waiver", "metadata": json_text}
+    resource = {"address": "a.deep", "type": "azurerm_subscription_policy_exemption", "values": values}
+    plan = {"format_version": "1.2", "planned_values": {"root_module": {"resources": [resource]}}}
+    return json.dumps(plan, indent=1)
+
+
+def evaluated_terraform(chain: int) -> str:
+    # Each local nests the one before: the value is deeper than any bracket in the text.
+    links = "\n".join(f"  l{i} = {{ a = local.l{i - 1} }}" for i in range(1, chain))
+    return (
+        f"locals {{\n  l0 = {{ a = 1 }}\n{links}\n}}\n"
+        'resource "azurerm_subscription_policy_exemption" "deep" {\n'
+        '  name                 = "deep"\n'
+        '  subscription_id      = "/subscriptions/00000000-0000-0000-0000-000000000001"\n'
+        f'  policy_assignment_id = "{ASSIGNMENT}"\n'
+        '  exemption_category   = "Waiver"\n'
+        f"  metadata             = local.l{chain - 1}\n"
+        "}\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "line", "column"),
+    [
+        # Was: "rule EL008 raised RecursionError" for both.
+        ("deep.bicep", evaluated_bicep(DEEP_JSON), 6, 5),
+        ("plan.json", evaluated_plan(DEEP_JSON), 12, 7),
+        ("main.tf", evaluated_terraform(120), 128, 3),
+    ],
+)
+def test_evaluated_values_past_the_limit_are_an_error_at_the_property(
+    tmp_path: Path, name: str, text: str, line: int, column: int
+) -> None:
+    errors, exemptions, rule_errors = load(tmp_path, name, text)
+    assert [(e.line, e.column, e.message) for e in errors] == [(line, column, f"metadata: {NESTING_MESSAGE}")]
+    assert exemptions == 0 and rule_errors == []
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        # The properties object is level 1: metadata may nest 99 levels.
+        ("deep.bicep", evaluated_bicep('{"a": ' * 99 + "1" + "}" * 99)),
+        ("plan.json", evaluated_plan('{"a": ' * 99 + "1" + "}" * 99)),
+        ("main.tf", evaluated_terraform(99)),
+    ],
+)
+def test_evaluated_values_at_the_limit_are_linted(tmp_path: Path, name: str, text: str) -> None:
+    assert load(tmp_path, name, text) == ([], 1, [])

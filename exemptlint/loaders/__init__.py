@@ -18,8 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from exemptlint.budget import BudgetTimer, TimeBudgetExceeded, time_budget
+from exemptlint.loaders import nesting
 from exemptlint.loaders.jsontext import JsonNestingError, JsonPositions, JsonSyntaxError, parse_json_text
-from exemptlint.model import LoadError, LoadResult
+from exemptlint.loaders.nesting import MAX_NESTING, NESTING_MESSAGE
+from exemptlint.model import Exemption, LoadError, LoadResult
 from exemptlint.suppressions import parse_directives
 
 JSON_SUFFIXES = frozenset({".json", ".jsonc"})
@@ -240,11 +242,11 @@ def load_file(path: Path, options: LoadOptions, display: str | None = None) -> L
         if timer is not None and timer.armed:
             timer.start_file()
             try:
-                return _load_text(text, path, display, options)
+                return _bounded(_load_text(text, path, display, options))
             finally:
                 timer.end_file()
         with time_budget(options.time_budget):
-            return _load_text(text, path, display, options)
+            return _bounded(_load_text(text, path, display, options))
     except TimeBudgetExceeded:
         if timer is not None:
             timer.end_file()  # again: the tick may have landed in the finally clause above
@@ -252,6 +254,38 @@ def load_file(path: Path, options: LoadOptions, display: str | None = None) -> L
         return LoadResult(errors=[LoadError(display, 1, 1, message)])
     except RecursionError:
         return LoadResult(errors=[LoadError(display, 1, 1, "nesting too deep to evaluate")])
+
+
+# Formats whose values are evaluated (variables, parameters, json(), metadata strings of a plan):
+# a value can nest deeper than the text it came from. Other formats' values are parts of a
+# document whose depth the parser checked.
+_EVALUATED = frozenset({"arm", "bicep", "terraform", "terraform-plan"})
+
+
+def _bounded(result: LoadResult) -> LoadResult:
+    """The nesting limit for evaluated values: an exemption with a value nested deeper than a
+    document may be (its properties object counts as level 1) is an error, not linted, so that
+    no rule recurses past the limit."""
+    kept: list[Exemption] = []
+    for exemption in result.exemptions:
+        deep = None
+        if exemption.source.format in _EVALUATED:
+            values = (("name", exemption.name), ("scope", exemption.scope), *exemption.properties.items())
+            for name, value in values:
+                if isinstance(value, (dict, list)) and nesting.exceeds(value, MAX_NESTING - 1):
+                    deep = name
+                    break
+        if deep is None:
+            kept.append(exemption)
+            continue
+        locator = exemption.source.locator
+        where = locator.property(deep) or locator.exemption()
+        error = LoadError(exemption.source.file, where.line, where.column, f"{deep}: {NESTING_MESSAGE}")
+        if error not in result.errors:
+            result.errors.append(error)
+    if len(kept) != len(result.exemptions):
+        result.exemptions = kept
+    return result
 
 
 def _load_text(text: str, path: Path, display: str, options: LoadOptions) -> LoadResult:

@@ -3,7 +3,9 @@ objects, tuples and blocks, Bicep objects and arrays) nested more than ``MAX_NES
 refused when the file is loaded, with an error at the first container that is too deep.
 
 Loaders, the evaluators and the rules recurse once or a few times per level; with this limit none
-of them can reach Python's recursion limit (exemption files nest a few dozen levels at most).
+of them can reach Python's recursion limit (exemption files nest a few dozen levels at most). Values
+that evaluation makes deeper than their text (ARM, Bicep, Terraform) are checked after loading, in
+``exemptlint.loaders.load_file``.
 """
 
 from __future__ import annotations
