@@ -1,6 +1,6 @@
 """EL008: the exemption fits the API (checked with jsonschema against a schema derived from the
-REST specification; see scripts/generate_data.py), and no key of it is written twice (loaders
-record duplicate keys in ``Source.duplicates``)."""
+REST specification; see scripts/generate_data.py), and no key of it is written twice, exactly or
+differing only in case."""
 
 from __future__ import annotations
 
@@ -155,7 +155,7 @@ RULE = Rule(
     name="invalid-exemption",
     level=Level.ERROR,
     summary="The exemption fits the policyExemptions API "
-    "(required and known properties, types, lengths, name)",
+    "(required and known properties, types, lengths, name, no key written twice)",
     check=check,
     tags=("security", "correctness"),
     security_severity=4.0,
