@@ -19,7 +19,13 @@ from typing import Any
 
 from exemptlint.budget import BudgetTimer, TimeBudgetExceeded, time_budget
 from exemptlint.loaders import nesting
-from exemptlint.loaders.jsontext import JsonNestingError, JsonPositions, JsonSyntaxError, parse_json_text
+from exemptlint.loaders.jsontext import (
+    JsonLocator,
+    JsonNestingError,
+    JsonPositions,
+    JsonSyntaxError,
+    parse_json_text,
+)
 from exemptlint.loaders.nesting import MAX_NESTING, NESTING_MESSAGE
 from exemptlint.model import Exemption, LoadError, LoadResult
 from exemptlint.suppressions import parse_directives
@@ -242,50 +248,74 @@ def load_file(path: Path, options: LoadOptions, display: str | None = None) -> L
         if timer is not None and timer.armed:
             timer.start_file()
             try:
-                return _bounded(_load_text(text, path, display, options))
+                return _bounded(_load_text(text, path, display, options), text)
             finally:
                 timer.end_file()
         with time_budget(options.time_budget):
-            return _bounded(_load_text(text, path, display, options))
+            return _bounded(_load_text(text, path, display, options), text)
     except TimeBudgetExceeded:
         if timer is not None:
             timer.end_file()  # again: the tick may have landed in the finally clause above
         message = f"gave up after {options.time_budget:g} seconds (the file is too large or too complex)"
         return LoadResult(errors=[LoadError(display, 1, 1, message)])
     except RecursionError:
+        # A last resort (every loader has depth limits): JSON text says where it nests too deep.
+        offset = nesting.json_too_deep(text) if text.lstrip()[:1] in ("{", "[") else None
+        if offset is not None:
+            line, column = nesting.line_column(text, offset)
+            return LoadResult(errors=[LoadError(display, line, column, NESTING_MESSAGE)])
         return LoadResult(errors=[LoadError(display, 1, 1, "nesting too deep to evaluate")])
 
 
 # Formats whose values are evaluated (variables, parameters, json(), metadata strings of a plan):
-# a value can nest deeper than the text it came from. Other formats' values are parts of a
-# document whose depth the parser checked.
+# a value can nest deeper than the text it came from.
 _EVALUATED = frozenset({"arm", "bicep", "terraform", "terraform-plan"})
 
 
-def _bounded(result: LoadResult) -> LoadResult:
-    """The nesting limit for evaluated values: an exemption with a value nested deeper than a
-    document may be (its properties object counts as level 1) is an error, not linted, so that
-    no rule recurses past the limit."""
+def _bounded(result: LoadResult, text: str) -> LoadResult:
+    """The nesting limit on what is read: an exemption with a value nested too deep is an error
+    and is not linted, so that no rule recurses past the limit. A value written in a JSON or YAML
+    document counts from the document's root, at the first container past the limit; a value
+    computed from other text counts from the exemption's properties object (level 1), at the
+    property. YAML, Bicep and HCL documents are checked whole when parsed; a JSON document only
+    here, where it is read (walking all of it would cost as much as parsing it)."""
+    if not result.exemptions:
+        return result
+    # Values taken from a small text cannot nest deeper than its brackets (counting them in a
+    # large text costs more than looking at its exemptions' values).
+    from_text_may_be_deep = len(text) > 4096 or text.count("{") + text.count("[") > MAX_NESTING
     kept: list[Exemption] = []
     for exemption in result.exemptions:
-        deep = None
-        if exemption.source.format in _EVALUATED:
-            values = (("name", exemption.name), ("scope", exemption.scope), *exemption.properties.items())
-            for name, value in values:
-                if isinstance(value, (dict, list)) and nesting.exceeds(value, MAX_NESTING - 1):
-                    deep = name
-                    break
-        if deep is None:
+        error = None
+        if from_text_may_be_deep or exemption.source.format in _EVALUATED:
+            error = _too_deep_value(exemption)
+        if error is None:
             kept.append(exemption)
-            continue
-        locator = exemption.source.locator
-        where = locator.property(deep) or locator.exemption()
-        error = LoadError(exemption.source.file, where.line, where.column, f"{deep}: {NESTING_MESSAGE}")
-        if error not in result.errors:
+        elif error not in result.errors:
             result.errors.append(error)
     if len(kept) != len(result.exemptions):
         result.exemptions = kept
     return result
+
+
+def _too_deep_value(exemption: Exemption) -> LoadError | None:
+    locator = exemption.source.locator
+    file = exemption.source.file
+    # How much deeper than the properties object a value in the document may go.
+    in_text = MAX_NESTING - locator.properties_level if isinstance(locator, JsonLocator) else None
+    for name, value in (("name", exemption.name), ("scope", exemption.scope), *exemption.properties.items()):
+        if not isinstance(value, (dict, list)):
+            continue
+        deep = nesting.depth(value, MAX_NESTING)
+        if isinstance(locator, JsonLocator) and in_text is not None and deep > in_text:
+            inside = nesting.first_too_deep(value, in_text)
+            found = locator.container(name, inside) if inside is not None else None
+            if found is not None:
+                return LoadError(file, found.line, found.column, NESTING_MESSAGE)
+        if deep > MAX_NESTING - 1:
+            where = locator.property(name) or locator.exemption()
+            return LoadError(file, where.line, where.column, f"{name}: {NESTING_MESSAGE}")
+    return None
 
 
 def _load_text(text: str, path: Path, display: str, options: LoadOptions) -> LoadResult:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from exemptlint.loaders import nesting
-from exemptlint.loaders.nesting import MAX_NESTING, NESTING_MESSAGE
+from exemptlint.loaders.nesting import NESTING_MESSAGE
 from exemptlint.model import DuplicateKey, Position
 
 Path = tuple[str | int, ...]
@@ -81,11 +81,15 @@ class JsonNestingError(JsonSyntaxError):
 
 def parse_json_text(text: str) -> Any:
     """Parse JSON, falling back to JSONC. Raises ``JsonSyntaxError`` with a line and column, and
-    ``JsonNestingError`` for objects and arrays nested more than ``MAX_NESTING`` deep."""
+    ``JsonNestingError`` for text nested too deep for the parser (about 1,000 levels), at the
+    first container past ``MAX_NESTING``.
+
+    A parsed document is not walked for its depth (that would cost as much as parsing): what is
+    read of it, the exemptions' values, is checked in ``exemptlint.loaders.load_file``."""
     if text.startswith("\ufeff"):
         text = " " + text[1:]
     try:
-        return _nesting_checked(_DECODE(text), text)
+        return _DECODE(text)
     except json.JSONDecodeError as strict_error:
         if _COMMENT_OR_COMMA.search(text) is None:
             raise JsonSyntaxError(strict_error.msg, strict_error.lineno, strict_error.colno) from None
@@ -94,24 +98,13 @@ def parse_json_text(text: str) -> Any:
     except ValueError:
         raise _number_too_long(text) from None
     try:
-        return _nesting_checked(_DECODE(strip_jsonc(text)), text)
+        return _DECODE(strip_jsonc(text))
     except json.JSONDecodeError as error:
         raise JsonSyntaxError(error.msg, error.lineno, error.colno) from None
     except RecursionError:
         raise _too_deep(text) from None
     except ValueError:
         raise _number_too_long(text) from None
-
-
-def _nesting_checked(doc: Any, text: str) -> Any:
-    # A document with few brackets cannot nest deeply: most files need no walk.
-    if text.count("{") + text.count("[") > MAX_NESTING and nesting.exceeds(doc):
-        path = nesting.first_too_deep(doc)
-        found = JsonPositions(text).value(path) if path is not None else None
-        if found is None:
-            raise _too_deep(text)
-        raise JsonNestingError(NESTING_MESSAGE, found.line, found.column)
-    return doc
 
 
 def _too_deep(text: str) -> JsonNestingError:
@@ -344,6 +337,19 @@ class JsonLocator:
 
     def exemption(self) -> Position:
         return self._positions.value(self._object_path) or Position(1, 1)
+
+    @property
+    def properties_level(self) -> int:
+        """How deep the properties object is in its document (the document is level 1)."""
+        return len(self._properties_path) + 1
+
+    def container(self, name: str, inside: Path) -> Position | None:
+        """Where the object or array at ``inside`` within property ``name`` starts, if the text
+        has one there (an evaluated value may not come from the text)."""
+        spelled = self._key_names.get(name)
+        if spelled is None or name in ("name", "scope", "id", "type", "properties"):
+            return None
+        return self._positions.value((*self._properties_path, spelled, *inside))
 
     def property(self, name: str) -> Position | None:
         if name == "properties":

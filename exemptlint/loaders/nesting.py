@@ -3,9 +3,12 @@ objects, tuples and blocks, Bicep objects and arrays) nested more than ``MAX_NES
 refused when the file is loaded, with an error at the first container that is too deep.
 
 Loaders, the evaluators and the rules recurse once or a few times per level; with this limit none
-of them can reach Python's recursion limit (exemption files nest a few dozen levels at most). Values
-that evaluation makes deeper than their text (ARM, Bicep, Terraform) are checked after loading, in
-``exemptlint.loaders.load_file``.
+of them can reach Python's recursion limit (exemption files nest a few dozen levels at most).
+Where it is checked: YAML, Bicep and HCL documents whole, when they are converted (their converters
+recurse); JSON documents where they are read, the exemptions' values, in
+``exemptlint.loaders.load_file`` (walking a whole parsed document would cost as much as parsing
+it), and in the text when they are too deep for the parser; values that evaluation makes deeper
+than their text (ARM, Bicep, Terraform) there too, counted from the exemption's properties.
 """
 
 from __future__ import annotations
@@ -32,21 +35,24 @@ class NestingError(Exception):
 _CONTAINERS = (dict, list)
 
 
-def exceeds(value: Any, limit: int = MAX_NESTING) -> bool:
-    """Whether dicts and lists in ``value`` nest more than ``limit`` deep (``value`` itself, if a
-    container, is level 1). Iterative: it must work on values too deep to recurse into."""
+def depth(value: Any, limit: int = MAX_NESTING) -> int:
+    """How deep dicts and lists nest in ``value`` (``value`` itself, if a container, is level 1),
+    counted up to ``limit + 1``. Iterative: it must work on values too deep to recurse into."""
     level: list[Any] = [value] if isinstance(value, _CONTAINERS) else []
-    depth = 0
-    while level:
-        depth += 1
-        if depth > limit:
-            return True
+    found = 0
+    while level and found <= limit:
+        found += 1
         below: list[Any] = []
         for container in level:
             items = container.values() if isinstance(container, dict) else container
             below.extend(item for item in items if isinstance(item, _CONTAINERS))
         level = below
-    return False
+    return found
+
+
+def exceeds(value: Any, limit: int = MAX_NESTING) -> bool:
+    """Whether dicts and lists in ``value`` nest more than ``limit`` deep."""
+    return depth(value, limit) > limit
 
 
 def first_too_deep(value: Any, limit: int = MAX_NESTING) -> tuple[str | int, ...] | None:

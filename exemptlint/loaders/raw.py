@@ -11,6 +11,7 @@ from exemptlint.loaders.values import canonical_properties, get_ci, key_index, m
 from exemptlint.model import (
     ASSIGNMENT_TYPE,
     EXEMPTION_TYPE,
+    DuplicateKey,
     Exemption,
     LoadResult,
     PolicyAssignment,
@@ -181,8 +182,12 @@ def _load_object(
         spelled["properties"] = props_key
     props_path: Path = path if flat else (*path, props_key or "properties")
     locator = JsonLocator(positions, path, props_path, spelled)
-    objects = [(path, obj, "")] if flat else [(path, obj, ""), (props_path, props, "properties")]
-    duplicates = repeated_keys(positions, *objects)
+    # The keys are indexed in lower case already: most objects need no further look.
+    duplicates: tuple[DuplicateKey, ...] = ()
+    if type(obj) is not dict or len(keys) != len(obj):
+        duplicates = repeated_keys(positions, (path, obj, ""))
+    if not flat:
+        duplicates += repeated_keys(positions, (props_path, props, "properties"))
     result.exemptions.append(
         Exemption(
             name=mark_placeholders(name),

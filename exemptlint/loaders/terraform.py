@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from exemptlint.loaders.jsontext import JsonLocator, JsonPositions
-from exemptlint.loaders.nesting import NestingError, tree_too_deep
+from exemptlint.loaders.nesting import MAX_NESTING, NestingError, tree_too_deep
 from exemptlint.loaders.values import PLACEHOLDER_PROPERTIES, concat, join_id, mark_placeholders
 from exemptlint.model import (
     DuplicateKey,
@@ -84,7 +84,7 @@ def _parse(text: str) -> dict[str, Any]:
     import hcl2
 
     tree = hcl2.parses_to_tree(text)
-    _check_nesting(tree)
+    _check_nesting(tree, text)
     result: dict[str, Any] = hcl2.serialize(hcl2.transform(tree))
     return result
 
@@ -94,7 +94,9 @@ def _parse(text: str) -> dict[str, Any]:
 _CONTAINERS = frozenset({"block", "object", "tuple"})
 
 
-def _check_nesting(tree: Any) -> None:
+def _check_nesting(tree: Any, text: str) -> None:
+    if text.count("{") + text.count("[") <= MAX_NESTING:
+        return  # every container needs a bracket: most files need no walk
     node = tree_too_deep(tree, _CONTAINERS)
     if node is not None:
         meta = getattr(node, "meta", None)
@@ -474,7 +476,7 @@ def _parse_with_ranges(
     import hcl2
 
     tree = hcl2.parses_to_tree(text)
-    _check_nesting(tree)
+    _check_nesting(tree, text)
     if repeated is not None:
         repeated.update(_repeated_arguments(tree))
     ranges = _block_ranges(text, tree)
