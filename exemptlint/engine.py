@@ -385,7 +385,7 @@ def _finding(
         rule,
         violation.message,
         exemption,
-        locate(exemption, violation.property),
+        violation.position or locate(exemption, violation.property),
         settings,
         violation.level,
         violation.property,

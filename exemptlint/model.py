@@ -188,6 +188,22 @@ class EpacPlace:
     deployed: bool
 
 
+@dataclass(frozen=True, slots=True)
+class DuplicateKey:
+    """A key written twice in one object of an exemption (its resource object, its properties, an
+    EPAC entry, a CSV header, a Terraform block): exactly, or differing only in case (ARM matches
+    property names case-insensitively). Loaders find these; EL008 reports them."""
+
+    first: str
+    first_at: Position
+    second: str
+    second_at: Position
+    # The object the keys are in ("properties"; "" for the exemption's own object).
+    container: str = ""
+    # What the file calls a key: "key", "property", "column", "argument".
+    kind: str = "key"
+
+
 @dataclass(slots=True)
 class Source:
     """Where an exemption came from."""
@@ -199,6 +215,8 @@ class Source:
     context: str | None = None
     # Suppression comments in the file (shared by every exemption of the file).
     directives: tuple[Directive, ...] = ()
+    # Keys written twice in the exemption's objects (almost always none).
+    duplicates: tuple[DuplicateKey, ...] = ()
     # An EPAC exemption file's place in its repository (environment, whether EPAC deploys it).
     epac: EpacPlace | None = None
 

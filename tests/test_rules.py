@@ -69,6 +69,9 @@ FAILING = [
     ("EL014-fail-other-subscription.json", "EL014", [("EL014", "error", 2, 3)]),
     # The second of two exemptions of one assignment, scope and reference ids (ids in other case).
     ("EL015-warn-duplicate.json", "EL015", [("EL015", "warning", 16, 5)]),
+    # A key written twice: at the second key (tests/test_duplicate_keys.py has every format).
+    ("EL008-fail-duplicate-key.json", "EL008", [("EL008", "error", 12, 5)]),
+    ("EL008-fail-case-duplicate.json", "EL008", [("EL008", "error", 9, 5)]),
 ]
 
 

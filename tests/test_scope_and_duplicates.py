@@ -374,7 +374,7 @@ def test_epac_scope_patterns_are_not_known_scopes(tmp_path: Path) -> None:
         "scopes": ["/subscriptions/*"],
         "policyAssignmentId": "/subscriptions/00000000-0000-0000-0000-000000000001/providers/"
         "Microsoft.Authorization/policyAssignments/SecurityCenterBuiltIn",
-        "policyDefinitionReferenceIds": ["webAppEnforceHttpsMonitorEffect"],
+        "policyDefinitionReferenceIds": ["webAppEnforceHttpsMonitoring"],
     }
     items = [{"name": "sandbox-a", **entry}, {"name": "sandbox-b", **entry}]
     (folder / "x.jsonc").write_text(json.dumps({"exemptions": items}, indent=2), encoding="utf-8")

@@ -18,8 +18,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from exemptlint.budget import BudgetTimer, TimeBudgetExceeded, time_budget
-from exemptlint.loaders.jsontext import JsonPositions, JsonSyntaxError, parse_json_text
-from exemptlint.model import LoadError, LoadResult
+from exemptlint.loaders import nesting
+from exemptlint.loaders.jsontext import (
+    JsonLocator,
+    JsonNestingError,
+    JsonPositions,
+    JsonSyntaxError,
+    parse_json_text,
+)
+from exemptlint.loaders.nesting import MAX_NESTING, NESTING_MESSAGE
+from exemptlint.model import Exemption, LoadError, LoadResult
 from exemptlint.suppressions import parse_directives
 
 if TYPE_CHECKING:
@@ -153,6 +161,80 @@ def display_path(path: Path) -> str:
 MAX_FILE_BYTES = 64 * 1024 * 1024
 
 
+# Byte-order marks and the encodings they declare (UTF-32 first: its little-endian mark starts
+# with UTF-16's). Windows PowerShell 5.1's Out-File writes UTF-16 LE with a mark by default.
+_BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32-le", "UTF-32"),
+    (b"\x00\x00\xfe\xff", "utf-32-be", "UTF-32"),
+    (b"\xef\xbb\xbf", "utf-8", "UTF-8"),
+    (b"\xff\xfe", "utf-16-le", "UTF-16"),
+    (b"\xfe\xff", "utf-16-be", "UTF-16"),
+)
+
+
+_MARK_STARTS = frozenset(mark[:1] for mark, _, _ in _BOMS)
+
+
+class SourceDecodeError(ValueError):
+    """Bytes that are not text: where (1-based line and column of the text before them) and why."""
+
+    def __init__(self, message: str, line: int, column: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+
+
+def decode_text(data: bytes) -> str:
+    """The text of a source file: UTF-8, or UTF-8, UTF-16 or UTF-32 declared by a byte-order
+    mark. The mark is not part of the text, so no loader counts it as a column. Any other
+    encoding is an error; UTF-16 written without a mark gets a message that says so."""
+    body, codec, name = data, "utf-8", "UTF-8"
+    if data[:1] in _MARK_STARTS:
+        for mark, mark_codec, mark_name in _BOMS:
+            if data.startswith(mark):
+                body, codec, name = data[len(mark) :], mark_codec, mark_name
+                break
+    try:
+        text = body.decode(codec)
+    except UnicodeDecodeError as error:
+        # The valid text before the bad bytes says where they are, in characters.
+        before = body[: error.start].decode(codec, "replace")
+        line = before.count("\n") + 1
+        column = len(before) - (before.rfind("\n") + 1) + 1
+        if codec == "utf-8":
+            undeclared = _undeclared_utf16(data) if body is data else None
+            if undeclared is not None:
+                raise SourceDecodeError(undeclared, 1, 1) from None  # the whole file, not one byte
+            message = "file is not valid UTF-8 text"
+        else:
+            message = f"file is not valid {name} text (its byte-order mark says it is {name})"
+        raise SourceDecodeError(message, line, column) from None
+    if body is data and "\x00" in text:
+        # ASCII written as UTF-16 without a mark decodes as UTF-8 with a NUL after (or before)
+        # every character, and no keyword would match: say what the file is instead.
+        problem = _undeclared_utf16(data)
+        if problem is not None:
+            raise SourceDecodeError(problem, 1, 1)
+    return text
+
+
+def _undeclared_utf16(data: bytes) -> str | None:
+    """A message for UTF-16 text without a byte-order mark that mentions an exemption keyword."""
+    sample = data[:4096]
+    for codec, order, zeros in (("utf-16-le", "little", sample[1::2]), ("utf-16-be", "big", sample[0::2])):
+        if len(zeros) < 2 or zeros.count(0) < len(zeros) * 3 // 4:
+            continue
+        even = len(data) - len(data) % 2
+        text = data[:even].decode(codec, "replace")
+        if mentions_any(text, KEYWORDS):
+            return (
+                f"file looks like UTF-16 ({order}-endian) text without a byte-order mark; "
+                "save it as UTF-8, or as UTF-16 with a byte-order mark"
+            )
+    return None
+
+
 def read_text(path: Path, display: str) -> tuple[str | None, LoadError | None]:
     try:
         status = path.stat()
@@ -167,11 +249,9 @@ def read_text(path: Path, display: str) -> tuple[str | None, LoadError | None]:
     except OSError as error:
         return None, LoadError(display, 1, 1, f"cannot read file: {error.strerror or error}")
     try:
-        return data.decode("utf-8"), None
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
-        return None, LoadError(display, line, column, "file is not valid UTF-8 text")
+        return decode_text(data), None
+    except SourceDecodeError as error:
+        return None, LoadError(display, error.line, error.column, error.message)
 
 
 def load_file(path: Path, options: LoadOptions, display: str | None = None) -> LoadResult:
@@ -184,18 +264,74 @@ def load_file(path: Path, options: LoadOptions, display: str | None = None) -> L
         if timer is not None and timer.armed:
             timer.start_file()
             try:
-                return _load_text(text, path, display, options)
+                return _bounded(_load_text(text, path, display, options), text)
             finally:
                 timer.end_file()
         with time_budget(options.time_budget):
-            return _load_text(text, path, display, options)
+            return _bounded(_load_text(text, path, display, options), text)
     except TimeBudgetExceeded:
         if timer is not None:
             timer.end_file()  # again: the tick may have landed in the finally clause above
         message = f"gave up after {options.time_budget:g} seconds (the file is too large or too complex)"
         return LoadResult(errors=[LoadError(display, 1, 1, message)])
     except RecursionError:
+        # A last resort (every loader has depth limits): JSON text says where it nests too deep.
+        offset = nesting.json_too_deep(text) if text.lstrip()[:1] in ("{", "[") else None
+        if offset is not None:
+            line, column = nesting.line_column(text, offset)
+            return LoadResult(errors=[LoadError(display, line, column, NESTING_MESSAGE)])
         return LoadResult(errors=[LoadError(display, 1, 1, "nesting too deep to evaluate")])
+
+
+# Formats whose values are evaluated (variables, parameters, json(), metadata strings of a plan):
+# a value can nest deeper than the text it came from.
+_EVALUATED = frozenset({"arm", "bicep", "terraform", "terraform-plan"})
+
+
+def _bounded(result: LoadResult, text: str) -> LoadResult:
+    """The nesting limit on what is read: an exemption with a value nested too deep is an error
+    and is not linted, so that no rule recurses past the limit. A value written in a JSON or YAML
+    document counts from the document's root, at the first container past the limit; a value
+    computed from other text counts from the exemption's properties object (level 1), at the
+    property. YAML, Bicep and HCL documents are checked whole when parsed; a JSON document only
+    here, where it is read (walking all of it would cost as much as parsing it)."""
+    if not result.exemptions:
+        return result
+    # Values taken from a small text cannot nest deeper than its brackets (counting them in a
+    # large text costs more than looking at its exemptions' values).
+    from_text_may_be_deep = len(text) > 4096 or text.count("{") + text.count("[") > MAX_NESTING
+    kept: list[Exemption] = []
+    for exemption in result.exemptions:
+        error = None
+        if from_text_may_be_deep or exemption.source.format in _EVALUATED:
+            error = _too_deep_value(exemption)
+        if error is None:
+            kept.append(exemption)
+        elif error not in result.errors:
+            result.errors.append(error)
+    if len(kept) != len(result.exemptions):
+        result.exemptions = kept
+    return result
+
+
+def _too_deep_value(exemption: Exemption) -> LoadError | None:
+    locator = exemption.source.locator
+    file = exemption.source.file
+    # How much deeper than the properties object a value in the document may go.
+    in_text = MAX_NESTING - locator.properties_level if isinstance(locator, JsonLocator) else None
+    for name, value in (("name", exemption.name), ("scope", exemption.scope), *exemption.properties.items()):
+        if not isinstance(value, (dict, list)):
+            continue
+        deep = nesting.depth(value, MAX_NESTING)
+        if isinstance(locator, JsonLocator) and in_text is not None and deep > in_text:
+            inside = nesting.first_too_deep(value, in_text)
+            found = locator.container(name, inside) if inside is not None else None
+            if found is not None:
+                return LoadError(file, found.line, found.column, NESTING_MESSAGE)
+        if deep > MAX_NESTING - 1:
+            where = locator.property(name) or locator.exemption()
+            return LoadError(file, where.line, where.column, f"{name}: {NESTING_MESSAGE}")
+    return None
 
 
 def _load_text(text: str, path: Path, display: str, options: LoadOptions) -> LoadResult:
@@ -238,12 +374,12 @@ def _load_text(text: str, path: Path, display: str, options: LoadOptions) -> Loa
 def load_json_text(text: str, display: str, options: LoadOptions, path: Path | None = None) -> LoadResult:
     if not mentions_any(text, KEYWORDS):
         return LoadResult()
+    # A byte order mark is not a column (read_text removes it; direct callers may not).
+    text = text.removeprefix("\ufeff")
     try:
         doc = parse_json_text(text)
     except JsonSyntaxError as error:
-        return LoadResult(
-            errors=[LoadError(display, error.line, error.column, f"invalid JSON: {error.message}")]
-        )
+        return LoadResult(errors=[LoadError(display, error.line, error.column, _json_problem(error))])
     positions = JsonPositions(text)
     result = _load_document(doc, text, display, positions, options, path)
     directives = parse_directives(text)
@@ -293,9 +429,10 @@ def _sidecar_parameters(template: Path) -> dict[str, Any] | None:
     for suffix in (".parameters.json", ".parameters.jsonc"):
         candidate = template.with_name(template.name[: -len(template.suffix)] + suffix)
         if candidate.is_file():
+            text, _ = read_text(candidate, str(candidate))
             try:
-                return parameter_values(parse_json_text(candidate.read_text(encoding="utf-8")))
-            except (OSError, UnicodeDecodeError, JsonSyntaxError):
+                return parameter_values(parse_json_text(text)) if text is not None else {}
+            except JsonSyntaxError:
                 return {}
     return None
 
@@ -321,4 +458,9 @@ def load_parameters_file(path: Path) -> tuple[dict[str, Any], LoadError | None]:
     try:
         return parameter_values(parse_json_text(text)), None
     except JsonSyntaxError as syntax:
-        return {}, LoadError(display, syntax.line, syntax.column, f"invalid JSON: {syntax.message}")
+        return {}, LoadError(display, syntax.line, syntax.column, _json_problem(syntax))
+
+
+def _json_problem(error: JsonSyntaxError) -> str:
+    # Too deep is valid JSON that exemptlint does not read: its message says so on its own.
+    return error.message if isinstance(error, JsonNestingError) else f"invalid JSON: {error.message}"

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from exemptlint.loaders.arm_expressions import Deployment, Evaluator, is_expression
-from exemptlint.loaders.jsontext import JsonLocator, JsonPositions, Path
+from exemptlint.loaders.jsontext import JsonLocator, JsonPositions, Path, repeated_keys
 from exemptlint.loaders.values import canonical_properties, get_ci, join_context, join_id, mark_placeholders
 from exemptlint.model import (
     ASSIGNMENT_TYPE,
@@ -431,7 +431,13 @@ class _TemplateLoader:
                 scope_level=scope_level(scope),
                 properties=properties,
                 source=Source(
-                    self.file, "arm", JsonLocator(self.positions, path, key_path, spelled), frame.context
+                    self.file,
+                    "arm",
+                    JsonLocator(self.positions, path, key_path, spelled),
+                    frame.context,
+                    duplicates=repeated_keys(
+                        self.positions, (path, resource, ""), (key_path, raw_props, "properties")
+                    ),
                 ),
                 api_version=api_version if isinstance(api_version, str) else None,
             )

@@ -26,7 +26,7 @@ import stat
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from exemptlint.loaders import mentions_any
+from exemptlint.loaders import SourceDecodeError, decode_text, mentions_any, read_text
 from exemptlint.loaders.arm_expressions import Deployment
 from exemptlint.loaders.bicep_eval import (
     MAX_LOOP,
@@ -58,6 +58,7 @@ from exemptlint.model import (
     EXEMPTION_TYPE,
     SET_DEFINITION_TYPE,
     Directive,
+    DuplicateKey,
     Exemption,
     FixedLocator,
     LoadError,
@@ -177,9 +178,10 @@ def _sidecar_parameters(path: Path, workspace: Workspace) -> tuple[dict[str, Any
     for suffix in (".parameters.json", ".parameters.jsonc"):
         candidate = path.with_name(path.stem + suffix)
         if candidate.is_file():
+            text, _ = read_text(candidate, str(candidate))
             try:
-                return parameter_values(parse_json_text(candidate.read_text(encoding="utf-8"))), None, True
-            except (OSError, UnicodeDecodeError, JsonSyntaxError):
+                return (parameter_values(parse_json_text(text)) if text is not None else {}), None, True
+            except JsonSyntaxError:
                 return {}, None, True
     return {}, None, False
 
@@ -269,10 +271,10 @@ def _using_target(path: Path) -> str | None:
         return cached[1]
     target: str | None = None
     try:
-        document = parse_document(path.read_text(encoding="utf-8"), True)
+        document = parse_document(decode_text(path.read_bytes()), True)
         if document.using is not None:
             target = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(path)), document.using[0]))
-    except (OSError, UnicodeDecodeError, BicepSyntaxError):
+    except (OSError, SourceDecodeError, BicepSyntaxError):
         target = None
     _USING_CACHE[key] = (stamp, target)
     return target
@@ -299,6 +301,20 @@ def bicep_directives(text: str, document: Document) -> tuple[Directive, ...]:
             target += 1
         found.append(Directive(comment.line, comment.column, target + 1, rules, reason.strip()))
     found.sort(key=lambda d: (d.line, d.column))
+    return tuple(found)
+
+
+def _repeated(obj: ObjectLit, container: str) -> tuple[DuplicateKey, ...]:
+    """Properties of an object literal declared twice: exactly (Bicep's error BCP025) or in
+    another case (Bicep compiles both, and ARM matches the names case-insensitively)."""
+    found: list[DuplicateKey] = []
+    seen: dict[str, Property] = {}
+    for prop in obj.properties:
+        if isinstance(prop, Property) and isinstance(prop.key, str):
+            first = seen.setdefault(prop.key.lower(), prop)
+            if first is not prop:
+                first_at, where = first.key_span.position, prop.key_span.position
+                found.append(DuplicateKey(str(first.key), first_at, prop.key, where, container, "property"))
     return tuple(found)
 
 
@@ -407,6 +423,9 @@ class _Loader(ModuleHost):
             positions["properties"] = props.key_span.position
             properties = self.properties(ev, props, positions)
         _, api_version = split_type(decl.type_text)
+        duplicates = _repeated(body, "")
+        if props is not None and isinstance(props.value, ObjectLit):
+            duplicates += _repeated(props.value, "properties")
         self.result.exemptions.append(
             Exemption(
                 name=name,
@@ -419,6 +438,7 @@ class _Loader(ModuleHost):
                     FixedLocator(decl.span.position, positions),
                     _context(where.context, instance.context),
                     where.directives,
+                    duplicates,
                 ),
                 api_version=api_version,
             )

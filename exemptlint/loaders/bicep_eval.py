@@ -1355,8 +1355,10 @@ def _read(ev: BicepEvaluator, expr: Call) -> str:
     try:
         if path.stat().st_size > _LOAD_LIMIT:
             raise _Fail(f"{expr.name}(): the file is larger than {_LOAD_LIMIT // (1024 * 1024)} MiB")
-        return path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
+        from exemptlint.loaders import decode_text
+
+        return decode_text(path.read_bytes())
+    except (OSError, ValueError) as error:
         raise _Fail(f"{expr.name}() cannot read '{path.name}': {error}") from None
 
 

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from exemptlint.loaders.bicep_lex import Token, grammar_gaps, lex, postfix_bangs, unclosed_bracket
+from exemptlint.loaders.nesting import MAX_NESTING, NESTING_MESSAGE
 from exemptlint.model import Position
 
 if TYPE_CHECKING:
@@ -354,8 +355,8 @@ def parse_document_uncached(text: str, params_file: bool = False) -> Document:
     stay alive, and the garbage collector scans every one of their nodes on each full
     collection (named tuples are never untracked), which costs more than parsing again in the
     rare case of an entry file that another file also uses as a module."""
-    if text.startswith("\ufeff"):
-        text = " " + text[1:]  # a byte order mark counts as one column, as in JSON files
+    # A byte order mark is not a column (read_text removes it; direct callers may not).
+    text = text.removeprefix("\ufeff")
     source = text.encode("utf-8")
     rewrites = _Rewrites()
     if b"!" in source and _MAYBE_POSTFIX_BANG.search(source) is not None:
@@ -527,6 +528,7 @@ class _Converter:
         self.text: str | None = text if text.isascii() else None
         self.lines = text.split("\n") if self.text is None else []
         self.diagnostics: list[DiagnosticComment] = []
+        self.depth = 0  # objects and arrays being converted
 
     # -- positions
 
@@ -793,8 +795,22 @@ class _Converter:
         handler = _HANDLERS.get(kind)
         if handler is None:
             return Unsupported(self.span(node), kind)
+        if kind == "object" or kind == "array":
+            return self.container(node, handler)
         result: Expr = handler(self, node)
         return result
+
+    def container(self, node: Node, handler: Any) -> Expr:
+        # The nesting limit of every loader: conversion and evaluation recurse per level.
+        self.depth += 1
+        try:
+            if self.depth > MAX_NESTING:
+                position = self.span(node).position
+                raise BicepSyntaxError(NESTING_MESSAGE, position.line, position.column)
+            result: Expr = handler(self, node)
+            return result
+        finally:
+            self.depth -= 1
 
     def string(self, node: Node) -> Expr:
         span = self.span(node)

@@ -36,6 +36,9 @@ Mapping to the model:
   EL008 reports them); ``policyDefinitionReferenceIds`` is split on commas. Dates are kept as
   written. A CSV whose header names neither ``exemptionCategory`` nor ``policyAssignmentId`` is
   not an EPAC file and yields nothing; a CSV that cannot be parsed yields one ``LoadError``.
+* Duplicates: a JSON entry with a key written twice (exactly, or in another case), or a CSV header
+  that names a column twice, is recorded in ``Source.duplicates`` (EL008 reports it; a header's
+  with the first row only). Of two CSV columns with one name, the first is read.
 """
 
 from __future__ import annotations
@@ -46,9 +49,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from exemptlint.epac_layout import epac_place
-from exemptlint.loaders.jsontext import JsonLocator, JsonPositions
+from exemptlint.loaders import nesting
+from exemptlint.loaders.jsontext import JsonLocator, JsonPositions, repeated_keys
+from exemptlint.loaders.nesting import MAX_NESTING, NESTING_MESSAGE
 from exemptlint.loaders.values import canonical_properties, mark_placeholders
 from exemptlint.model import (
+    DuplicateKey,
     EpacPlace,
     Exemption,
     FixedLocator,
@@ -242,6 +248,7 @@ def _emit(
     result: LoadResult,
     assignments: dict[str, PolicyAssignment],
     place: EpacPlace | None = None,
+    duplicates: tuple[DuplicateKey, ...] = (),
 ) -> None:
     notes = [n for n in (context, entry.note) if n]
     scopes: list[Any] = entry.scopes or [None]
@@ -255,7 +262,9 @@ def _emit(
                 scope=scope,
                 scope_level=scope_level(scope),
                 properties=dict(entry.properties),
-                source=Source(file, fmt, locator, context="; ".join(where) or None, epac=place),
+                source=Source(
+                    file, fmt, locator, context="; ".join(where) or None, epac=place, duplicates=duplicates
+                ),
             )
         )
     synthetic = entry.properties.get("policyAssignmentId")
@@ -312,7 +321,8 @@ def load_epac_json(doc: dict[str, Any], file: str, positions: JsonPositions) -> 
                 key_names["scope"] = spelled[scope_key]
         path = ("exemptions", index)
         locator = JsonLocator(positions, path, path, key_names)
-        _emit(entry, file, JSON_FORMAT, locator, None, result, assignments, place)
+        duplicates = repeated_keys(positions, (path, item, ""))
+        _emit(entry, file, JSON_FORMAT, locator, None, result, assignments, place, duplicates)
     return result
 
 
@@ -415,20 +425,34 @@ def _cell_value(column: str, text: str) -> Any:
     # converting text to int).
     if column in _JSON_COLUMNS:
         try:
-            return json.loads(text)
-        except (ValueError, RecursionError):
+            return _json_cell(text)
+        except ValueError:
             return text
     if column in _LIST_COLUMNS:
         stripped = text.strip()
         if stripped.startswith("["):
             try:
-                parsed = json.loads(stripped)
-            except (ValueError, RecursionError):
+                parsed = _json_cell(stripped)
+            except ValueError:
                 parsed = None
             if isinstance(parsed, list):
                 return parsed
         return [part.strip() for part in re.split(r"[,;\r\n]", text) if part.strip()]
     return text
+
+
+class _TooDeep(Exception):
+    """JSON in a cell nested more than ``MAX_NESTING`` deep (the limit of every loader)."""
+
+
+def _json_cell(text: str) -> Any:
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise _TooDeep from None
+    if text.count("{") + text.count("[") > MAX_NESTING and nesting.exceeds(value):
+        raise _TooDeep
+    return value
 
 
 def load_epac_csv(text: str, file: str) -> LoadResult:
@@ -447,15 +471,21 @@ def load_epac_csv(text: str, file: str) -> LoadResult:
         return result
     header = rows[0]
     columns: list[str | None] = []
-    seen: set[str] = set()
+    seen: dict[str, _Cell] = {}
+    duplicates: list[DuplicateKey] = []
     for cell in header:
         canonical = _CANONICAL_FIELD.get(cell.text.strip().lower())
         if canonical is None or canonical in seen:
+            # The first column of a name is read; a second one is reported (EL008).
+            if canonical is not None:
+                first = seen[canonical]
+                before, after = (first.text.strip(), _position(first)), (cell.text.strip(), _position(cell))
+                duplicates.append(DuplicateKey(*before, *after, "the header", "column"))
             columns.append(None)
         else:
-            seen.add(canonical)
+            seen[canonical] = cell
             columns.append(canonical)
-    if not ({"exemptionCategory", "policyAssignmentId"} & seen):
+    if not ({"exemptionCategory", "policyAssignmentId"} & seen.keys()):
         return result  # not an EPAC exemptions file
     assignments: dict[str, PolicyAssignment] = {}
     place = epac_place(file)
@@ -465,7 +495,11 @@ def load_epac_csv(text: str, file: str) -> LoadResult:
         for column, cell in zip(columns, row, strict=False):
             if column is None or cell.text.strip() == "":
                 continue
-            fields[column] = _cell_value(column, cell.text)
+            try:
+                fields[column] = _cell_value(column, cell.text)
+            except _TooDeep:
+                message = f"the {column} cell: {NESTING_MESSAGE}"
+                return LoadResult(errors=[LoadError(file, cell.line, cell.column, message)])
             cells[column] = cell
         entry = _interpret(fields, [])
         positions: dict[str, Position] = {}
@@ -479,7 +513,10 @@ def load_epac_csv(text: str, file: str) -> LoadResult:
                 positions["scope"] = _position(cells[scope_column])
         first = row[0]
         locator = FixedLocator(Position(first.line, first.column, first.length), positions)
-        _emit(entry, file, CSV_FORMAT, locator, f"row at line {first.line}", result, assignments, place)
+        context = f"row at line {first.line}"
+        # A header problem is reported once, with the first row.
+        _emit(entry, file, CSV_FORMAT, locator, context, result, assignments, place, tuple(duplicates))
+        duplicates = []
     return result
 
 

@@ -15,7 +15,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from exemptlint.model import Position
+from exemptlint.loaders import nesting
+from exemptlint.loaders.nesting import NESTING_MESSAGE
+from exemptlint.model import DuplicateKey, Position
 
 Path = tuple[str | int, ...]
 
@@ -55,27 +57,60 @@ def strip_jsonc(text: str) -> str:
     return _JSONC_TOKEN.sub(_blank, once)
 
 
+class Repeated(dict):  # type: ignore[type-arg]
+    """An object whose text repeats a key (``json`` keeps the last value): ``parse_json_text``
+    returns these instead of plain dicts, so that loaders can tell at no cost that an object has
+    a duplicate key and look for it in the text only then."""
+
+    __slots__ = ()
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # Called by the C scanner for every object: as cheap as it can be.
+    made = dict(pairs)
+    return made if len(made) == len(pairs) else Repeated(made)
+
+
+# The one decoder (making one per call costs more than the hook): json.loads with the hook.
+_DECODE = json.JSONDecoder(object_pairs_hook=_object).decode
+
+
+class JsonNestingError(JsonSyntaxError):
+    """Objects and arrays nested more than ``MAX_NESTING`` deep (valid JSON, but not read)."""
+
+
 def parse_json_text(text: str) -> Any:
-    """Parse JSON, falling back to JSONC. Raises ``JsonSyntaxError`` with a line and column."""
+    """Parse JSON, falling back to JSONC. Raises ``JsonSyntaxError`` with a line and column, and
+    ``JsonNestingError`` for text nested too deep for the parser (about 1,000 levels), at the
+    first container past ``MAX_NESTING``.
+
+    A parsed document is not walked for its depth (that would cost as much as parsing): what is
+    read of it, the exemptions' values, is checked in ``exemptlint.loaders.load_file``."""
     if text.startswith("\ufeff"):
         text = " " + text[1:]
     try:
-        return json.loads(text)
+        return _DECODE(text)
     except json.JSONDecodeError as strict_error:
         if _COMMENT_OR_COMMA.search(text) is None:
             raise JsonSyntaxError(strict_error.msg, strict_error.lineno, strict_error.colno) from None
     except RecursionError:
-        raise JsonSyntaxError("nesting too deep", 1, 1) from None
+        raise _too_deep(text) from None
     except ValueError:
         raise _number_too_long(text) from None
     try:
-        return json.loads(strip_jsonc(text))
+        return _DECODE(strip_jsonc(text))
     except json.JSONDecodeError as error:
         raise JsonSyntaxError(error.msg, error.lineno, error.colno) from None
     except RecursionError:
-        raise JsonSyntaxError("nesting too deep", 1, 1) from None
+        raise _too_deep(text) from None
     except ValueError:
         raise _number_too_long(text) from None
+
+
+def _too_deep(text: str) -> JsonNestingError:
+    offset = nesting.json_too_deep(text)
+    line, column = nesting.line_column(text, offset) if offset is not None else (1, 1)
+    return JsonNestingError(NESTING_MESSAGE, line, column)
 
 
 _LONG_INTEGER = re.compile(r"\d{4301,}")
@@ -140,6 +175,35 @@ class JsonPositions:
             self._root_offset()
         offset = self._containers.get(path)
         return None if offset is None else self._position(offset)
+
+    def repeated_keys(self, path: Path, obj: dict[str, Any], container: str = "") -> list[DuplicateKey]:
+        """The keys of the object at ``path`` (``obj``, as parsed) that repeat an earlier key of
+        it, exactly or in another case, each with the first. Only an object that ``json`` built
+        from a repeated key, or whose keys collide in lower case, is looked for in the text."""
+        if type(obj) is not Repeated and len(set(map(str.lower, obj))) == len(obj):
+            return []
+        if path:
+            self._scan(path[:-1])
+            start = self._containers.get(path)
+        else:
+            start = self._root_offset()
+        text = self._text
+        found: list[DuplicateKey] = []
+        if start is None or text[start] != "{":
+            return found
+        seen: dict[str, tuple[str, int, int]] = {}
+        at = start + 1
+        with contextlib.suppress(ValueError, IndexError, StopIteration, RecursionError):
+            while (match := _KEY.match(text, at)) is not None:
+                spelled = match.group(1)
+                key = spelled if "\\" not in spelled else _unescape(spelled)
+                offset, length = match.start(1) - 1, len(spelled) + 2
+                first = seen.setdefault(key.lower(), (key, offset, length))
+                if first[1] != offset:
+                    before, where = self._position(first[1], first[2]), self._position(offset, length)
+                    found.append(DuplicateKey(first[0], before, key, where, container))
+                at = self._skip(match.end())
+        return found
 
     def _root_offset(self) -> int | None:
         offset = self._containers.get(())
@@ -231,6 +295,24 @@ _SCAN: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # t
 scanstring: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
 
 
+def repeated_keys(positions: JsonPositions, *objects: tuple[Path, Any, str]) -> tuple[DuplicateKey, ...]:
+    """The duplicate keys of an exemption's objects, each given as (path, parsed object, name of
+    the object in messages: "" for the exemption's own, "properties"); not dicts are skipped.
+
+    Called for every exemption: an object is looked for in the text only when it was parsed from
+    a repeated key (``Repeated``) or its keys collide in lower case."""
+    for _, obj, _ in objects:
+        if type(obj) is Repeated or (type(obj) is dict and len(set(map(str.lower, obj))) != len(obj)):
+            break
+    else:
+        return ()
+    found: list[DuplicateKey] = []
+    for path, obj, container in objects:
+        if isinstance(obj, dict):
+            found.extend(positions.repeated_keys(path, obj, container))
+    return tuple(found)
+
+
 class JsonLocator:
     """Locates an exemption written as a JSON object.
 
@@ -255,6 +337,19 @@ class JsonLocator:
 
     def exemption(self) -> Position:
         return self._positions.value(self._object_path) or Position(1, 1)
+
+    @property
+    def properties_level(self) -> int:
+        """How deep the properties object is in its document (the document is level 1)."""
+        return len(self._properties_path) + 1
+
+    def container(self, name: str, inside: Path) -> Position | None:
+        """Where the object or array at ``inside`` within property ``name`` starts, if the text
+        has one there (an evaluated value may not come from the text)."""
+        spelled = self._key_names.get(name)
+        if spelled is None or name in ("name", "scope", "id", "type", "properties"):
+            return None
+        return self._positions.value((*self._properties_path, spelled, *inside))
 
     def property(self, name: str) -> Position | None:
         if name == "properties":

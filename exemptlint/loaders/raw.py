@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from exemptlint.loaders.jsontext import JsonLocator, JsonPositions, Path
+from exemptlint.loaders.jsontext import JsonLocator, JsonPositions, Path, repeated_keys
 from exemptlint.loaders.values import canonical_properties, get_ci, key_index, mark_placeholders
 from exemptlint.model import (
     ASSIGNMENT_TYPE,
     EXEMPTION_TYPE,
     SET_DEFINITION_TYPE,
+    DuplicateKey,
     Exemption,
     LoadResult,
     PolicyAssignment,
@@ -87,8 +88,10 @@ def load_rest_example(doc: dict[str, Any], file: str, positions: JsonPositions) 
             if isinstance(props, dict) and props_key is not None:
                 required = {"policyAssignmentId", "exemptionCategory"}
                 canonical, spelled = canonical_properties(props)
-                locator = JsonLocator(
-                    positions, ("parameters", "parameters"), ("parameters", "parameters", props_key), spelled
+                props_path = ("parameters", "parameters", props_key)
+                locator = JsonLocator(positions, ("parameters", "parameters"), props_path, spelled)
+                duplicates = repeated_keys(
+                    positions, (("parameters", "parameters"), body, ""), (props_path, props, "properties")
                 )
                 result.exemptions.append(
                     Exemption(
@@ -96,7 +99,9 @@ def load_rest_example(doc: dict[str, Any], file: str, positions: JsonPositions) 
                         scope=mark_placeholders(scope),
                         scope_level=scope_level(mark_placeholders(scope)),
                         properties=canonical,
-                        source=Source(file, "rest-example", locator, context="request body"),
+                        source=Source(
+                            file, "rest-example", locator, context="request body", duplicates=duplicates
+                        ),
                         partial_update=not required <= canonical.keys(),
                         api_version=parameters.get("api-version"),
                     )
@@ -190,14 +195,21 @@ def _load_object(
         spelled["scope"] = scope_key
     if not flat and props_key is not None:
         spelled["properties"] = props_key
-    locator = JsonLocator(positions, path, path if flat else (*path, props_key or "properties"), spelled)
+    props_path: Path = path if flat else (*path, props_key or "properties")
+    locator = JsonLocator(positions, path, props_path, spelled)
+    # The keys are indexed in lower case already: most objects need no further look.
+    duplicates: tuple[DuplicateKey, ...] = ()
+    if type(obj) is not dict or len(keys) != len(obj):
+        duplicates = repeated_keys(positions, (path, obj, ""))
+    if not flat:
+        duplicates += repeated_keys(positions, (props_path, props, "properties"))
     result.exemptions.append(
         Exemption(
             name=mark_placeholders(name),
             scope=scope,
             scope_level=scope_level(scope),
             properties=properties,
-            source=Source(file, fmt, locator),
+            source=Source(file, fmt, locator, duplicates=duplicates),
             partial_update=partial_update,
             api_version=get_ci(obj, "apiVersion", keys)[1],
         )

@@ -172,7 +172,7 @@ def _quote_json(value: Any) -> Any:
 
 def _tfvars_error(display: str, error: Exception) -> LoadError:
     if isinstance(error, HclSyntaxError):
-        return LoadError(display, error.line, error.column, f"invalid HCL: {error.message}")
+        return LoadError(display, error.line, error.column, error.described)
     if isinstance(error, json.JSONDecodeError):
         return LoadError(display, error.lineno, error.colno, f"invalid JSON: {error.msg}")
     return LoadError(display, 1, 1, str(error))
@@ -253,7 +253,7 @@ def load_terraform_text(text: str, file: str, options: Any, path: Path | None = 
         return LoadResult()
     parsed = parse_cached(text)
     if isinstance(parsed, HclSyntaxError):
-        error = LoadError(file, parsed.line, parsed.column, f"invalid HCL: {parsed.message}")
+        error = LoadError(file, parsed.line, parsed.column, parsed.described)
         return LoadResult(errors=[error])
     result = LoadResult()
     walker = _Walker(result)
@@ -273,7 +273,7 @@ def load_terraform_text(text: str, file: str, options: Any, path: Path | None = 
 
 def _siblings(path: Path | None, display: str) -> list[_File]:
     """The other .tf files of the directory (their variables, locals and resources count)."""
-    from exemptlint.loaders import MAX_FILE_BYTES
+    from exemptlint.loaders import MAX_FILE_BYTES, decode_text
 
     if path is None:
         return []
@@ -288,8 +288,8 @@ def _siblings(path: Path | None, display: str) -> list[_File]:
         try:
             if not entry.is_file() or entry.stat().st_size > MAX_FILE_BYTES:
                 continue
-            text = Path(entry.path).read_bytes().decode("utf-8-sig")
-        except (OSError, UnicodeDecodeError):
+            text = decode_text(Path(entry.path).read_bytes())
+        except (OSError, ValueError):  # SourceDecodeError: not text
             continue  # reported when the file is linted itself
         parsed = parse_cached(text)
         if isinstance(parsed, ParsedFile):  # a broken sibling is reported when it is linted itself
@@ -301,6 +301,8 @@ def _siblings(path: Path | None, display: str) -> list[_File]:
 def _root_tfvars(path: Path | None, display: str, result: LoadResult) -> list[dict[str, Any]]:
     """terraform.tfvars(.json) then *.auto.tfvars(.json) of the directory, as Terraform applies
     them; one that cannot be read is an error (its values would silently be the defaults)."""
+    from exemptlint.loaders import decode_text
+
     if path is None:
         return []
     try:
@@ -313,7 +315,7 @@ def _root_tfvars(path: Path | None, display: str, result: LoadResult) -> list[di
     for name in ordered:
         shown = os.path.join(os.path.dirname(display), name).replace(os.sep, "/")
         try:
-            text = (path.parent / name).read_bytes().decode("utf-8-sig")
+            text = decode_text((path.parent / name).read_bytes())
             values.append(_tfvars_values(text, name))
         except RecursionError:
             raise
@@ -470,6 +472,8 @@ class _Walker:
             FixedLocator(block.start, located),
             context=address + (f"; {label}" if label else ""),
             directives=file.parsed.directives,
+            # Arguments the block sets twice (Terraform rejects it): EL008 reports them.
+            duplicates=file.parsed.repeated.get((block.keyword, *block.labels), ()),
         )
 
     def azurerm_assignment(
@@ -626,7 +630,7 @@ class _Walker:
         for module_file in directory.files:
             parsed = module_file.parse()
             if isinstance(parsed, HclSyntaxError):
-                message = parsed.message if module_file.text is None else f"invalid HCL: {parsed.message}"
+                message = parsed.message if module_file.text is None else parsed.described
                 self.error(LoadError(module_file.display, parsed.line, parsed.column, message))
         walked = False
         expanded = instances(body, context)

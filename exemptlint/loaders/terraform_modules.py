@@ -89,7 +89,7 @@ def module_display(caller_display: str, source: str, name: str) -> str:
 
 def read_directory(directory: Path, caller_display: str, source: str) -> ModuleDirectory | str:
     """The .tf files of a module directory; a reason when it cannot be read."""
-    from exemptlint.loaders import MAX_FILE_BYTES
+    from exemptlint.loaders import MAX_FILE_BYTES, decode_text
 
     try:
         names = sorted(
@@ -113,9 +113,9 @@ def read_directory(directory: Path, caller_display: str, source: str) -> ModuleD
             if path.stat().st_size > MAX_FILE_BYTES:
                 files.append(ModuleFile(path, display, None, "file is too large to read"))
                 continue
-            text = path.read_bytes().decode("utf-8-sig")
-        except UnicodeDecodeError:
-            files.append(ModuleFile(path, display, None, "file is not valid UTF-8 text"))
+            text = decode_text(path.read_bytes())
+        except ValueError as error:  # SourceDecodeError: not UTF-8, UTF-16 or UTF-32 text
+            files.append(ModuleFile(path, display, None, str(error)))
             continue
         except OSError as error:
             files.append(ModuleFile(path, display, None, f"cannot read file: {error.strerror or error}"))

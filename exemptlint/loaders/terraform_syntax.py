@@ -16,7 +16,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from exemptlint.model import Directive, Position
+from exemptlint.loaders.nesting import MAX_NESTING, NESTING_MESSAGE, tree_too_deep
+from exemptlint.model import Directive, DuplicateKey, Position
 from exemptlint.suppressions import parse_directives
 
 # A path of keys inside a block: ("name",), ("body", "properties", "expiresOn").
@@ -24,13 +25,22 @@ KeyPath = tuple[str, ...]
 
 
 class HclSyntaxError(Exception):
-    def __init__(self, line: int, column: int, message: str, stray: bool = False) -> None:
+    def __init__(
+        self, line: int, column: int, message: str, stray: bool = False, nesting: bool = False
+    ) -> None:
         super().__init__(message)
         self.line = line
         self.column = column
         self.message = message
         # A closing bracket with nothing open (the scanner's weakest finding).
         self.stray = stray
+        # Valid HCL nested deeper than every loader reads (not a syntax error).
+        self.nesting = nesting
+
+    @property
+    def described(self) -> str:
+        """The message as a load error says it."""
+        return self.message if self.nesting else f"invalid HCL: {self.message}"
 
 
 @dataclass(frozen=True)
@@ -49,6 +59,8 @@ class ParsedFile:
     doc: dict[str, Any]
     blocks: dict[tuple[str, ...], Block]
     directives: tuple[Directive, ...]
+    # (keyword, label, ...) -> the top-level arguments the block sets more than once.
+    repeated: dict[tuple[str, ...], tuple[DuplicateKey, ...]] = field(default_factory=dict)
 
     def block(self, keyword: str, *labels: str) -> Block | None:
         return self.blocks.get((keyword, *labels))
@@ -61,12 +73,64 @@ def parse_hcl(text: str) -> ParsedFile:
     text = text.removeprefix("\ufeff")
     try:
         tree = hcl2.parses_to_tree(text)
-        doc: dict[str, Any] = hcl2.serialize(hcl2.transform(tree))
     except RecursionError:
         raise
     except Exception as error:  # lark and python-hcl2 raise several exception types
         raise syntax_error(error, text) from None
-    return ParsedFile(doc, _blocks(tree), parse_directives(text))
+    _check_nesting(tree, text)
+    try:
+        doc: dict[str, Any] = hcl2.serialize(hcl2.transform(tree))
+    except RecursionError:
+        raise
+    except Exception as error:
+        raise syntax_error(error, text) from None
+    return ParsedFile(doc, _blocks(tree), parse_directives(text), _repeated_arguments(tree))
+
+
+# HCL's containers: the nesting limit of every loader counts these (lark's parser does not
+# recurse; python-hcl2's transformer recurses per tree level).
+_CONTAINERS = frozenset({"block", "object", "tuple"})
+
+
+def _check_nesting(tree: Any, text: str) -> None:
+    if text.count("{") + text.count("[") <= MAX_NESTING:
+        return  # every container needs a bracket: most files need no walk
+    node = tree_too_deep(tree, _CONTAINERS)
+    if node is not None:
+        meta = getattr(node, "meta", None)
+        line, column = getattr(meta, "line", 1), getattr(meta, "column", 1)
+        raise HclSyntaxError(line, column, NESTING_MESSAGE, nesting=True)
+
+
+def _repeated_arguments(tree: Any) -> dict[tuple[str, ...], tuple[DuplicateKey, ...]]:
+    """(keyword, label, ...) -> the top-level arguments of the block set more than once (Terraform
+    rejects that; python-hcl2 keeps the last value), each with its first setting."""
+    found: dict[tuple[str, ...], tuple[DuplicateKey, ...]] = {}
+    for body in tree.children:
+        for block in getattr(body, "children", []):
+            if getattr(block, "data", None) != "block":
+                continue
+            head: list[str] = []
+            inner = None
+            for child in block.children:
+                kind = getattr(child, "data", None)
+                if kind in ("identifier", "string"):
+                    head.append("".join(str(token) for token in child.scan_values(lambda v: True)).strip('"'))
+                elif kind == "body":
+                    inner = child
+            seen: dict[str, Position] = {}
+            repeats: list[DuplicateKey] = []
+            for attribute in getattr(inner, "children", []):
+                if getattr(attribute, "data", None) != "attribute" or not attribute.children:
+                    continue
+                name = "".join(str(token) for token in attribute.children[0].scan_values(lambda v: True))
+                where = Position(attribute.meta.line, attribute.meta.column, len(name))
+                first = seen.setdefault(name, where)
+                if first != where:
+                    repeats.append(DuplicateKey(name, first, name, where, "", "argument"))
+            if repeats:
+                found.setdefault(tuple(head), tuple(repeats))
+    return found
 
 
 def parse_value(text: str) -> dict[str, Any]:

@@ -8,7 +8,9 @@ node is read as its plain value, and timestamps stay the text that was written; 
 standard tag cannot read (``!!int abc``) is an error at that value. Inputs that would make ruamel
 slow or a value huge are refused before parsing or while converting: flow collections nested more
 than ``MAX_FLOW_DEPTH`` deep (ruamel's scanner is quadratic in the depth) and aliases that expand
-to more than ``MAX_ALIAS_EXPANSION`` values ("billion laughs").
+to more than ``MAX_ALIAS_EXPANSION`` values ("billion laughs"); mappings and sequences nested more
+than ``MAX_NESTING`` deep (the limit of every loader) are refused while converting. Keys written
+twice in a mapping (ruamel keeps the first value) are recorded for EL008.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from exemptlint.loaders import mentions_any
-from exemptlint.loaders.jsontext import JsonPositions, Path
-from exemptlint.model import LoadError, LoadResult, Position
+from exemptlint.loaders.jsontext import JsonPositions, Path, Repeated
+from exemptlint.loaders.nesting import MAX_NESTING, NESTING_MESSAGE
+from exemptlint.model import DuplicateKey, LoadError, LoadResult, Position
 from exemptlint.suppressions import parse_directives
 
 # A YAML file that mentions none of these holds no exemption or assignment (CI configs,
@@ -35,9 +38,11 @@ _KEYWORDS = (
 class YamlPositions(JsonPositions):
     """The ``JsonPositions`` interface over a ruamel round-trip document."""
 
-    def __init__(self, root: Any) -> None:
+    def __init__(self, root: Any, repeated: dict[int, list[tuple[str, Position]]] | None = None) -> None:
         # The JSON text index of the base class is not used.
         self._root = root
+        # Keys that repeat an earlier key of their mapping, by id() of the mapping (see _yaml).
+        self._repeated = repeated or {}
 
     def _node(self, path: Path) -> Any:
         node = self._root
@@ -88,9 +93,34 @@ class YamlPositions(JsonPositions):
     def key_or_value(self, path: Path) -> Position | None:
         return self.key(path) or self.value(path)
 
+    def repeated_keys(self, path: Path, obj: dict[str, Any], container: str = "") -> list[DuplicateKey]:
+        """Keys of the mapping at ``path`` written twice (ruamel keeps the first, and the
+        constructor records the others) or differing only in case."""
+        node = self._node(path)
+        lc = getattr(node, "lc", None)
+        if not isinstance(node, dict) or lc is None:
+            return []
+        written: list[tuple[str, Position]] = []
+        for key in node:
+            try:
+                line, column = lc.key(key)
+            except (KeyError, TypeError, AttributeError):
+                continue  # a key merged in from an alias (<<: *base) is not written here
+            written.append((str(key), Position(line + 1, column + 1, len(str(key)))))
+        written.extend(self._repeated.get(id(node), ()))
+        written.sort(key=lambda item: (item[1].line, item[1].column))
+        found: list[DuplicateKey] = []
+        seen: dict[str, tuple[str, Position]] = {}
+        for key, where in written:
+            first = seen.setdefault(key.lower(), (key, where))
+            if first[1] != where:
+                found.append(DuplicateKey(first[0], first[1], key, where, container))
+        return found
 
-# Deeper values are refused: the constructor and ``_plain`` recurse once per level.
-MAX_DEPTH = 200
+
+# Deeper values are refused (the limit of every loader): the constructor and ``_plain`` recurse
+# once or twice per level.
+MAX_DEPTH = MAX_NESTING
 # ruamel's scanner spends time proportional to the flow depth on every token: 2,000 nested "["
 # take seconds. Values this deep cannot be read anyway (MAX_DEPTH), so they are refused early.
 MAX_FLOW_DEPTH = MAX_DEPTH
@@ -130,13 +160,25 @@ def _guarded(generator: Iterator[Any], node: Any) -> Iterator[Any]:
         raise _construction_error(node, error) from None
 
 
-def _yaml() -> Any:
+def _yaml() -> tuple[Any, dict[int, list[tuple[str, Position]]]]:
     from ruamel.yaml import YAML
     from ruamel.yaml.constructor import RoundTripConstructor
     from ruamel.yaml.error import YAMLError
 
+    # Keys that repeat an earlier key of their mapping, by id() of the mapping.
+    repeated: dict[int, list[tuple[str, Position]]] = {}
+
     class _SafeConstructor(RoundTripConstructor):
         """Round-trip construction where timestamps stay text and unknown tags are ignored."""
+
+        def check_mapping_key(self, node: Any, key_node: Any, mapping: Any, key: Any, value: Any) -> bool:
+            unique: bool = super().check_mapping_key(node, key_node, mapping, key, value)
+            if not unique:
+                # ruamel keeps the first value; the repeated key is recorded for EL008.
+                mark = key_node.start_mark
+                where = Position(mark.line + 1, mark.column + 1, len(str(key)))
+                repeated.setdefault(id(mapping), []).append((str(key), where))
+            return unique
 
         def construct_non_recursive_object(self, node: Any, tag: Any = None) -> Any:
             waiting = len(self.state_generators)
@@ -168,12 +210,18 @@ def _yaml() -> Any:
     yaml = YAML(typ="rt")
     yaml.Constructor = _SafeConstructor
     yaml.allow_duplicate_keys = True
-    return yaml
+    return yaml, repeated
 
 
 class _AliasBomb(Exception):
     def __init__(self, value: Any) -> None:
         super().__init__("aliases expand too far")
+        self.value = value
+
+
+class _TooDeep(Exception):
+    def __init__(self, value: Any) -> None:
+        super().__init__(NESTING_MESSAGE)
         self.value = value
 
 
@@ -183,14 +231,17 @@ class _Plain:
     An alias is the anchored object itself, so every container seen a second time is an alias
     being expanded; what those expansions produce is counted and capped."""
 
-    def __init__(self) -> None:
+    def __init__(self, repeated: dict[int, list[tuple[str, Position]]] | None = None) -> None:
         self._seen: set[int] = set()
         self._expanded = 0
+        # Mappings with a repeated key (see _yaml): converted to ``Repeated``, which tells
+        # ``repeated_keys`` to look at them.
+        self._repeated = repeated or {}
 
     def convert(self, value: Any, depth: int = 0, expanding: bool = False) -> Any:
-        if depth > MAX_DEPTH:
-            raise RecursionError
         if isinstance(value, (dict, list)):
+            if depth >= MAX_DEPTH:  # the document itself is level 1
+                raise _TooDeep(value)
             if id(value) in self._seen:
                 expanding = True
             else:
@@ -201,7 +252,8 @@ class _Plain:
                 if self._expanded > MAX_ALIAS_EXPANSION:
                     raise _AliasBomb(value)
         if isinstance(value, dict):
-            return {str(k): self.convert(v, depth + 1, expanding) for k, v in value.items()}
+            made = {str(k): self.convert(v, depth + 1, expanding) for k, v in value.items()}
+            return Repeated(made) if id(value) in self._repeated else made
         if isinstance(value, list):
             return [self.convert(v, depth + 1, expanding) for v in value]
         if isinstance(value, bool) or value is None:
@@ -216,8 +268,8 @@ class _Plain:
         return str(value)
 
 
-def _plain(value: Any) -> Any:
-    return _Plain().convert(value)
+def _plain(value: Any, repeated: dict[int, list[tuple[str, Position]]] | None = None) -> Any:
+    return _Plain(repeated).convert(value)
 
 
 def _line_column(text: str, offset: int) -> tuple[int, int]:
@@ -229,8 +281,8 @@ def _line_column(text: str, offset: int) -> tuple[int, int]:
     return line, offset - line_start + 1
 
 
-def _flow_too_deep(text: str) -> tuple[int, int] | None:
-    """Where flow collections first nest deeper than ``MAX_FLOW_DEPTH``, by a scan that skips
+def _flow_too_deep(text: str) -> int | None:
+    """The offset where flow collections first nest deeper than ``MAX_FLOW_DEPTH``, by a scan that skips
     comments, quoted scalars and block scalars and counts a bracket only where a value starts (so
     it may miss nesting, but never counts a bracket inside a plain scalar)."""
     if text.count("[") + text.count("{") <= MAX_FLOW_DEPTH:
@@ -292,7 +344,7 @@ def _flow_too_deep(text: str) -> tuple[int, int] | None:
         if ch in "[{" and (at_token_start or depth > 0):
             depth += 1
             if depth > MAX_FLOW_DEPTH:
-                return _line_column(text, i)
+                return i
             previous = "["
         elif ch in "]}" and depth > 0:
             depth -= 1
@@ -315,13 +367,22 @@ def load_yaml_text(text: str, file: str) -> LoadResult:
 
     from exemptlint.loaders import raw
 
+    # A byte order mark is not a column (the loaders get text without one; callers may not).
+    text = text.removeprefix("\ufeff")
     too_deep = _flow_too_deep(text)
     if too_deep is not None:
-        message = f"invalid YAML: collections nested more than {MAX_FLOW_DEPTH} deep"
-        return LoadResult(errors=[LoadError(file, *too_deep, message)])
-    yaml = _yaml()
+        # The scan counts flow brackets only: the first level past the limit (block levels
+        # count too) is at or before this bracket, and the parser's events say where. They are
+        # read from the text up to it only: ruamel's scanner is slow on deep flow text.
+        where = _events_too_deep(text[: too_deep + 1], default=_line_column(text, too_deep))
+        return LoadResult(errors=[LoadError(file, *where, NESTING_MESSAGE)])
+    yaml, repeated = _yaml()
     try:
         documents = list(yaml.load_all(text))
+    except RecursionError:
+        # ruamel's composer recurses per level (block nesting some hundreds deep): the first
+        # mapping or sequence past the limit, found from the parser's events (no recursion).
+        return LoadResult(errors=[LoadError(file, *_events_too_deep(text), NESTING_MESSAGE)])
     except MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
@@ -340,19 +401,41 @@ def load_yaml_text(text: str, file: str) -> LoadResult:
         if not isinstance(document, (dict, list)):
             continue
         try:
-            plain = _plain(document)
-        except _AliasBomb as bomb:
-            lc = getattr(bomb.value, "lc", None)
+            plain = _plain(document, repeated)
+        except (_AliasBomb, _TooDeep) as problem:
+            lc = getattr(problem.value, "lc", None)
             line = lc.line + 1 if lc is not None and isinstance(lc.line, int) else 1
             column = lc.col + 1 if lc is not None and isinstance(lc.col, int) else 1
             message = f"invalid YAML: aliases expand to more than {MAX_ALIAS_EXPANSION:,} values"
+            if isinstance(problem, _TooDeep):
+                message = NESTING_MESSAGE
             return LoadResult(errors=[LoadError(file, line, column, message)])
-        result.extend(raw.load_raw(plain, file, YamlPositions(document), fmt="yaml"))
+        result.extend(raw.load_raw(plain, file, YamlPositions(document, repeated), fmt="yaml"))
     directives = parse_directives(text)
     if directives:
         for exemption in result.exemptions:
             exemption.source.directives = directives
     return result
+
+
+def _events_too_deep(text: str, default: tuple[int, int] = (1, 1)) -> tuple[int, int]:
+    """Where the first mapping or sequence nested more than ``MAX_NESTING`` deep starts."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+    from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent
+
+    depth = 0
+    try:
+        for event in YAML(typ="rt").parse(text):
+            if isinstance(event, CollectionStartEvent):
+                depth += 1
+                if depth > MAX_NESTING:
+                    return event.start_mark.line + 1, event.start_mark.column + 1
+            elif isinstance(event, CollectionEndEvent):
+                depth -= 1
+    except (YAMLError, RecursionError):
+        pass
+    return default
 
 
 def _one_line(message: str) -> str:

@@ -16,6 +16,7 @@ from exemptlint.model import (
     Exemption,
     Level,
     PolicyAssignment,
+    Position,
     SetDefinition,
     Unresolved,
     contains_unresolved,
@@ -34,13 +35,15 @@ class Violation:
     ``property`` names the property the problem is about (for its position); ``level``
     overrides the rule's level for this violation. A violation with ``unresolved`` set says the
     rule could not check ``property`` because its value is not known statically: the engine
-    reports it under EL009.
+    reports it under EL009. ``position``, when set, is where the finding points instead of
+    ``property``'s position.
     """
 
     message: str
     property: str | None = None
     level: Level | None = None
     unresolved: Unresolved | None = None
+    position: Position | None = None
 
 
 def not_known(prop: str, value: Unresolved) -> Violation:

@@ -1,5 +1,6 @@
 """EL008: the exemption fits the API (checked with jsonschema against a schema derived from the
-REST specification; see scripts/generate_data.py)."""
+REST specification; see scripts/generate_data.py), and no key of it is written twice, exactly or
+differing only in case."""
 
 from __future__ import annotations
 
@@ -8,7 +9,14 @@ from collections.abc import Iterator
 from typing import Any
 
 from exemptlint.catalog import load_exemption_schema
-from exemptlint.model import CANONICAL_PROPERTY, Exemption, Level, ScopeLevel, contains_unresolved
+from exemptlint.model import (
+    CANONICAL_PROPERTY,
+    DuplicateKey,
+    Exemption,
+    Level,
+    ScopeLevel,
+    contains_unresolved,
+)
 from exemptlint.rules.api import Rule, RuleContext, Violation
 from exemptlint.schema_precheck import certainly_valid
 from exemptlint.scope import scope_level
@@ -55,6 +63,40 @@ def check(exemption: Exemption, context: RuleContext, options: Any) -> Iterator[
                 f"deploys at {exemption.scope_level.value} scope",
                 property="scope",
             )
+    for duplicate in exemption.source.duplicates:
+        yield _duplicate_violation(duplicate)
+
+
+_PLURAL = {"property": "properties"}
+# Why a key written twice is wrong, by what the file calls it (see DuplicateKey.kind).
+_EXACT = {
+    "": "only one of them takes effect, and a reviewer may read the other",
+    "argument": "Terraform rejects a block that sets an argument twice",
+    "property": "Bicep rejects an object that declares a property twice (BCP025)",
+}
+
+
+def _duplicate_violation(duplicate: DuplicateKey) -> Violation:
+    """A key written twice: the finding points at the second, the message names both places."""
+    first, second = duplicate.first_at, duplicate.second_at
+    if first.line != second.line:
+        places = f"at line {first.line} and line {second.line}"
+    else:
+        places = f"at line {first.line}, columns {first.column} and {second.column}"
+    within = f" in {duplicate.container}" if duplicate.container else ""
+    kind = duplicate.kind
+    if duplicate.first == duplicate.second:
+        why = _EXACT.get(kind, _EXACT[""])
+        message = f"duplicate {kind} '{duplicate.second}'{within} {places}: {why}; keep one"
+    else:
+        kinds = _PLURAL.get(kind, kind + "s")
+        message = (
+            f"duplicate {kinds} '{duplicate.first}' and '{duplicate.second}'{within} {places}: they differ "
+            "only in case, and Azure matches property names case-insensitively, so they set the same "
+            "property and only one takes effect; keep one"
+        )
+    name = CANONICAL_PROPERTY.get(duplicate.second.lower(), duplicate.second)
+    return Violation(message, property=name, position=second)
 
 
 def _violations(error: Any, exemption: Exemption, unknown_values: set[str]) -> Iterator[Violation]:
@@ -124,7 +166,7 @@ RULE = Rule(
     name="invalid-exemption",
     level=Level.ERROR,
     summary="The exemption fits the policyExemptions API "
-    "(required and known properties, types, lengths, name)",
+    "(required and known properties, types, lengths, name, no key written twice)",
     check=check,
     tags=("security", "correctness"),
     security_severity=4.0,
