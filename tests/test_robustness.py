@@ -217,9 +217,23 @@ def test_symlink_loops_fifos_and_dangling_links(
     (tmp_path / "tree" / "ok.json").write_text(
         (FIXTURES / "rules" / "pass-baseline.json").read_text(encoding="utf-8"), encoding="utf-8"
     )
+    (tmp_path / "tree" / "self.json").symlink_to(tmp_path / "tree" / "self.json")
     started = time.perf_counter()
-    assert main(["check", "tree", "--today", "2026-11-24"]) == 0
+    # The directory link is not followed (no loop to walk); links named like source files that lead
+    # nowhere are said, and the walk goes on (ok.json is linted, the FIFO is passed over).
+    assert main(["check", "tree", "--today", "2026-11-24", "--format", "concise"]) == 2
     assert time.perf_counter() - started < 10
+    out = capsys.readouterr().out.splitlines()
+    assert out == [
+        "tree/dangling.json:1:1: error: symbolic link to "
+        f"'{tmp_path / 'nowhere.json'}', which does not exist",
+        "tree/self.json:1:1: error: symbolic link loop: the link leads back to itself, so there is no file "
+        "to read",
+        "Checked 1 exemption in 1 file: 0 errors, 0 warnings, 0 notes; 2 files could not be read.",
+    ]
+    # Named explicitly, a looping link says so (not "no such file or directory").
+    assert main(["check", "tree/self.json", "--today", "2026-11-24", "--format", "concise"]) == 2
+    assert "tree/self.json:1:1: error: symbolic link loop" in capsys.readouterr().out
     # Named explicitly, the FIFO is an error, not a hang.
     assert main(["check", "tree/pipe.json", "--today", "2026-11-24", "--format", "concise"]) == 2
     assert "tree/pipe.json:1:1: error: not a regular file" in capsys.readouterr().out

@@ -7,6 +7,7 @@ example, or raw exemption JSON, whatever its name says.
 from __future__ import annotations
 
 import datetime
+import errno
 import fnmatch
 import functools
 import os
@@ -111,7 +112,7 @@ def discover(paths: Sequence[str], exclude: Sequence[str] = ()) -> tuple[list[Pa
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            for file in _walk(path, exclude):
+            for file in _walk(path, exclude, errors):
                 if file not in seen:
                     seen.add(file)
                     found.append(file)
@@ -120,11 +121,23 @@ def discover(paths: Sequence[str], exclude: Sequence[str] = ()) -> tuple[list[Pa
                 seen.add(path)
                 found.append(path)
         else:
-            errors.append(LoadError(raw, 1, 1, "no such file or directory"))
+            errors.append(LoadError(raw, 1, 1, _missing(path)))
     return found, errors
 
 
-def _walk(root: Path, exclude: Sequence[str]) -> Iterator[Path]:
+def _missing(path: Path) -> str:
+    """Why ``path`` (which does not exist as far as stat can tell) cannot be read."""
+    if not path.is_symlink():
+        return "no such file or directory"
+    try:
+        path.stat()
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return "symbolic link loop: the link leads back to itself, so there is no file to read"
+    return f"symbolic link to '{os.readlink(path)}', which does not exist"
+
+
+def _walk(root: Path, exclude: Sequence[str], errors: list[LoadError]) -> Iterator[Path]:
     # followlinks=False: a symlink loop cannot make the walk endless.
     for directory, subdirs, files in os.walk(root):
         subdirs[:] = sorted(
@@ -132,10 +145,16 @@ def _walk(root: Path, exclude: Sequence[str]) -> Iterator[Path]:
         )
         for name in sorted(files):
             file = Path(directory, name)
-            # is_file() is False for dangling links, FIFOs and devices: a walk skips them.
             suffix = file.suffix.lower()
-            if suffix in SOURCE_SUFFIXES and not _excluded(file, exclude) and file.is_file():
+            if suffix not in SOURCE_SUFFIXES or _excluded(file, exclude):
+                continue
+            if file.is_file():
                 yield file
+            elif file.is_symlink() and not file.exists():
+                # A link named like a source file that leads nowhere (a loop, a missing target)
+                # would otherwise be passed over without a word: say what it is.
+                errors.append(LoadError(display_path(file), 1, 1, _missing(file)))
+            # FIFOs and devices are passed over in a walk (named explicitly, they are errors).
 
 
 def _excluded(path: Path, patterns: Sequence[str]) -> bool:
