@@ -26,6 +26,7 @@ from tests.audit_tenant import (
     SUB_B,
     WEB,
     exemption_id,
+    graph_row,
     large_tenant,
     small_tenant,
 )
@@ -34,6 +35,14 @@ from tests.azure_fake import Answer, FakeAzure, Request, error_body
 CODE = Path(__file__).parent / "fixtures" / "audit" / "code"
 TOKEN = "tok-0123456789-audit-secret"
 TODAY = ["--today", "2026-11-24"]
+# An exemption of the custom initiative the fake tenant assigns, valid but for what a test changes.
+GOOD_CUSTOM = {
+    "policyAssignmentId": CUSTOM_ASSIGNMENT,
+    "exemptionCategory": "Mitigated",
+    "expiresOn": "2027-03-31T00:00:00Z",
+    "displayName": "Storage handled by the platform",
+    "description": "Network access is restricted by the platform firewall; reviewed in SEC-102.",
+}
 
 
 @pytest.fixture
@@ -568,3 +577,19 @@ def test_odd_rows_never_crash_the_audit(fake: FakeAzure, capsys: pytest.CaptureF
         f["property"] for f in document["findings"] if f["ruleId"] == "EL008" and "odd-values" in f["file"]
     }
     assert {"policyAssignmentId", "exemptionCategory", "expiresOn"} <= el008
+
+
+def test_reference_ids_of_a_custom_initiative_read_from_azure_are_checked(
+    fake: FakeAzure, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The custom set Resource Graph returns has one member, 'st': EL012 judges reference ids
+    # against it as it does against a set definition in a scanned file.
+    good = {**GOOD_CUSTOM, "policyDefinitionReferenceIds": ["ST"]}  # Azure compares ids ignoring case
+    bad = {**GOOD_CUSTOM, "policyDefinitionReferenceIds": ["storage"]}
+    for name, props in (("custom-good", good), ("custom-bad", bad)):
+        fake.tables["policyexemptions"].append(graph_row(RG_APP, name, props, SUB_A))
+    _, document, _ = run_json(fake, capsys, "--subscription", SUB_A, SUB_B)
+    el012 = [(f["file"], f["level"]) for f in document["findings"] if f["ruleId"] == "EL012"]
+    assert el012 == [(exemption_id(RG_APP, "custom-bad"), "error")]
+    (message,) = [f["message"] for f in document["findings"] if f["ruleId"] == "EL012"]
+    assert "'storage'" in message and "Contoso CIS (custom)" in message

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from exemptlint import __version__
-from exemptlint.model import Exemption, Finding, Level, LoadError, LoadResult
+from exemptlint.model import Exemption, Finding, Level, LoadError, LoadResult, SetDefinition
 
 if TYPE_CHECKING:
     from exemptlint.audit.model import AuditData
@@ -157,6 +157,7 @@ def run_audit(args: argparse.Namespace) -> int:
         UNRESOLVED_RULE_ID,
         SUPPRESSION_RULE_ID,
         errors=errors,
+        set_definitions=custom_set_definitions(inventory.set_members, inventory.set_names),
     )
     audit = build_audit(
         inventory,
@@ -276,3 +277,24 @@ def in_code(report: Report, code: Sequence[Exemption]) -> Report:
         )
     moved.sort(key=Finding.sort_key)
     return dataclasses.replace(report, findings=moved)
+
+
+def custom_set_definitions(members: dict[str, dict[str, str]], names: dict[str, str]) -> list[SetDefinition]:
+    """The custom policy set definitions read from Azure, as the loaders give those of scanned files,
+    so that EL012 checks reference ids against their members (built-in ones come from the catalog)."""
+    from exemptlint.azure.convert import azure_source
+
+    found: list[SetDefinition] = []
+    for set_id, by_reference in members.items():
+        if set_id.startswith("/providers/microsoft.authorization/"):
+            continue  # a built-in initiative: the catalog knows it
+        found.append(
+            SetDefinition(
+                id=set_id,
+                name=set_id.rsplit("/", 1)[-1],
+                display_name=names.get(set_id),
+                members=list(by_reference.items()),
+                source=azure_source(set_id),
+            )
+        )
+    return found
