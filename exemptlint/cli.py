@@ -8,7 +8,7 @@ import gc
 import os
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -20,6 +20,7 @@ from exemptlint.report import FORMATS, Report
 
 if TYPE_CHECKING:
     from exemptlint.config import Config
+    from exemptlint.discover import SourceFile
     from exemptlint.engine import LintSettings
     from exemptlint.loaders import LoadOptions
     from exemptlint.rules.api import Rule
@@ -403,38 +404,81 @@ def _lint_inputs(
     rules: Sequence[Rule],
     formats: set[str],
 ) -> _Linted:
-    """Load and lint every input, in worker processes when there are many."""
+    """Load and lint every input, in worker processes when many files can hold exemptions."""
+    from exemptlint.discover import discover
     from exemptlint.engine import rule_enabled
-    from exemptlint.loaders import LoadOptions, discover, display_path, load_parameters_file
+    from exemptlint.loaders import LoadOptions
 
     errors: list[LoadError] = []
     parameters: dict[str, object] = {}
-    for file in args.parameters:
-        values, problem = load_parameters_file(Path(file))
-        if problem is not None:
-            errors.append(problem)
-        parameters.update(values)
-    paths, missing = discover(args.paths, exclude)
+    if args.parameters:
+        from exemptlint.loaders import load_parameters_file
+
+        for file in args.parameters:
+            values, problem = load_parameters_file(Path(file))
+            if problem is not None:
+                errors.append(problem)
+            parameters.update(values)
+    sources, missing = discover(args.paths, exclude)
     errors.extend(missing)
     options = LoadOptions(today=settings.today, parameters=parameters, exclude=exclude)
-    files = [(path, display_path(path)) for path in paths]
+    shown = [source.shown for source in sources]
     # A rule over all exemptions at once needs them in one process.
     across = any(rule.check_all is not None and rule_enabled(rule.id, settings) for rule in rules)
-    workers = 0
-    if len(files) > 1 and args.jobs != 1 and not across:
-        # Imported only here: a one-file run (a pre-commit hook) does not pay for it.
-        from exemptlint.parallel import worker_count
+    if len(sources) < 2 or args.jobs == 1 or across:
+        return _lint_here(shown, _read_relevant(sources), options, settings, rules, errors)
+    # Imported only here: a one-file run (a pre-commit hook) does not pay for it.
+    from exemptlint.parallel import MIN_FILES, worker_count
 
-        workers = worker_count(args.jobs, len(files))
+    # Workers pay off only for the files that can hold something: every file is read here once,
+    # and the others are dropped; workers are started only for enough relevant files, and get only those.
+    relevant = _scan(sources, MIN_FILES if args.jobs == 0 else 2)
+    workers = worker_count(args.jobs, len(relevant)) if len(relevant) > 1 else 0
     if workers:
-        linted = _lint_in_workers(files, options, settings, rules, workers, formats, errors)
+        files = [(Path(source.path), source.shown) for source, _ in relevant]
+        del relevant
+        linted = _lint_in_workers(shown, files, options, settings, rules, workers, formats, errors)
         if linted is not None:
             return linted
-    return _lint_here(files, options, settings, rules, errors)
+        again = ((path, name, None) for path, name in files)
+        return _lint_here(shown, again, options, settings, rules, errors)
+    loaded = ((Path(source.path), source.shown, data) for source, data in relevant)
+    return _lint_here(shown, loaded, options, settings, rules, errors)
+
+
+def _read_relevant(sources: Sequence[SourceFile]) -> Iterator[tuple[Path, str, bytes | None]]:
+    """Each file that may hold something, with its content (None: the loader reports why it
+    could not be read), read once; the others are dropped."""
+    from exemptlint.discover import suffix_of
+    from exemptlint.loaders import certainly_irrelevant, read_bytes
+
+    for source in sources:
+        data, _ = read_bytes(source.path, source.shown)
+        if data is None or not certainly_irrelevant(data, suffix_of(source.path)):
+            yield Path(source.path), source.shown, data
+
+
+def _scan(sources: Sequence[SourceFile], keep: int) -> list[tuple[SourceFile, bytes | None]]:
+    """The files that may hold something; the content of the first ``keep`` of them too (once
+    there are more, the run goes to workers, which read them themselves: memory stays bounded)."""
+    from exemptlint.discover import suffix_of
+    from exemptlint.loaders import certainly_irrelevant, read_bytes
+
+    relevant: list[tuple[SourceFile, bytes | None]] = []
+    for source in sources:
+        data, _ = read_bytes(source.path, source.shown)
+        if data is None or not certainly_irrelevant(data, suffix_of(source.path)):
+            relevant.append((source, data))
+            if len(relevant) == keep:
+                relevant = [(kept, None) for kept, _ in relevant]
+            elif len(relevant) > keep:
+                relevant[-1] = (source, None)
+    return relevant
 
 
 def _lint_here(
-    files: list[tuple[Path, str]],
+    shown: list[str],
+    files: Iterable[tuple[Path, str, bytes | None]],
     options: LoadOptions,
     settings: LintSettings,
     rules: Sequence[Rule],
@@ -447,11 +491,11 @@ def _lint_here(
 
     with BudgetTimer(options.time_budget) as timer:
         timed = replace(options, timer=timer)
-        per_file = [(shown, load_file(path, timed, shown)) for path, shown in files]
+        per_file = [(name, load_file(path, timed, name, data)) for path, name, data in files]
     followed = set().union(*(result.followed for _, result in per_file))
     loaded = LoadResult()
-    for shown, result in per_file:
-        if shown in followed:
+    for name, result in per_file:
+        if name in followed:
             # A module another file deploys is linted with the values that file passes it; on its
             # own, its parameters have no values and would only produce EL009 notes.
             result = LoadResult(errors=result.errors, assignments=result.assignments)
@@ -468,10 +512,11 @@ def _lint_here(
         notes=loaded.notes,
         errors=errors,
     )
-    return _Linted([shown for _, shown in files], loaded.exemptions, findings, errors)
+    return _Linted(shown, loaded.exemptions, findings, errors)
 
 
 def _lint_in_workers(
+    shown: list[str],
     files: list[tuple[Path, str]],
     options: LoadOptions,
     settings: LintSettings,
@@ -504,7 +549,7 @@ def _lint_in_workers(
     load_errors = dict.fromkeys(error for report in run.files for error in report.errors)
     rule_errors = [error for report in linted for error in report.rule_errors]
     return _Linted(
-        files=[shown for _, shown in files],
+        files=shown,
         exemptions=[exemption for report in linted for exemption in report.exemptions],
         findings=merge_findings(linted, SUPPRESSION_RULE_ID),
         errors=[*errors, *load_errors, *rule_errors],

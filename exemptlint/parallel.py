@@ -34,7 +34,7 @@ from typing import TypeVar
 
 from exemptlint.budget import BudgetTimer
 from exemptlint.engine import LintSettings, RulePlan, lint
-from exemptlint.loaders import LoadOptions, load_file, read_text
+from exemptlint.loaders import LoadOptions, certainly_irrelevant, decode, load_file, read_bytes
 from exemptlint.model import Exemption, Finding, FixedLocator, LoadError, PolicyAssignment, Source
 from exemptlint.report.json_report import dump
 from exemptlint.rules.api import Rule, RuleContext
@@ -302,10 +302,13 @@ def _assignments_of_chunk(chunk: list[tuple[Path, str]]) -> list[tuple[bool, lis
 def _assignments_of(path: Path, shown: str, options: LoadOptions) -> tuple[bool, list[PolicyAssignment]]:
     """Whether the file was loaded, and the assignments it defines (its other content and any
     problem are left to the second pass)."""
-    text, _ = read_text(path, shown)
+    data, _ = read_bytes(path, shown)
+    if data is None or certainly_irrelevant(data, path.suffix.lower()):
+        return False, []
+    text, _ = decode(data, shown)
     if text is None or not may_define_assignment(text, path):
         return False, []
-    return True, [_detached_assignment(a) for a in load_file(path, options, shown).assignments]
+    return True, [_detached_assignment(a) for a in load_file(path, options, shown, data).assignments]
 
 
 def may_define_assignment(text: str, path: Path) -> bool:

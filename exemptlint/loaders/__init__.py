@@ -7,16 +7,17 @@ example, or raw exemption JSON, whatever its name says.
 from __future__ import annotations
 
 import datetime
-import fnmatch
+import errno
 import functools
 import os
 import re
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from exemptlint import discover as _discover
 from exemptlint.budget import BudgetTimer, TimeBudgetExceeded, time_budget
 from exemptlint.loaders.jsontext import JsonPositions, JsonSyntaxError, parse_json_text
 from exemptlint.model import LoadError, LoadResult
@@ -27,9 +28,10 @@ BICEP_SUFFIXES = frozenset({".bicep", ".bicepparam"})
 CSV_SUFFIXES = frozenset({".csv"})
 TERRAFORM_SUFFIXES = frozenset({".tf"})
 YAML_SUFFIXES = frozenset({".yaml", ".yml"})
-# Every suffix a directory walk picks up.
+# Every suffix a directory walk picks up (exemptlint.discover keeps its own copy, to import less).
 SOURCE_SUFFIXES = JSON_SUFFIXES | BICEP_SUFFIXES | CSV_SUFFIXES | TERRAFORM_SUFFIXES | YAML_SUFFIXES
-SKIPPED_DIRECTORIES = frozenset({".git", "node_modules", ".venv", "__pycache__", ".terraform", ".tox"})
+assert SOURCE_SUFFIXES == _discover.SOURCE_SUFFIXES
+SKIPPED_DIRECTORIES = _discover.SKIPPED_DIRECTORIES
 
 # A file that mentions none of these cannot define an exemption or an assignment; skipping it
 # before parsing keeps large repositories fast.
@@ -80,76 +82,57 @@ class LoadOptions:
 
 
 def discover(paths: Sequence[str], exclude: Sequence[str] = ()) -> tuple[list[Path], list[LoadError]]:
-    """The files to lint under ``paths`` (files named explicitly are always included)."""
-    found: list[Path] = []
-    errors: list[LoadError] = []
-    seen: set[Path] = set()
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            for file in _walk(path, exclude):
-                if file not in seen:
-                    seen.add(file)
-                    found.append(file)
-        elif path.exists():
-            if path not in seen:
-                seen.add(path)
-                found.append(path)
-        else:
-            errors.append(LoadError(raw, 1, 1, "no such file or directory"))
-    return found, errors
+    """The files to lint under ``paths`` as paths (see ``exemptlint.discover.discover``)."""
+    found, errors = _discover.discover(paths, exclude)
+    return [Path(file.path) for file in found], errors
 
 
-def _walk(root: Path, exclude: Sequence[str]) -> Iterator[Path]:
-    # followlinks=False: a symlink loop cannot make the walk endless.
-    for directory, subdirs, files in os.walk(root):
-        subdirs[:] = sorted(
-            d for d in subdirs if d not in SKIPPED_DIRECTORIES and not _excluded(Path(directory, d), exclude)
-        )
-        for name in sorted(files):
-            file = Path(directory, name)
-            # is_file() is False for dangling links, FIFOs and devices: a walk skips them.
-            suffix = file.suffix.lower()
-            if suffix in SOURCE_SUFFIXES and not _excluded(file, exclude) and file.is_file():
-                yield file
-
-
-def _excluded(path: Path, patterns: Sequence[str]) -> bool:
-    if not patterns:
-        return False
-    # Patterns match the path as findings show it (relative to the working directory), however
-    # the directory was named on the command line, or the bare file or directory name.
-    text = display_path(path)
-    return any(fnmatch.fnmatch(text, p) or fnmatch.fnmatch(path.name, p) for p in patterns)
-
-
-def display_path(path: Path) -> str:
-    """The path as shown in findings: relative to the working directory when below it."""
-    if not path.is_absolute() and ".." not in path.parts:
-        return path.as_posix()  # already relative to the working directory (no system calls)
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
+display_path = _discover.display_path
 
 
 # Larger inputs are not exemption files; reading them would only cost memory.
 MAX_FILE_BYTES = 64 * 1024 * 1024
+_TOO_LARGE = f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB"
 
 
-def read_text(path: Path, display: str) -> tuple[str | None, LoadError | None]:
+def read_bytes(path: Path | str, display: str) -> tuple[bytes | None, LoadError | None]:
+    """The file's bytes, or why they cannot be had: one open, one ``fstat`` and a read."""
     try:
-        status = path.stat()
+        # O_NONBLOCK: opening a FIFO named on the command line must not wait for a writer.
+        handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return None, LoadError(display, 1, 1, _discover.LOOP_MESSAGE)
+        return None, LoadError(display, 1, 1, f"cannot read file: {error.strerror or error}")
+    try:
+        status = os.fstat(handle)
         if not stat.S_ISREG(status.st_mode):
             # A FIFO or device named on the command line would block or never end.
             return None, LoadError(display, 1, 1, "not a regular file")
         if status.st_size > MAX_FILE_BYTES:
-            return None, LoadError(
-                display, 1, 1, f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB"
-            )
-        data = path.read_bytes()
+            return None, LoadError(display, 1, 1, _TOO_LARGE)
+        data = os.read(handle, status.st_size + 1)
+        if len(data) > status.st_size:
+            # It grew since the fstat: read on to the end, within the limit.
+            parts = [data]
+            size = len(data)
+            while size <= MAX_FILE_BYTES:
+                part = os.read(handle, 1 << 20)
+                if not part:
+                    break
+                parts.append(part)
+                size += len(part)
+            if size > MAX_FILE_BYTES:
+                return None, LoadError(display, 1, 1, _TOO_LARGE)
+            data = b"".join(parts)
+        return data, None
     except OSError as error:
         return None, LoadError(display, 1, 1, f"cannot read file: {error.strerror or error}")
+    finally:
+        os.close(handle)
+
+
+def decode(data: bytes, display: str) -> tuple[str | None, LoadError | None]:
     try:
         return data.decode("utf-8"), None
     except UnicodeDecodeError as error:
@@ -158,9 +141,38 @@ def read_text(path: Path, display: str) -> tuple[str | None, LoadError | None]:
         return None, LoadError(display, line, column, "file is not valid UTF-8 text")
 
 
-def load_file(path: Path, options: LoadOptions, display: str | None = None) -> LoadResult:
+def read_text(path: Path, display: str) -> tuple[str | None, LoadError | None]:
+    data, error = read_bytes(path, display)
+    if data is None:
+        return None, error
+    return decode(data, display)
+
+
+_KEYWORD_BYTES = tuple(keyword.lower().encode("ascii") for keyword in KEYWORDS)
+
+
+def certainly_irrelevant(data: bytes, suffix: str) -> bool:
+    """True only when loading the file would certainly give nothing at all (no exemption, no
+    assignment, no error): a JSON file in ASCII that mentions none of ``KEYWORDS`` in any case.
+    Checked on the bytes, before decoding (``load_json_text`` checks the same on the text)."""
+    if suffix not in JSON_SUFFIXES or not data.isascii():
+        return False  # other formats have their own checks; non-ASCII text is checked decoded
+    lowered = data.lower()
+    return not any(keyword in lowered for keyword in _KEYWORD_BYTES)
+
+
+def load_file(
+    path: Path, options: LoadOptions, display: str | None = None, data: bytes | None = None
+) -> LoadResult:
+    """What ``path`` holds; ``data``, when given, is its content, already read."""
     display = display if display is not None else display_path(path)
-    text, error = read_text(path, display)
+    if data is None:
+        data, error = read_bytes(path, display)
+        if data is None:
+            return LoadResult(errors=[error] if error else [])
+    if certainly_irrelevant(data, path.suffix.lower()):
+        return LoadResult()
+    text, error = decode(data, display)
     if error is not None or text is None:
         return LoadResult(errors=[error] if error else [])
     timer = options.timer
