@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
 MCSB_INITIATIVE = "1f3afdf9-d0c9-4c3d-847f-89da613e70a8"
@@ -53,8 +53,23 @@ class Initiative:
 
 
 def _read_data(name: str) -> Any:
-    text = (resources.files("exemptlint") / "data" / name).read_text(encoding="utf-8")
-    return json.loads(text)
+    return json.loads(package_text("data", name))
+
+
+def package_text(*parts: str) -> str:
+    """A file packaged with exemptlint (``exemptlint/<parts>``). Read beside this module when the
+    package is a directory, as it is when installed; ``importlib.resources`` (a few ms to import)
+    only for a package inside a zip file."""
+    path = os.path.join(os.path.dirname(__file__), *parts)
+    try:
+        with open(path, encoding="utf-8") as stream:
+            return stream.read()
+    except FileNotFoundError:
+        if os.path.isdir(os.path.dirname(__file__)):
+            raise
+    from importlib import resources
+
+    return resources.files("exemptlint").joinpath(*parts).read_text(encoding="utf-8")
 
 
 def _normalize(definition_id: str) -> str:

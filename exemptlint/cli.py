@@ -7,7 +7,6 @@ import datetime
 import gc
 import os
 import sys
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -605,6 +604,8 @@ def write_atomically(path: Path, text: str) -> None:
         with path.open("w", encoding="utf-8") as stream:
             stream.write(text)
         return
+    import tempfile
+
     directory = path.parent if str(path.parent) else Path(".")
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
     try:

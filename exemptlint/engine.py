@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime
 import functools
-import hashlib
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -362,6 +361,8 @@ def fingerprint(rule_id: str, exemption: Exemption, prop: str | None, message: s
 
 
 def _digest(*parts: str) -> str:
+    import hashlib  # here: a run without findings does not need it
+
     return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()[:32]
 
 

@@ -246,7 +246,13 @@ def _load_document(
     doc: Any, text: str, display: str, positions: JsonPositions, options: LoadOptions, path: Path | None
 ) -> LoadResult:
     # Imported here so that the layers stay one-way and start-up stays small.
-    from exemptlint.loaders import arm, raw, terraform
+    from exemptlint.loaders import raw
+
+    if not _may_be_other_format(doc):
+        # Raw exemption JSON (the common one-file case): the ARM, Terraform and EPAC loaders
+        # and the expression evaluator are not imported.
+        return raw.load_raw(doc, display, positions)
+    from exemptlint.loaders import arm, terraform
 
     if terraform.is_terraform_plan(doc):
         return terraform.load_terraform_plan(doc, display, positions)
@@ -263,6 +269,18 @@ def _load_document(
     if raw.is_rest_example(doc):
         return raw.load_rest_example(doc, display, positions)
     return raw.load_raw(doc, display, positions)
+
+
+# Top-level keys without which no detector in _load_document accepts a document: Terraform plans
+# need "format_version", ARM templates "resources" or "$schema", parameter files "$schema", EPAC
+# files "exemptions", REST examples "parameters" and "responses".
+_OTHER_FORMAT_KEYS = ("format_version", "resources", "$schema", "exemptions", "parameters", "responses")
+
+
+def _may_be_other_format(doc: Any) -> bool:
+    """False only when ``doc`` is certainly raw exemption JSON (a list, or an object without any
+    key another format needs)."""
+    return isinstance(doc, dict) and any(key in doc for key in _OTHER_FORMAT_KEYS)
 
 
 def _sidecar_parameters(template: Path) -> dict[str, Any]:

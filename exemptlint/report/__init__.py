@@ -5,9 +5,12 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from exemptlint.model import Exemption, Finding, Level, LoadError
-from exemptlint.rules.api import Rule
+
+if TYPE_CHECKING:
+    from exemptlint.rules.api import Rule
 
 FORMATS: dict[str, str] = {
     "text": "exemptlint.report.text",
