@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -53,23 +52,9 @@ class Initiative:
 
 
 def _read_data(name: str) -> Any:
+    from exemptlint.packaged import package_text
+
     return json.loads(package_text("data", name))
-
-
-def package_text(*parts: str) -> str:
-    """A file packaged with exemptlint (``exemptlint/<parts>``). Read beside this module when the
-    package is a directory, as it is when installed; ``importlib.resources`` (a few ms to import)
-    only for a package inside a zip file."""
-    path = os.path.join(os.path.dirname(__file__), *parts)
-    try:
-        with open(path, encoding="utf-8") as stream:
-            return stream.read()
-    except FileNotFoundError:
-        if os.path.isdir(os.path.dirname(__file__)):
-            raise
-    from importlib import resources
-
-    return resources.files("exemptlint").joinpath(*parts).read_text(encoding="utf-8")
 
 
 def _normalize(definition_id: str) -> str:

@@ -123,14 +123,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     rules = commands.add_parser("rules", help="list the rules, or document one")
     rules.add_argument("rule_id", nargs="?", metavar="ID", help="print this rule's documentation and options")
-    rules.add_argument("--format", choices=("text", "json"), default="text")
-    rules.add_argument(
+    _rule_options_arguments(rules)
+    # As `ruff rule`: the same as `rules ID`, for the rule named.
+    rule = commands.add_parser("rule", help="print a rule's documentation page and options")
+    rule.add_argument("rule_id", metavar="ID", help="the rule (EL004, or a custom rule's id)")
+    _rule_options_arguments(rule)
+    return parser
+
+
+def _rule_options_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument(
         "--config", metavar="FILE", help="config file (default: .exemptlint.yaml found upwards)"
     )
-    rules.add_argument(
+    parser.add_argument(
         "--rules-dir", action="append", default=[], metavar="DIR", help="also list rules from DIR"
     )
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -145,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except KeyboardInterrupt:
             print("exemptlint: interrupted", file=sys.stderr)
             return EXIT_INTERRUPTED
-    if args.command == "rules":
+    if args.command in ("rules", "rule"):
         return run_rules(args)
     parser.print_help(sys.stderr)
     return EXIT_ERROR
@@ -241,6 +249,12 @@ def _rule_options(rule: Rule) -> list[tuple[str, str, str]]:
 
 
 def _rule_doc(rule: Rule) -> str:
+    """The rule's documentation: its page (built-in rules), else its help, else its docstring."""
+    from exemptlint.rules.docs import rule_page
+
+    page = rule_page(rule)
+    if page is not None:
+        return page
     if rule.help is not None:
         return rule.help.strip()
     module = sys.modules.get(getattr(rule.check, "__module__", "") or "")
