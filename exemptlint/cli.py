@@ -20,7 +20,7 @@ from exemptlint.report import FORMATS, Report
 if TYPE_CHECKING:
     from exemptlint.config import Config
     from exemptlint.discover import SourceFile
-    from exemptlint.engine import LintSettings
+    from exemptlint.engine import LintSettings, PathOverride
     from exemptlint.loaders import LoadOptions
     from exemptlint.rules.api import Rule
 
@@ -303,7 +303,7 @@ def _rule_text(rule: Rule, config: Config) -> str:
 
 def run_check(args: argparse.Namespace) -> int:
     from exemptlint.dates import utc_today
-    from exemptlint.engine import LintSettings, rule_enabled
+    from exemptlint.engine import LintSettings, rule_may_run
 
     resolved = _rules_and_config(args)
     if resolved is None:
@@ -323,7 +323,7 @@ def run_check(args: argparse.Namespace) -> int:
         levels=config.levels,
         options=config.options,
         assignment_map=config.assignments,
-        overrides=config.overrides,
+        overrides=_overrides(config, args),
     )
     with _fewer_collections():
         linted = _lint_inputs(args, config.exclude, settings, all_rules, {name for name, _ in targets})
@@ -343,7 +343,7 @@ def run_check(args: argparse.Namespace) -> int:
         findings=findings,
         errors=errors,
         # The rules that ran (SARIF lists them): --select/--ignore and the config decide.
-        rules=[rule for rule in all_rules if rule_enabled(rule.id, settings)],
+        rules=[rule for rule in all_rules if rule_may_run(rule.id, settings)],
         root=str(Path.cwd()),
         stale_baseline=stale,
         levels=config.levels,
@@ -361,6 +361,21 @@ def run_check(args: argparse.Namespace) -> int:
     if any(f.level.rank >= fail_on.rank and f.suppression is None for f in findings):
         return EXIT_FINDINGS
     return EXIT_OK
+
+
+def _overrides(config: Config, args: argparse.Namespace) -> tuple[PathOverride, ...]:
+    """The config's per-path overrides; --select and --ignore win over theirs, as over the
+    top-level ones."""
+    if args.select is None and args.ignore is None:
+        return config.overrides
+    return tuple(
+        replace(
+            override,
+            select=None if args.select is not None else override.select,
+            ignore=None if args.ignore is not None else override.ignore,
+        )
+        for override in config.overrides
+    )
 
 
 def _output_targets(args: argparse.Namespace) -> list[tuple[str, str | None]]:
@@ -419,7 +434,7 @@ def _lint_inputs(
 ) -> _Linted:
     """Load and lint every input, in worker processes when many files can hold exemptions."""
     from exemptlint.discover import discover
-    from exemptlint.engine import rule_enabled
+    from exemptlint.engine import rule_may_run
     from exemptlint.loaders import LoadOptions
 
     errors: list[LoadError] = []
@@ -437,7 +452,7 @@ def _lint_inputs(
     options = LoadOptions(today=settings.today, parameters=parameters, exclude=exclude)
     shown = [source.shown for source in sources]
     # A rule over all exemptions at once needs them in one process.
-    across = any(rule.check_all is not None and rule_enabled(rule.id, settings) for rule in rules)
+    across = any(rule.check_all is not None and rule_may_run(rule.id, settings) for rule in rules)
     if len(sources) < 2 or args.jobs == 1 or across:
         return _lint_here(shown, _read_relevant(sources), options, settings, rules, errors)
     # Imported only here: a one-file run (a pre-commit hook) does not pay for it.

@@ -31,12 +31,15 @@ _NUMBERS = re.compile(r"\d+")
 
 @dataclass(frozen=True)
 class PathOverride:
-    """Per-path settings (config ``overrides``): levels and options for exemptions whose source
-    file matches one of ``files`` (shell-style globs; ``**`` and ``*`` also match ``/``)."""
+    """Per-path settings (config ``overrides``): the rule selection, levels and options for
+    exemptions whose source file matches one of ``files`` (shell-style globs; ``**`` and ``*``
+    also match ``/``). ``select``/``ignore``, when set, replace the ones in effect."""
 
     files: tuple[str, ...]
     levels: Mapping[str, Level] = field(default_factory=dict)
     options: Mapping[str, Any] = field(default_factory=dict)
+    select: tuple[str, ...] | None = None
+    ignore: tuple[str, ...] | None = None
 
     def matches(self, file: str) -> bool:
         from fnmatch import fnmatchcase
@@ -66,10 +69,15 @@ class LintSettings:
             return self
         levels = dict(self.levels)
         options = dict(self.options)
+        select, ignore = self.select, self.ignore
         for override in matching:
             levels.update(override.levels)
             options.update(override.options)
-        return replace(self, levels=levels, options=options, overrides=())
+            if override.select is not None:
+                select = override.select
+            if override.ignore is not None:
+                ignore = override.ignore
+        return replace(self, levels=levels, options=options, select=select, ignore=ignore, overrides=())
 
 
 def rule_enabled(rule_id: str, settings: LintSettings) -> bool:
@@ -79,6 +87,22 @@ def rule_enabled(rule_id: str, settings: LintSettings) -> bool:
     if settings.select is not None and not matches(settings.select):
         return False
     return not matches(settings.ignore)
+
+
+def rule_may_run(rule_id: str, settings: LintSettings) -> bool:
+    """Whether the rule runs on some file: by the settings, or by an override's selection."""
+    if rule_enabled(rule_id, settings):
+        return True
+    for override in settings.overrides:
+        variant = replace(
+            settings,
+            select=override.select if override.select is not None else settings.select,
+            ignore=override.ignore if override.ignore is not None else settings.ignore,
+            overrides=(),
+        )
+        if rule_enabled(rule_id, variant):
+            return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -97,10 +121,10 @@ class RulePlan:
         by_id = {rule.id: rule for rule in rules}
         return cls(
             by_id=by_id,
-            active=tuple(rule for rule in rules if rule_enabled(rule.id, settings)),
-            report_unresolved=unresolved_rule_id in by_id and rule_enabled(unresolved_rule_id, settings),
+            active=tuple(rule for rule in rules if rule_may_run(rule.id, settings)),
+            report_unresolved=unresolved_rule_id in by_id and rule_may_run(unresolved_rule_id, settings),
             suppression_rule=by_id.get(suppression_rule_id)
-            if rule_enabled(suppression_rule_id, settings)
+            if rule_may_run(suppression_rule_id, settings)
             else None,
         )
 
@@ -144,14 +168,29 @@ def lint(
                 across.setdefault(id(exemption), []).append((rule, violation))
         except Exception as error:
             errors.append(LoadError("exemptlint", 1, 1, f"rule {rule.id} raised {error!r} on the whole set"))
+    # With overrides, which rules run depends on the file: (settings, enabled rule ids) per file.
+    per_file: dict[str, tuple[LintSettings, frozenset[str]]] = {}
+
+    def local_settings(file: str) -> tuple[LintSettings, frozenset[str] | None]:
+        if not settings.overrides:
+            return settings, None
+        if file not in per_file:
+            local = settings.for_file(file)
+            enabled = frozenset(rule_id for rule_id in by_id if rule_enabled(rule_id, local))
+            per_file[file] = (local, enabled)
+        return per_file[file]
+
     for exemption in exemptions:
         own: list[Finding] = []
         # property -> (value, ids of the rules that needed it), one EL009 note per property.
         needed: dict[str, tuple[Unresolved, list[str]]] = {}
-        local = settings.for_file(exemption.source.file) if settings.overrides else settings
+        local, enabled = local_settings(exemption.source.file)
         produced: list[tuple[Rule, Violation]] = list(across.get(id(exemption), ()))
+        if enabled is not None:
+            produced = [(rule, violation) for rule, violation in produced if rule.id in enabled]
         for rule in active:
-            _check(rule, exemption, context, local, produced, errors)
+            if enabled is None or rule.id in enabled:
+                _check(rule, exemption, context, local, produced, errors)
         for rule, violation in produced:
             if violation.unresolved is not None:
                 prop = violation.property or "value"
@@ -160,7 +199,7 @@ def lint(
                     entry[1].append(rule.id)
                 continue
             own.append(_finding(rule, violation, exemption, local))
-        if report_unresolved:
+        if report_unresolved and (enabled is None or unresolved_rule_id in enabled):
             rule = by_id[unresolved_rule_id]
             for prop, (value, rule_ids) in needed.items():
                 message = (
@@ -170,13 +209,16 @@ def lint(
                 own.append(_finding(rule, Violation(message, property=prop), exemption, local))
         _apply_suppressions(own, exemption)
         findings.extend(own)
-        if suppression_rule is not None:
+        if suppression_rule is not None and (enabled is None or suppression_rule.id in enabled):
             findings.extend(
                 _suppression_problems(exemption, suppression_rule, by_id, settings, seen_directives)
             )
     if report_unresolved:
         rule = by_id[unresolved_rule_id]
         for note in notes:
+            _, enabled = local_settings(note.file)
+            if enabled is not None and unresolved_rule_id not in enabled:
+                continue
             findings.append(
                 Finding(
                     rule_id=rule.id,
