@@ -101,7 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="FILE",
-        help="ARM parameters file whose values apply to the templates (repeatable)",
+        help="parameters whose values apply to the ARM templates and Bicep files: an ARM parameters "
+        "file (JSON or YAML) or a .bicepparam file (repeatable)",
     )
     check.add_argument(
         "--rules-dir",
@@ -443,7 +444,7 @@ def _lint_inputs(
         from exemptlint.loaders import load_parameters_file
 
         for file in args.parameters:
-            values, problem = load_parameters_file(Path(file))
+            values, problem = load_parameters_file(Path(file), settings.today)
             if problem is not None:
                 errors.append(problem)
             parameters.update(values)

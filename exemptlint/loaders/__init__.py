@@ -297,14 +297,32 @@ def _sidecar_parameters(template: Path) -> dict[str, Any]:
     return {}
 
 
-def load_parameters_file(path: Path) -> tuple[dict[str, Any], LoadError | None]:
-    """Values of a --parameters file; errors name the file and line."""
+def load_parameters_file(
+    path: Path, today: datetime.date | None = None
+) -> tuple[dict[str, Any], LoadError | None]:
+    """Values of a --parameters file: an ARM parameters file (JSON or JSONC), the same document
+    in YAML, or a ``.bicepparam`` file (``today`` is the date its expressions see). Errors name
+    the file and line."""
     from exemptlint.loaders.arm import parameter_values
 
     display = display_path(path)
     text, error = read_text(path, display)
     if error is not None or text is None:
         return {}, error
+    suffix = path.suffix.lower()
+    if suffix == ".bicepparam":
+        from exemptlint.dates import utc_today
+        from exemptlint.loaders.bicep import bicepparam_values
+
+        return bicepparam_values(text, display, today or utc_today(), path)
+    if suffix in YAML_SUFFIXES:
+        from exemptlint.loaders.yaml_source import parse_yaml
+
+        documents, problem = parse_yaml(text, display)
+        values: dict[str, Any] = {}
+        for _, plain in documents:
+            values.update(parameter_values(plain))
+        return values, problem
     try:
         return parameter_values(parse_json_text(text)), None
     except JsonSyntaxError as syntax:

@@ -310,15 +310,31 @@ def _flow_too_deep(text: str) -> tuple[int, int] | None:
 def load_yaml_text(text: str, file: str) -> LoadResult:
     if not mentions_any(text, _KEYWORDS):
         return LoadResult()
+    from exemptlint.loaders import raw
+
+    documents, error = parse_yaml(text, file)
+    if error is not None:
+        return LoadResult(errors=[error])
+    result = LoadResult()
+    for document, plain in documents:
+        result.extend(raw.load_raw(plain, file, YamlPositions(document), fmt="yaml"))
+    directives = parse_directives(text)
+    if directives:
+        for exemption in result.exemptions:
+            exemption.source.directives = directives
+    return result
+
+
+def parse_yaml(text: str, file: str) -> tuple[list[tuple[Any, Any]], LoadError | None]:
+    """Each mapping or sequence document of ``text``, as (ruamel node, plain value), or the
+    first problem (a one-line error at its position)."""
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
     from ruamel.yaml.reader import ReaderError
-
-    from exemptlint.loaders import raw
 
     too_deep = _flow_too_deep(text)
     if too_deep is not None:
         message = f"invalid YAML: collections nested more than {MAX_FLOW_DEPTH} deep"
-        return LoadResult(errors=[LoadError(file, *too_deep, message)])
+        return [], LoadError(file, *too_deep, message)
     yaml = _yaml()
     try:
         documents = list(yaml.load_all(text))
@@ -326,33 +342,28 @@ def load_yaml_text(text: str, file: str) -> LoadResult:
         mark = error.problem_mark or error.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
         message = _one_line(error.problem or error.context or "syntax error")
-        return LoadResult(errors=[LoadError(file, line, column, f"invalid YAML: {message}")])
+        return [], LoadError(file, line, column, f"invalid YAML: {message}")
     except ReaderError as error:
         # A character YAML does not allow (NUL, most control characters): its offset in the text.
         line, column = _line_column(text, error.position) if isinstance(error.position, int) else (1, 1)
         # str(error) is "unacceptable character #x0000: ...", then a line with the offset.
         message = _one_line(str(error).splitlines()[0] if str(error).strip() else "unreadable character")
-        return LoadResult(errors=[LoadError(file, line, column, f"invalid YAML: {message}")])
+        return [], LoadError(file, line, column, f"invalid YAML: {message}")
     except YAMLError as error:
-        return LoadResult(errors=[LoadError(file, 1, 1, f"invalid YAML: {_one_line(str(error))}")])
-    result = LoadResult()
+        return [], LoadError(file, 1, 1, f"invalid YAML: {_one_line(str(error))}")
+    parsed: list[tuple[Any, Any]] = []
     for document in documents:
         if not isinstance(document, (dict, list)):
             continue
         try:
-            plain = _plain(document)
+            parsed.append((document, _plain(document)))
         except _AliasBomb as bomb:
             lc = getattr(bomb.value, "lc", None)
             line = lc.line + 1 if lc is not None and isinstance(lc.line, int) else 1
             column = lc.col + 1 if lc is not None and isinstance(lc.col, int) else 1
             message = f"invalid YAML: aliases expand to more than {MAX_ALIAS_EXPANSION:,} values"
-            return LoadResult(errors=[LoadError(file, line, column, message)])
-        result.extend(raw.load_raw(plain, file, YamlPositions(document), fmt="yaml"))
-    directives = parse_directives(text)
-    if directives:
-        for exemption in result.exemptions:
-            exemption.source.directives = directives
-    return result
+            return [], LoadError(file, line, column, message)
+    return parsed, None
 
 
 def _one_line(message: str) -> str:
