@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from exemptlint import __version__
 from exemptlint.model import Exemption, Finding, Level, LoadError, LoadResult
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from exemptlint.discover import SourceFile
     from exemptlint.engine import LintSettings, PathOverride
     from exemptlint.loaders import LoadOptions
+    from exemptlint.progress import Progress
     from exemptlint.rules.api import Rule
 
 EXIT_OK = 0
@@ -452,30 +453,49 @@ def _lint_inputs(
     errors.extend(missing)
     options = LoadOptions(today=settings.today, parameters=parameters, exclude=exclude)
     shown = [source.shown for source in sources]
-    # A rule over all exemptions at once needs them in one process.
-    across = any(rule.check_all is not None and rule_may_run(rule.id, settings) for rule in rules)
-    if len(sources) < 2 or args.jobs == 1 or across:
-        return _lint_here(shown, _read_relevant(sources), options, settings, rules, errors)
-    # Imported only here: a one-file run (a pre-commit hook) does not pay for it.
-    from exemptlint.parallel import MIN_FILES, worker_count
+    from exemptlint.progress import Progress
 
-    # Workers pay off only for the files that can hold something: every file is read here once,
-    # and the others are dropped; workers are started only for enough relevant files, and get only those.
-    relevant = _scan(sources, MIN_FILES if args.jobs == 0 else 2)
-    workers = worker_count(args.jobs, len(relevant)) if len(relevant) > 1 else 0
-    if workers:
-        files = [(Path(source.path), source.shown) for source, _ in relevant]
-        del relevant
-        linted = _lint_in_workers(shown, files, options, settings, rules, workers, formats, errors)
-        if linted is not None:
-            return linted
-        again = ((path, name, None) for path, name in files)
-        return _lint_here(shown, again, options, settings, rules, errors)
-    loaded = ((Path(source.path), source.shown, data) for source, data in relevant)
-    return _lint_here(shown, loaded, options, settings, rules, errors)
+    with Progress.for_terminal(sys.stderr, len(sources), quiet=args.quiet) as progress:
+        # A rule over all exemptions at once needs them in one process.
+        across = any(rule.check_all is not None and rule_may_run(rule.id, settings) for rule in rules)
+        if len(sources) < 2 or args.jobs == 1 or across:
+            loaded = _read_relevant(sources, progress)
+            return _lint_here(shown, loaded, options, settings, rules, errors, progress)
+        # Imported only here: a one-file run (a pre-commit hook) does not pay for it.
+        from exemptlint.parallel import MIN_FILES, worker_count
+
+        # Workers pay off only for the files that can hold something: every file is read here
+        # once and the others are dropped; workers start only for enough relevant files, and get
+        # only those.
+        relevant = _scan(sources, MIN_FILES if args.jobs == 0 else 2, progress)
+        workers = worker_count(args.jobs, len(relevant)) if len(relevant) > 1 else 0
+        if workers:
+            files = [(Path(source.path), source.shown) for source, _ in relevant]
+            del relevant
+            linted = _lint_in_workers(
+                shown, files, options, settings, rules, workers, formats, errors, progress
+            )
+            if linted is not None:
+                return linted
+            progress.add_total(len(files))
+            again = ((path, name, None) for path, name in _counted(files, progress))
+            return _lint_here(shown, again, options, settings, rules, errors, progress)
+        loaded = ((Path(source.path), source.shown, data) for source, data in relevant)
+        return _lint_here(shown, loaded, options, settings, rules, errors, progress)
 
 
-def _read_relevant(sources: Sequence[SourceFile]) -> Iterator[tuple[Path, str, bytes | None]]:
+_T = TypeVar("_T")
+
+
+def _counted(items: Iterable[_T], progress: Progress) -> Iterator[_T]:
+    for item in items:
+        yield item
+        progress.advance()
+
+
+def _read_relevant(
+    sources: Sequence[SourceFile], progress: Progress
+) -> Iterator[tuple[Path, str, bytes | None]]:
     """Each file that may hold something, with its content (None: the loader reports why it
     could not be read), read once; the others are dropped."""
     from exemptlint.discover import suffix_of
@@ -485,9 +505,12 @@ def _read_relevant(sources: Sequence[SourceFile]) -> Iterator[tuple[Path, str, b
         data, _ = read_bytes(source.path, source.shown)
         if data is None or not certainly_irrelevant(data, suffix_of(source.path)):
             yield Path(source.path), source.shown, data
+        progress.advance()
 
 
-def _scan(sources: Sequence[SourceFile], keep: int) -> list[tuple[SourceFile, bytes | None]]:
+def _scan(
+    sources: Sequence[SourceFile], keep: int, progress: Progress
+) -> list[tuple[SourceFile, bytes | None]]:
     """The files that may hold something; the content of the first ``keep`` of them too (once
     there are more, the run goes to workers, which read them themselves: memory stays bounded)."""
     from exemptlint.discover import suffix_of
@@ -495,6 +518,7 @@ def _scan(sources: Sequence[SourceFile], keep: int) -> list[tuple[SourceFile, by
 
     relevant: list[tuple[SourceFile, bytes | None]] = []
     for source in sources:
+        progress.advance()
         data, _ = read_bytes(source.path, source.shown)
         if data is None or not certainly_irrelevant(data, suffix_of(source.path)):
             relevant.append((source, data))
@@ -512,6 +536,7 @@ def _lint_here(
     settings: LintSettings,
     rules: Sequence[Rule],
     errors: list[LoadError],
+    progress: Progress,
 ) -> _Linted:
     from exemptlint.budget import BudgetTimer
     from exemptlint.engine import lint
@@ -531,6 +556,7 @@ def _lint_here(
         loaded.extend(result)
     # A broken module is reported by its own load and by every file that follows it: once is enough.
     errors = [*errors, *dict.fromkeys(loaded.errors)]
+    progress.phase("Checking")
     findings = lint(
         loaded.exemptions,
         loaded.assignments,
@@ -553,12 +579,16 @@ def _lint_in_workers(
     workers: int,
     formats: set[str],
     errors: list[LoadError],
+    progress: Progress,
 ) -> _Linted | None:
     """The same as ``_lint_here``, on ``workers`` processes; None when the run must be redone in
     one process (see ``exemptlint.parallel``)."""
     from exemptlint.parallel import lint_in_parallel, merge_findings
     from exemptlint.rules import SUPPRESSION_RULE_ID, UNRESOLVED_RULE_ID
 
+    # Two passes over the files (see exemptlint.parallel).
+    progress.add_total(2 * len(files))
+    progress.phase("Linting")
     run = lint_in_parallel(
         files,
         options,
@@ -569,6 +599,7 @@ def _lint_in_workers(
         suppression_rule_id=SUPPRESSION_RULE_ID,
         want_json="json" in formats,
         want_exemptions="junit" in formats,
+        on_done=progress.advance,
     )
     if not run.complete:
         return None

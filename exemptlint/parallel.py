@@ -137,6 +137,7 @@ def lint_in_parallel(
     suppression_rule_id: str,
     want_json: bool,
     want_exemptions: bool,
+    on_done: Callable[[int], None] | None = None,
 ) -> ParallelRun:
     """Each file's report, in the order of ``files``, computed by ``workers`` processes."""
     job = _Job(
@@ -145,11 +146,12 @@ def lint_in_parallel(
     size = max(1, min(MAX_CHUNK, len(files) // (workers * 8)))
     chunks = [list(files[start : start + size]) for start in range(0, len(files), size)]
 
-    found = _run(_assignments_of_chunk, chunks, job, workers, _no_assignments)
+    found = _run(_assignments_of_chunk, chunks, job, workers, _no_assignments, on_done)
     assignments = [assignment for loaded, file_assignments in found for assignment in file_assignments]
     loaded = iter([was_loaded for was_loaded, _ in found])
     tasks = [[(path, shown, next(loaded)) for path, shown in chunk] for chunk in chunks]
-    reports = _run(_lint_chunk, tasks, replace(job, assignments=tuple(assignments)), workers, _stopped)
+    second = replace(job, assignments=tuple(assignments))
+    reports = _run(_lint_chunk, tasks, second, workers, _stopped, on_done)
     complete = not any(report.missed_assignment for report in reports)
     return ParallelRun(reports, complete)
 
@@ -164,6 +166,7 @@ def _run(
     job: _Job,
     workers: int,
     on_crash: Callable[[Task], Result],
+    on_done: Callable[[int], None] | None = None,
 ) -> list[Result]:
     """``work`` over every chunk in the pool, results in order. If a worker dies (killed, out of
     memory, a crash in a native parser), what is left is redone one item per task in a single
@@ -177,6 +180,8 @@ def _run(
             for chunk_results in mapped:
                 results.extend(chunk_results)
                 finished += 1
+                if on_done is not None:
+                    on_done(len(chunk_results))  # files done, for a progress bar
     except BrokenProcessPool:
         remaining = [item for chunk in chunks[finished:] for item in chunk]
         while remaining:
