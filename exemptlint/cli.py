@@ -467,8 +467,8 @@ def _lint_inputs(
         # Workers pay off only for the files that can hold something: every file is read here
         # once and the others are dropped; workers start only for enough relevant files, and get
         # only those.
-        relevant = _scan(sources, MIN_FILES if args.jobs == 0 else 2, progress)
-        workers = worker_count(args.jobs, len(relevant)) if len(relevant) > 1 else 0
+        relevant, size = _scan(sources, MIN_FILES if args.jobs == 0 else 2, progress)
+        workers = worker_count(args.jobs, len(relevant), size) if len(relevant) > 1 else 0
         if workers:
             files = [(Path(source.path), source.shown) for source, _ in relevant]
             del relevant
@@ -498,35 +498,31 @@ def _read_relevant(
 ) -> Iterator[tuple[Path, str, bytes | None]]:
     """Each file that may hold something, with its content (None: the loader reports why it
     could not be read), read once; the others are dropped."""
-    from exemptlint.discover import suffix_of
     from exemptlint.loaders import certainly_irrelevant, read_bytes
 
     for source in sources:
         data, _ = read_bytes(source.path, source.shown)
-        if data is None or not certainly_irrelevant(data, suffix_of(source.path)):
+        if data is None or not certainly_irrelevant(data, source.suffix):
             yield Path(source.path), source.shown, data
         progress.advance()
 
 
 def _scan(
     sources: Sequence[SourceFile], keep: int, progress: Progress
-) -> list[tuple[SourceFile, bytes | None]]:
-    """The files that may hold something; the content of the first ``keep`` of them too (once
-    there are more, the run goes to workers, which read them themselves: memory stays bounded)."""
-    from exemptlint.discover import suffix_of
+) -> tuple[list[tuple[SourceFile, bytes | None]], int]:
+    """The files that may hold something, and their size in all; the content of the first ``keep``
+    of them too (when there are more, workers may read them instead: memory stays bounded)."""
     from exemptlint.loaders import certainly_irrelevant, read_bytes
 
     relevant: list[tuple[SourceFile, bytes | None]] = []
+    size = 0
     for source in sources:
         progress.advance()
         data, _ = read_bytes(source.path, source.shown)
-        if data is None or not certainly_irrelevant(data, suffix_of(source.path)):
-            relevant.append((source, data))
-            if len(relevant) == keep:
-                relevant = [(kept, None) for kept, _ in relevant]
-            elif len(relevant) > keep:
-                relevant[-1] = (source, None)
-    return relevant
+        if data is None or not certainly_irrelevant(data, source.suffix):
+            size += len(data) if data is not None else 0
+            relevant.append((source, data if len(relevant) < keep else None))
+    return relevant, size
 
 
 def _lint_here(

@@ -30,10 +30,12 @@ LOOP_MESSAGE = "symbolic link loop: the link leads back to itself (too many leve
 
 
 class SourceFile(NamedTuple):
-    """A file to lint: ``path`` as the file system is asked for it, ``shown`` as findings name it."""
+    """A file to lint: ``path`` as the file system is asked for it, ``shown`` as findings name
+    it, and its lower-cased ``suffix``."""
 
     path: str
     shown: str
+    suffix: str
 
 
 def suffix_of(name: str) -> str:
@@ -64,7 +66,7 @@ def discover(paths: Sequence[str], exclude: Sequence[str] = ()) -> tuple[list[So
         elif normalized not in seen:
             # Named explicitly: whatever it is, it is read (a FIFO or device gets an error there).
             seen.add(normalized)
-            found.append(SourceFile(normalized, display_path(path)))
+            found.append(SourceFile(normalized, display_path(path), suffix_of(path.name)))
     return found, errors
 
 
@@ -109,23 +111,24 @@ class _Walk:
                 if name not in SKIPPED_DIRECTORIES and not self._excluded(child, name):
                     subdirectories.append((fs_prefix + name, child))
                 continue
-            if suffix_of(name) not in SOURCE_SUFFIXES or self._excluded(child, name):
+            suffix = suffix_of(name)
+            if suffix not in SOURCE_SUFFIXES or self._excluded(child, name):
                 continue
             if not self._regular_file(entry, child):
                 continue
             fs_path = fs_prefix + name
             if fs_path not in self.seen:
                 self.seen.add(fs_path)
-                self.found.append(SourceFile(fs_path, child))
+                self.found.append(SourceFile(fs_path, child, suffix))
         for subdirectory, child in subdirectories:
             self.directory(subdirectory, child)
 
     def _regular_file(self, entry: os.DirEntry[str], shown: str) -> bool:
         """Whether the entry is a regular file (through a link too); a looping link is reported."""
         try:
-            if not entry.is_symlink():
-                return entry.is_file()
-            return stat.S_ISREG(entry.stat().st_mode)
+            if entry.is_file(follow_symlinks=False):
+                return True  # the entry's type came with the listing: no system call
+            return entry.is_symlink() and stat.S_ISREG(entry.stat().st_mode)
         except OSError as error:
             if error.errno == errno.ELOOP:
                 self.errors.append(LoadError(shown, 1, 1, LOOP_MESSAGE))

@@ -42,9 +42,12 @@ from exemptlint.rules.api import Rule, RuleContext
 # multiprocessing and concurrent.futures are imported only by a run that starts workers: they
 # cost a one-file run (a pre-commit hook) about 14 ms.
 
-# Below this many files a run stays in one process: starting workers costs more than it saves
-# (measured with bench/run; see docs/performance.md).
+# Below this many files that can hold exemptions (the others are dropped before linting), or
+# below MIN_BYTES of them, a run stays in one process: starting workers costs more than it saves
+# (measured with bench/run; see docs/performance.md). 200 ARM templates pay off, 200 one-exemption
+# files (about 220 KB) do not, 500 of them do.
 MIN_FILES = 200
+MIN_BYTES = 512 * 1024
 # Files per task: small enough to share the work evenly, large enough that sending tasks and
 # results costs little next to linting them.
 MAX_CHUNK = 64
@@ -109,16 +112,17 @@ def available_cores() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-def worker_count(requested: int, files: int) -> int:
-    """How many worker processes a run over ``files`` files uses: 0 means "in this process".
+def worker_count(requested: int, files: int, size: int | None = None) -> int:
+    """How many worker processes a run over ``files`` files (of ``size`` bytes in all, when
+    known) uses: 0 means "in this process".
 
     ``requested`` is ``--jobs``: 1 forces one process, 0 means as many as there are cores (then
-    only from ``MIN_FILES`` files on), N uses N workers whatever the number of files.
+    only from ``MIN_FILES`` files and ``MIN_BYTES`` on), N uses N workers whatever the files.
     """
     if requested == 1 or files < 2 or not hasattr(os, "fork"):
         return 0
     if requested == 0:
-        if files < MIN_FILES:
+        if files < MIN_FILES or (size is not None and size < MIN_BYTES):
             return 0
         requested = available_cores()
         if requested == 1:

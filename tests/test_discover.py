@@ -185,6 +185,13 @@ def test_prefilter_on_bytes_agrees_with_the_text_check() -> None:
     assert certainly_irrelevant(b"{}", ".jsonc")
 
 
+def test_every_keyword_contains_an_anchor() -> None:
+    from exemptlint.loaders import _ANCHORS
+
+    for keyword in KEYWORDS:
+        assert any(anchor.decode() in keyword.lower() for anchor in _ANCHORS), keyword
+
+
 def _options():  # type: ignore[no-untyped-def]
     import datetime
 
@@ -213,6 +220,7 @@ def spy_workers(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
 
     monkeypatch.setattr(parallel, "lint_in_parallel", spy)
     monkeypatch.setattr(parallel, "MIN_FILES", 5)
+    monkeypatch.setattr(parallel, "MIN_BYTES", 0)
     monkeypatch.setattr(parallel, "available_cores", lambda: 2)
     yield started
 

@@ -110,8 +110,15 @@ def test_overrides_in_worker_processes(
     (repo / ".exemptlint.yaml").write_text(CONFIG, encoding="utf-8")
     here = _findings(capsys, "--jobs", "1")
     monkeypatch.setattr(parallel, "MIN_FILES", 2)
+    monkeypatch.setattr(parallel, "MIN_BYTES", 0)
     monkeypatch.setattr(parallel, "available_cores", lambda: 2)
+    started: list[int] = []
+    original = parallel.lint_in_parallel
+    monkeypatch.setattr(
+        parallel, "lint_in_parallel", lambda files, *a, **k: started.append(len(files)) or original(files, *a, **k)
+    )
     assert _findings(capsys) == here
+    assert started == [6]
 
 
 def test_unresolved_notes_follow_the_override(

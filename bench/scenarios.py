@@ -1,0 +1,213 @@
+"""Issue 16's two scenarios, each against a reference measured in the same run (standard library only).
+
+* **pre-commit on one raw exemption file**: the console script ``exemptlint check FILE`` as
+  pre-commit runs it, against ``check-json`` from pre-commit-hooks on the same file (installed
+  into the benchmarked environment when missing), ``python -c pass`` and, when installed,
+  ``yamllint``. Target: exemptlint's median within 1.5x of check-json's.
+* **a monorepo**: ``monorepo`` corpus of ``generate.py`` (N JSON files in 200 folders, 1 % of them
+  raw exemptions, the rest unrelated JSON), ``python -m exemptlint check DIR`` with the default
+  ``--jobs`` and with ``--jobs 1``, against the read floor (one Python process that walks the
+  tree and reads every ``.json`` file) and the read + ``json.loads`` floor. Target: exemptlint's
+  median within 1.5x of the read floor.
+
+Every command of a scenario runs once per round, rounds after a warm-up run of each, so that a
+change in the machine's load touches them alike; medians are compared (the machine is shared).
+The load average and the CPU share of other processes are recorded. Where a target is not met,
+the section shows what is left: ``-X importtime`` for the one file, a cProfile of the monorepo run.
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import generate
+
+START_MARKER = "<!-- scenarios:start -->"
+END_MARKER = "<!-- scenarios:end -->"
+TARGET_RATIO = 1.5
+HOOKS_REQUIREMENT = "pre-commit-hooks==6.0.0"
+
+# The read floor: walk the tree and read every .json file, in one process.
+READ_FLOOR = """\
+import os, sys
+count = 0
+for directory, subdirs, files in os.walk(sys.argv[1]):
+    subdirs.sort()
+    for name in sorted(files):
+        if name.endswith(".json"):
+            with open(os.path.join(directory, name), "rb") as stream:
+                stream.read()
+            count += 1
+print(count)
+"""
+LOADS_FLOOR = READ_FLOOR.replace(
+    'with open(os.path.join(directory, name), "rb") as stream:\n                stream.read()',
+    'with open(os.path.join(directory, name), encoding="utf-8") as stream:\n'
+    "                json.loads(stream.read())",
+).replace("import os, sys", "import json, os, sys")
+
+
+@dataclass
+class Timing:
+    label: str
+    times: list[float]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.times)
+
+    @property
+    def best(self) -> float:
+        return min(self.times)
+
+    @property
+    def spread(self) -> float:
+        """The interquartile range relative to the median."""
+        quartiles = statistics.quantiles(self.times, n=4) if len(self.times) >= 4 else [self.median] * 3
+        return (quartiles[2] - quartiles[0]) / self.median if self.median else 0.0
+
+
+@dataclass
+class Scenario:
+    title: str
+    timings: list[Timing]
+    reference: str  # the label of the timing the target is judged against
+    subject: str
+    notes: list[str] = field(default_factory=list)
+    leftover: str = ""  # what is left (a profile), when the target is not met
+
+    def timing(self, label: str) -> Timing:
+        return next(t for t in self.timings if t.label == label)
+
+    @property
+    def ratio(self) -> float:
+        return self.timing(self.subject).median / self.timing(self.reference).median
+
+    def markdown(self) -> list[str]:
+        met = self.ratio <= TARGET_RATIO
+        verdict = "**met**" if met else "**NOT met**"
+        lines = [
+            f"#### {self.title}",
+            "",
+            f"Target: {self.subject} within {TARGET_RATIO}x of {self.reference} (medians): {verdict}, "
+            f"**{self.ratio:.2f}x**.",
+            "",
+            "| command | median ms | best ms | spread (IQR / median) | ratio to the reference (medians) |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        reference = self.timing(self.reference).median
+        for timing in self.timings:
+            lines.append(
+                f"| {timing.label} | {timing.median * 1000:.1f} | {timing.best * 1000:.1f} | "
+                f"{timing.spread:.0%} | {timing.median / reference:.2f}x |"
+            )
+        lines += ["", *self.notes]
+        if self.leftover and not met:
+            lines += ["", "What is left:", "", "```text", self.leftover.rstrip(), "```"]
+        return lines
+
+
+def rounds(
+    run: Callable[[Sequence[str]], None], commands: Sequence[Sequence[str]], repeat: int
+) -> list[list[float]]:
+    import time
+
+    for command in commands:
+        run(command)
+    results: list[list[float]] = [[] for _ in commands]
+    for _ in range(repeat):
+        for command, times in zip(commands, results, strict=True):
+            start = time.perf_counter()
+            run(command)
+            times.append(time.perf_counter() - start)
+    return results
+
+
+def ensure_check_json(python: str, say: Callable[[str], None]) -> Path:
+    """check-json's console script beside ``python``, installing pre-commit-hooks if needed."""
+    script = Path(python).parent / "check-json"
+    if not script.is_file():
+        say(f"installing {HOOKS_REQUIREMENT} into {Path(python).parent.parent} for check-json")
+        subprocess.run(
+            [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", HOOKS_REQUIREMENT],
+            check=True,
+        )
+    return script
+
+
+def pre_commit_scenario(
+    runner: object, work: Path, runs: int, say: Callable[[str], None], import_lines: Callable[[], str]
+) -> Scenario:
+    python: str = runner.python  # type: ignore[attr-defined]
+    one = generate.write_one_file(work / "scenario-one-file")
+    check_json = ensure_check_json(python, say)
+    exemptlint = Path(python).parent / "exemptlint"
+    commands = {
+        "`exemptlint check one-file.json`": [str(exemptlint), "check", str(one)],
+        "`check-json one-file.json` (pre-commit-hooks)": [str(check_json), str(one)],
+        "`python -c pass`": [python, "-c", "pass"],
+    }
+    yamllint = Path(python).parent / "yamllint"
+    if yamllint.is_file():
+        commands["`yamllint one-file.json`"] = [str(yamllint), str(one)]
+    say(f"pre-commit scenario: {runs} rounds of {len(commands)} commands")
+    times = rounds(lambda c: runner.run(c), list(commands.values()), runs)  # type: ignore[attr-defined]
+    timings = [Timing(label, t) for label, t in zip(commands, times, strict=True)]
+    scenario = Scenario(
+        "pre-commit on one raw exemption file",
+        timings,
+        reference="`check-json one-file.json` (pre-commit-hooks)",
+        subject="`exemptlint check one-file.json`",
+        notes=[
+            f"{runs} rounds after a warm-up run of each; console scripts of the same virtual environment "
+            "(its editable install's import hook is paid by every command alike); byte code cached.",
+        ],
+    )
+    scenario.leftover = import_lines()
+    return scenario
+
+
+def monorepo_scenario(
+    runner: object, work: Path, files: int, repeat: int, say: Callable[[str], None], profile: Callable[[Path], str]
+) -> Scenario:
+    python: str = runner.python  # type: ignore[attr-defined]
+    say(f"monorepo scenario: writing {files:,} files")
+    corpus = generate.write_monorepo(work, files)
+    report = work / "report-monorepo.json"
+    base = [python, "-m", "exemptlint", "check", str(corpus.directory), "--today", "2026-11-24"]
+    base += ["--format", "json", "--output", str(report)]
+    commands = {
+        "exemptlint (default `--jobs`)": base,
+        "exemptlint `--jobs 1`": [*base, "--jobs", "1"],
+        "read floor: walk + read every `.json`": [python, "-c", READ_FLOOR, str(corpus.directory)],
+        "walk + read + `json.loads`": [python, "-c", LOADS_FLOOR, str(corpus.directory)],
+    }
+    say(f"monorepo scenario: {repeat} rounds of {len(commands)} commands")
+    times = rounds(lambda c: runner.run(c), list(commands.values()), repeat)  # type: ignore[attr-defined]
+    timings = [Timing(label, t) for label, t in zip(commands, times, strict=True)]
+    scenario = Scenario(
+        f"a monorepo: {files:,} JSON files in {generate.MONOREPO_FOLDERS} folders, "
+        f"{corpus.exemptions:,} of them exemption files (1 %)",
+        timings,
+        reference="read floor: walk + read every `.json`",
+        subject="exemptlint (default `--jobs`)",
+        notes=[
+            f"{repeat} rounds after a warm-up run of each; `--format json --output FILE`; "
+            f"{corpus.bytes / 1e6:.0f} MB of JSON. With `--jobs 1`: "
+            f"{timings[1].median / timings[2].median:.2f}x the read floor.",
+        ],
+    )
+    scenario.leftover = profile(corpus.directory)
+    return scenario
+
+
+def section(facts_lines: list[str], header: str, scenarios: Sequence[Scenario]) -> str:
+    lines = [header, "", *facts_lines, ""]
+    for scenario in scenarios:
+        lines += [*scenario.markdown(), ""]
+    return "\n".join(lines).rstrip() + "\n"
+
