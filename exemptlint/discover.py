@@ -100,34 +100,41 @@ class _Walk:
         prefix = _prefix(shown)
         fs_prefix = _prefix(path)
         subdirectories: list[tuple[str, str]] = []
+        exclude = self.exclude
+        seen = self.seen
+        found = self.found
+        # The hot loop of a large repository: names and types only, no system call per file.
         for entry in entries:
             name = entry.name
-            child = prefix + name
             try:
                 is_directory = entry.is_dir(follow_symlinks=False)
             except OSError:
                 is_directory = False
             if is_directory:
-                if name not in SKIPPED_DIRECTORIES and not self._excluded(child, name):
-                    subdirectories.append((fs_prefix + name, child))
+                if name not in SKIPPED_DIRECTORIES and not (exclude and self._excluded(prefix + name, name)):
+                    subdirectories.append((fs_prefix + name, prefix + name))
                 continue
-            suffix = suffix_of(name)
-            if suffix not in SOURCE_SUFFIXES or self._excluded(child, name):
+            dot = name.rfind(".")
+            if dot <= 0:
+                continue  # no suffix (or a dot file such as ".json", which has none)
+            suffix = name[dot:].lower()
+            if suffix not in SOURCE_SUFFIXES:
                 continue
-            if not self._regular_file(entry, child):
+            child = prefix + name
+            if exclude and self._excluded(child, name):
+                continue
+            if not entry.is_file(follow_symlinks=False) and not self._linked_file(entry, child):
                 continue
             fs_path = fs_prefix + name
-            if fs_path not in self.seen:
-                self.seen.add(fs_path)
-                self.found.append(SourceFile(fs_path, child, suffix))
+            if fs_path not in seen:
+                seen.add(fs_path)
+                found.append(SourceFile(fs_path, child, suffix))
         for subdirectory, child in subdirectories:
             self.directory(subdirectory, child)
 
-    def _regular_file(self, entry: os.DirEntry[str], shown: str) -> bool:
-        """Whether the entry is a regular file (through a link too); a looping link is reported."""
+    def _linked_file(self, entry: os.DirEntry[str], shown: str) -> bool:
+        """Whether the entry is a link to a regular file; a looping link is reported."""
         try:
-            if entry.is_file(follow_symlinks=False):
-                return True  # the entry's type came with the listing: no system call
             return entry.is_symlink() and stat.S_ISREG(entry.stat().st_mode)
         except OSError as error:
             if error.errno == errno.ELOOP:
