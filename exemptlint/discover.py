@@ -15,7 +15,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from fnmatch import fnmatch
 from pathlib import Path
 from typing import NamedTuple
@@ -164,8 +164,3 @@ def display_path(path: Path) -> str:
     except ValueError:
         return path.as_posix()
 
-
-def walk_files(root: str, exclude: Sequence[str] = ()) -> Iterator[SourceFile]:
-    """The source files below directory ``root`` (for tools and tests)."""
-    found, _ = discover([root], exclude)
-    yield from found
