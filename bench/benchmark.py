@@ -1016,8 +1016,13 @@ def _run_scenarios(args: argparse.Namespace, runner: Runner, work: Path) -> str:
         runner.run(command)
         if not saved.is_file():
             return "(no profile)"
-        result = runner.run([runner.python, "-c", PSTATS_CODE, str(saved), "22", "15"], capture=True)
-        return "\n".join(line for line in result.stdout.splitlines() if line.strip() and "List reduced" not in line)
+        result = runner.run([runner.python, "-c", scenarios.PHASES_CODE, str(saved)], capture=True)
+        kept = []
+        for line in result.stdout.splitlines():
+            # pstats' header (date, file, call counts) and notes say nothing here.
+            if line.strip() and not re.match(r"\s*(\w{3} \w{3} |\d+ function calls|Ordered by|List reduced)", line):
+                kept.append(line.replace(str(work), "WORK"))
+        return "\n".join(kept) or result.stderr[-2000:]
 
     results = [
         scenarios.pre_commit_scenario(runner, work, args.scenario_runs, _say, import_lines),

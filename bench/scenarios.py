@@ -51,6 +51,42 @@ LOADS_FLOOR = READ_FLOOR.replace(
 ).replace("import os, sys", "import json, os, sys")
 
 
+# Where one process's time goes, from a saved cProfile of `exemptlint check ... --jobs 1`: the
+# inclusive time of each phase's function and its share of the run (the profiler slows Python code
+# down, so read the shares). Run by the measured interpreter.
+PHASES_CODE = """\
+import pstats, sys
+stats = pstats.Stats(sys.argv[1])
+total = stats.total_tt
+phases = [
+    ("start-up: imports before main()", "__main__.py", "<module>", None),
+    ("walk (exemptlint.discover.discover)", "discover.py", "discover", None),
+    ("read + keyword prefilter of every file (cli._read_relevant)", "cli.py", "_read_relevant", None),
+    ("load the files that pass (loaders.load_file)", "__init__.py", "load_file", "loaders"),
+    ("rules (engine.lint)", "engine.py", "lint", None),
+    ("EL008 schema validator: jsonschema import and build", "el008_invalid_exemption.py", "_validator", None),
+    ("write the report (cli._write_outputs)", "cli.py", "_write_outputs", None),
+]
+found = {}
+for (file, line, name), (cc, nc, tt, ct, callers) in stats.stats.items():
+    for label, suffix, function, folder in phases:
+        if name == function and file.endswith(suffix) and (folder is None or folder in file):
+            found[label] = found.get(label, 0.0) + ct
+main = next((ct for (file, line, name), (cc, nc, tt, ct, callers) in stats.stats.items()
+             if name == "main" and file.endswith("cli.py")), 0.0)
+print(f"profiled run: {total:.3f} s; in exemptlint.cli.main: {main:.3f} s ({main / total:.0%})")
+for label, *_ in phases:
+    if label.startswith("start-up"):
+        value = total - main
+    else:
+        value = found.get(label, 0.0)
+    print(f"  {label:<64} {value:7.3f} s {value / total:5.0%}")
+print()
+print("largest own times:")
+stats.strip_dirs().sort_stats("tottime").print_stats(12)
+"""
+
+
 @dataclass
 class Timing:
     label: str

@@ -500,11 +500,13 @@ def _read_relevant(
     could not be read), read once; the others are dropped."""
     from exemptlint.loaders import certainly_irrelevant, read_bytes
 
+    counting = progress.enabled
     for source in sources:
         data, _ = read_bytes(source.path, source.shown)
         if data is None or not certainly_irrelevant(data, source.suffix):
             yield Path(source.path), source.shown, data
-        progress.advance()
+        if counting:
+            progress.advance()
 
 
 def _scan(
@@ -516,8 +518,10 @@ def _scan(
 
     relevant: list[tuple[SourceFile, bytes | None]] = []
     size = 0
+    counting = progress.enabled
     for source in sources:
-        progress.advance()
+        if counting:
+            progress.advance()
         data, _ = read_bytes(source.path, source.shown)
         if data is None or not certainly_irrelevant(data, source.suffix):
             size += len(data) if data is not None else 0

@@ -95,13 +95,17 @@ MAX_FILE_BYTES = 64 * 1024 * 1024
 _TOO_LARGE = f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB"
 
 
+# O_NONBLOCK: opening a FIFO named on the command line must not wait for a writer; O_BINARY: on
+# Windows, the bytes as they are (no CRLF translation, no stop at Ctrl-Z).
+_READ_FLAGS = (
+    os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+)
+
+
 def read_bytes(path: Path | str, display: str) -> tuple[bytes | None, LoadError | None]:
     """The file's bytes, or why they cannot be had: one open, one ``fstat`` and a read."""
     try:
-        # O_NONBLOCK: opening a FIFO named on the command line must not wait for a writer;
-        # O_BINARY: on Windows, bytes as they are (no CRLF translation, no stop at Ctrl-Z).
-        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
-        handle = os.open(path, flags | getattr(os, "O_BINARY", 0))
+        handle = os.open(path, _READ_FLAGS)
     except OSError as error:
         if error.errno == errno.ELOOP:
             return None, LoadError(display, 1, 1, _discover.LOOP_MESSAGE)
