@@ -22,6 +22,9 @@ from ruamel.yaml import YAML
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures" / "rules"
 BASH = shutil.which("bash")
+# The install step runs once, for real, in the module fixture `installed`; the other tests skip it.
+INSTALLED = frozenset({"Install exemptlint"})
+PINNED = "--today 2026-11-24"
 pytestmark = pytest.mark.skipif(BASH is None, reason="bash is not installed")
 
 
@@ -87,11 +90,12 @@ def _read_outputs(path: Path) -> dict[str, str]:
     return outputs
 
 
-def run_action(repo: Path, runner: Path, inputs: Mapping[str, str], skip: set[str] = frozenset()) -> Run:  # type: ignore[assignment]
+def run_action(repo: Path, runner: Path, inputs: Mapping[str, str], skip: frozenset[str] = frozenset()) -> Run:
     action = _load(ROOT / "action.yml")
     given = {name: spec.get("default", "") for name, spec in action["inputs"].items()}
     assert set(inputs) <= set(given), set(inputs) - set(given)
-    given.update(inputs)
+    given["args"] = PINNED  # tests pin "today"; a test's own args come after
+    given.update({k: f"{PINNED} {v}" if k == "args" else v for k, v in inputs.items()})
     run = Run()
     path_file = runner / "path"
     summary = runner / "summary.md"
@@ -220,7 +224,7 @@ def test_findings_give_sarif_summary_annotations_and_a_failed_step(
     repo: Path, runner: Path, installed: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PATH", f"{installed}{os.pathsep}{os.environ.get('PATH', '')}")
-    result = run_action(repo, runner, {"paths": "policy", "upload-sarif": "true"}, skip={"Install exemptlint"})
+    result = run_action(repo, runner, {"paths": "policy", "upload-sarif": "true"}, skip=INSTALLED)
     assert result.outputs["lint"]["exit-code"] == "1"
     sarif_path = repo / "exemptlint.sarif"
     assert result.outputs["lint"]["sarif-file"] == "exemptlint.sarif"
@@ -248,13 +252,14 @@ def test_clean_repository_passes_without_upload_unless_asked(
 ) -> None:
     monkeypatch.setenv("PATH", f"{installed}{os.pathsep}{os.environ.get('PATH', '')}")
     (repo / "policy" / "prod" / "expired.json").unlink()
-    result = run_action(repo, runner, {"paths": "policy\nREADME.md"}, skip={"Install exemptlint"})
+    result = run_action(repo, runner, {"paths": "policy\nREADME.md"}, skip=INSTALLED)
     assert result.failed is None
     assert result.outputs["lint"]["exit-code"] == "0"
     assert result.uses == []  # upload-sarif defaults to false
     log = json.loads((repo / "exemptlint.sarif").read_text(encoding="utf-8"))
     assert log["runs"][0]["results"] == []
-    assert "Checked 1 exemption" in result.summary or "1 exemption" in result.summary
+    assert "No findings in 1 exemption (2 files)" in result.summary  # README.md named: read, skipped
+    assert "as of 2026-11-24" in result.summary
 
 
 def test_arguments_sarif_path_and_no_failure(
@@ -269,7 +274,7 @@ def test_arguments_sarif_path_and_no_failure(
         "annotations": "false",
         "summary": "false",
     }
-    result = run_action(repo, runner, inputs, skip={"Install exemptlint"})
+    result = run_action(repo, runner, inputs, skip=INSTALLED)
     assert result.outputs["lint"]["exit-code"] == "0"  # EL005 not selected
     log = json.loads((repo / "reports-exemptlint.sarif").read_text(encoding="utf-8"))
     assert [rule["id"] for rule in log["runs"][0]["tool"]["driver"]["rules"]] == ["EL001", "EL002"]
@@ -282,7 +287,7 @@ def test_config_error_is_reported_in_the_summary_and_fails(
 ) -> None:
     monkeypatch.setenv("PATH", f"{installed}{os.pathsep}{os.environ.get('PATH', '')}")
     (repo / ".exemptlint.yaml").write_text("fail-on: sometimes\n", encoding="utf-8")
-    result = run_action(repo, runner, {"upload-sarif": "true"}, skip={"Install exemptlint"})
+    result = run_action(repo, runner, {"upload-sarif": "true"}, skip=INSTALLED)
     assert result.outputs["lint"] == {"exit-code": "2", "sarif-file": ""}
     assert result.uses == []  # no report to upload
     assert "exemptlint exited with 2 before writing a report" in result.summary
@@ -293,7 +298,7 @@ def test_a_path_cannot_inject_shell_code(
     repo: Path, runner: Path, installed: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PATH", f"{installed}{os.pathsep}{os.environ.get('PATH', '')}")
-    result = run_action(repo, runner, {"paths": "policy $(touch pwned) `touch pwned2`"}, skip={"Install exemptlint"})
+    result = run_action(repo, runner, {"paths": "policy $(touch pwned) `touch pwned2`"}, skip=INSTALLED)
     assert not (repo / "pwned").exists() and not (repo / "pwned2").exists()
     assert result.outputs["lint"]["exit-code"] == "2"  # those are paths that do not exist
 
@@ -373,7 +378,7 @@ def test_azure_pipelines_template_publishes_junit_and_sarif(
     repo: Path, runner: Path, installed: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PATH", f"{installed}{os.pathsep}{os.environ.get('PATH', '')}")
-    log, tasks = run_azure_template(repo, runner, {"paths": ["policy"], "install": False})
+    log, tasks = run_azure_template(repo, runner, {"paths": ["policy"], "install": False, "args": PINNED})
     assert "##vso[task.setvariable variable=exemptlintExitCode]1" in log
     assert "[exit 0: Lint exemptions]" in log
     assert log[-2].startswith("##vso[task.logissue type=error]exemptlint exited with 1")
@@ -396,7 +401,9 @@ def test_azure_pipelines_template_clean_run_does_not_fail(
 ) -> None:
     monkeypatch.setenv("PATH", f"{installed}{os.pathsep}{os.environ.get('PATH', '')}")
     (repo / "policy" / "prod" / "expired.json").unlink()
-    log, tasks = run_azure_template(repo, runner, {"paths": ["policy"], "install": False, "publishSarif": False})
+    log, tasks = run_azure_template(
+        repo, runner, {"paths": ["policy"], "install": False, "publishSarif": False, "args": PINNED}
+    )
     assert "##vso[task.setvariable variable=exemptlintExitCode]0" in log
     assert not any("logissue" in line for line in log)
     assert [name for name, _ in tasks] == ["PublishTestResults@2"]
