@@ -115,6 +115,12 @@ def test_absolute_root_below_the_working_directory_is_shown_relative(
     assert [f.shown for f in found] == _os_walk_reference("tree")
 
 
+def test_the_walk_picks_up_every_format_the_loaders_read() -> None:
+    from exemptlint import loaders
+
+    assert SOURCE_SUFFIXES == loaders.SOURCE_SUFFIXES
+
+
 def test_suffix_of_is_pathlibs_suffix() -> None:
     for name in ("a.json", "A.JSON", ".json", "x.", "a.b.Bicep", "noext", "..json", "a..json"):
         assert suffix_of(name) == Path(name).suffix.lower(), name
