@@ -54,6 +54,7 @@ from pathlib import Path
 
 import compare_checkov
 import generate
+import scenarios
 
 REPO = Path(__file__).resolve().parents[1]
 DOC = REPO / "docs" / "performance.md"
@@ -910,6 +911,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="sizes to run checkov on (default: --sizes); exemptlint still runs on every size",
     )
     parser.add_argument("--checkov-venv", type=Path, default=CHECKOV_VENV, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--scenarios",
+        action="store_true",
+        help="only issue 16's scenarios (see bench/scenarios.py): pre-commit on one file against "
+        "check-json, and a monorepo against the read floor; --write-doc then rewrites only their section",
+    )
+    parser.add_argument(
+        "--scenario-files", type=int, default=20000, help="files in the monorepo scenario (default 20000)"
+    )
+    parser.add_argument(
+        "--scenario-runs", type=int, default=31, help="rounds of the one-file scenario (default 31)"
+    )
+    parser.add_argument(
+        "--scenario-repeat", type=int, default=9, help="rounds of the monorepo scenario (default 9)"
+    )
     return parser
 
 
@@ -932,6 +948,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     results: Results | None = None
     checkov: compare_checkov.CheckovResults | None = None
     checkov_facts: dict[str, str] = {}
+    if args.scenarios:
+        try:
+            text = _run_scenarios(args, runner, work)
+        finally:
+            shutil.rmtree(cwd, ignore_errors=True)
+            if temporary:
+                shutil.rmtree(work, ignore_errors=True)
+        print()
+        print(text)
+        print(f"(benchmark took {time.perf_counter() - started:.0f} s)")
+        if args.write_doc:
+            write_doc(args.doc, text, scenarios.START_MARKER, scenarios.END_MARKER)
+            print(f"wrote the figures into {args.doc}")
+        return 0
     try:
         if not args.checkov_only:
             results = _run(args, runner, work)
@@ -963,6 +993,44 @@ def main(argv: Sequence[str] | None = None) -> int:
             write_checkov_doc(args.doc, checkov_text)
         print(f"wrote the figures into {args.doc}")
     return 0
+
+
+def _run_scenarios(args: argparse.Namespace, runner: Runner, work: Path) -> str:
+    facts = machine(runner.python, runner)
+    activity = Activity()
+
+    def import_lines() -> str:
+        one = work / "scenario-one-file" / "one-file.json"
+        imports = import_times(runner, "one file", [runner.python, "-X", "importtime", "-m", "exemptlint", "check", str(one)])
+        lines = [f"python -X importtime -m exemptlint check one-file.json: {imports.modules} imports, "
+                 f"{imports.total_ms:.1f} ms in all (sum of self times); the largest cumulative:"]
+        lines += [f"{'  ' * depth}{name:<48} self {own / 1000:5.1f} ms  cumulative {cumulative / 1000:5.1f} ms"
+                  for name, depth, own, cumulative in imports.top]
+        return "\n".join(lines)
+
+    def monorepo_profile(directory: Path) -> str:
+        report = work / "report-phases.json"
+        best = ""
+        for _ in range(3):  # the run with the smallest total is kept: the least disturbed
+            result = runner.run([runner.python, "-c", scenarios.PHASES_CODE, str(directory), str(report)], capture=True)
+            text = result.stdout.strip() or result.stderr[-2000:]
+            total = re.search(r"(\d+) ms after", text)
+            if not best or (total and int(total.group(1)) < int(re.search(r"(\d+) ms after", best).group(1))):
+                best = text
+        return best
+
+    results = [
+        scenarios.pre_commit_scenario(runner, work, args.scenario_runs, _say, import_lines),
+        scenarios.monorepo_scenario(
+            runner, work, args.scenario_files, args.scenario_repeat, _say, monorepo_profile
+        ),
+    ]
+    activity.finish(facts)
+    header = (
+        f"Measured {facts['date']} by `bench/run --scenarios` (medians of rounds; exemptlint {facts['exemptlint']} "
+        f"at commit {facts['commit']}, Python {facts['python']})."
+    )
+    return scenarios.section(machine_lines(facts), header, results)
 
 
 def _run_checkov(args: argparse.Namespace, runner: Runner, work: Path) -> compare_checkov.CheckovResults:

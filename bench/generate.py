@@ -521,6 +521,44 @@ def write_corpus(root: Path, kind: str, n: int, seed: int = DEFAULT_SEED) -> Cor
     return Corpus(kind, directory, n, exemptions, size)
 
 
+MONOREPO_FOLDERS = 200
+# One file in this many is an exemption file (1 %); the others are unrelated JSON.
+MONOREPO_EXEMPTION_EVERY = 100
+
+
+def write_monorepo(root: Path, n: int, seed: int = DEFAULT_SEED) -> Corpus:
+    """A monorepo: ``n`` JSON files spread over ``MONOREPO_FOLDERS`` nested folders
+    (``team-NN/service-NNN``), one in ``MONOREPO_EXEMPTION_EVERY`` a raw exemption, the others
+    unrelated JSON (package manifests, app settings), written to ``root/monorepo-<n>``."""
+    import shutil
+
+    directory = root / f"monorepo-{n}"
+    if directory.exists():
+        shutil.rmtree(directory)
+    rng = random.Random(f"{seed}:monorepo:{n}")
+    folders = min(MONOREPO_FOLDERS, max(1, n))
+    exemptions = 0
+    size = 0
+    width = max(5, len(str(n)))
+    per_folder = -(-n // folders)
+    for index in range(n):
+        folder = index // per_folder
+        parent = directory / f"team-{folder % 10:02d}" / f"service-{folder:03d}"
+        parent.mkdir(parents=True, exist_ok=True)
+        # Spread over the tree: about one in each folder of 100 files, in the middle of its names.
+        if index % MONOREPO_EXEMPTION_EVERY == MONOREPO_EXEMPTION_EVERY // 2:
+            doc: Any = raw_exemption(rng, index)
+            exemptions += 1
+            path = parent / f"exemption-{index:0{width}d}.json"
+        else:
+            doc = unrelated_document(rng, index)
+            path = parent / f"settings-{index:0{width}d}.json"
+        text = _dump(doc)
+        path.write_text(text, encoding="utf-8")
+        size += len(text.encode("utf-8"))
+    return Corpus("monorepo", directory, n, exemptions, size)
+
+
 def write_one_file(root: Path, seed: int = DEFAULT_SEED) -> Path:
     """A single valid raw exemption, for the cold-start measurement."""
     root.mkdir(parents=True, exist_ok=True)

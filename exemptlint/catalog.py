@@ -107,15 +107,9 @@ _DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
 
 
 def _read_data(name: str) -> Any:
-    parts = name.split("/")
-    try:
-        with open(os.path.join(_DATA, *parts), encoding="utf-8") as handle:
-            text = handle.read()
-    except (FileNotFoundError, NotADirectoryError):
-        from importlib import resources
+    from exemptlint.packaged import package_text
 
-        text = resources.files("exemptlint").joinpath("data", *parts).read_text(encoding="utf-8")
-    return json.loads(text)
+    return json.loads(package_text("data", *name.split("/")))
 
 
 def default_honoured(category: str, display_name: str) -> bool:

@@ -7,12 +7,11 @@ import datetime
 import gc
 import os
 import sys
-import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from exemptlint import __version__, catalog_cli
 from exemptlint.catalog_cli import VersionAction
@@ -30,8 +29,10 @@ from exemptlint.report import FORMATS, Report
 
 if TYPE_CHECKING:
     from exemptlint.config import Config
-    from exemptlint.engine import LintSettings
+    from exemptlint.discover import SourceFile
+    from exemptlint.engine import LintSettings, PathOverride
     from exemptlint.loaders import LoadOptions
+    from exemptlint.progress import Progress
     from exemptlint.rules.api import Rule
 
 EXIT_OK = 0
@@ -111,8 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="FILE",
-        help="ARM parameters file whose values apply to the templates, or Terraform .tfvars file "
-        "whose values apply to the .tf configurations (repeatable)",
+        help="parameters whose values apply: an ARM parameters file (JSON or YAML) or a .bicepparam "
+        "file for the ARM templates and Bicep files, a Terraform .tfvars file for the .tf configurations "
+        "(repeatable)",
     )
     check.add_argument(
         "--rules-dir",
@@ -148,16 +150,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     rules = commands.add_parser("rules", help="list the rules, or document one")
     rules.add_argument("rule_id", nargs="?", metavar="ID", help="print this rule's documentation and options")
-    rules.add_argument("--format", choices=("text", "json"), default="text")
-    rules.add_argument(
-        "--config", metavar="FILE", help="config file (default: .exemptlint.yaml found upwards)"
-    )
-    rules.add_argument(
-        "--rules-dir", action="append", default=[], metavar="DIR", help="also list rules from DIR"
-    )
+    _rule_options_arguments(rules)
+    # As `ruff rule`: the same as `rules ID`, for the rule named.
+    rule = commands.add_parser("rule", help="print a rule's documentation page and options")
+    rule.add_argument("rule_id", metavar="ID", help="the rule (EL004, or a custom rule's id)")
+    _rule_options_arguments(rule)
     add_commands(commands)
     add_catalog_update(catalog_cli.register(commands))
     return parser
+
+
+def _rule_options_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument(
+        "--config", metavar="FILE", help="config file (default: .exemptlint.yaml found upwards)"
+    )
+    parser.add_argument(
+        "--rules-dir", action="append", default=[], metavar="DIR", help="also list rules from DIR"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -172,7 +182,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except KeyboardInterrupt:
             print("exemptlint: interrupted", file=sys.stderr)
             return EXIT_INTERRUPTED
-    if args.command == "rules":
+    if args.command in ("rules", "rule"):
         return run_rules(args)
     if args.command == "audit":
         from exemptlint.audit.cli import run
@@ -280,6 +290,12 @@ def _rule_options(rule: Rule) -> list[tuple[str, str, str]]:
 
 
 def _rule_doc(rule: Rule) -> str:
+    """The rule's documentation: its page (built-in rules), else its help, else its docstring."""
+    from exemptlint.rules.docs import rule_page
+
+    page = rule_page(rule)
+    if page is not None:
+        return page
     if rule.help is not None:
         return rule.help.strip()
     module = sys.modules.get(getattr(rule.check, "__module__", "") or "")
@@ -328,7 +344,7 @@ def _rule_text(rule: Rule, config: Config) -> str:
 
 def run_check(args: argparse.Namespace) -> int:
     from exemptlint.dates import utc_today
-    from exemptlint.engine import LintSettings, rule_enabled
+    from exemptlint.engine import LintSettings, rule_may_run
     from exemptlint.hierarchy import Hierarchy
 
     resolved = _rules_and_config(args)
@@ -358,7 +374,7 @@ def run_check(args: argparse.Namespace) -> int:
         levels=config.levels,
         options=config.options,
         assignment_map=config.assignments,
-        overrides=config.overrides,
+        overrides=_overrides(config, args),
         epac_date_order=config.epac_date_order,
         epac_definitions=(*(str(d) for d in config.epac_definitions), *args.epac_definitions),
         hierarchy=Hierarchy.of(config.management_groups),
@@ -389,7 +405,7 @@ def run_check(args: argparse.Namespace) -> int:
         findings=findings,
         errors=errors,
         # The rules that ran (SARIF lists them): --select/--ignore and the config decide.
-        rules=[rule for rule in all_rules if rule_enabled(rule.id, settings)],
+        rules=[rule for rule in all_rules if rule_may_run(rule.id, settings)],
         root=str(Path.cwd()),
         stale_baseline=stale,
         levels=config.levels,
@@ -458,6 +474,21 @@ class _Target:
     option: str = ""
 
 
+def _overrides(config: Config, args: argparse.Namespace) -> tuple[PathOverride, ...]:
+    """The config's per-path overrides; --select and --ignore win over theirs, as over the
+    top-level ones."""
+    if args.select is None and args.ignore is None:
+        return config.overrides
+    return tuple(
+        replace(
+            override,
+            select=None if args.select is not None else override.select,
+            ignore=None if args.ignore is not None else override.ignore,
+        )
+        for override in config.overrides
+    )
+
+
 def _output_targets(args: argparse.Namespace) -> list[_Target]:
     """The reports to write, standard output first."""
     targets: list[_Target] = []
@@ -512,6 +543,8 @@ def _prepare_output_files(targets: list[_Target], args: argparse.Namespace) -> N
         except OSError as error:
             problem = error.strerror or str(error)
             raise ValueError(f"{where}: cannot create the folder {folder}: {problem}") from None
+        import tempfile
+
         try:
             handle, probe = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
         except OSError as error:
@@ -563,36 +596,35 @@ def _lint_inputs(
     rules: Sequence[Rule],
     formats: set[str],
 ) -> _Linted:
-    """Load and lint every input, in worker processes when there are many."""
+    """Load and lint every input, in worker processes when many files can hold exemptions."""
+    from exemptlint.discover import discover
     from exemptlint.epac_layout import names_epac_folder
-    from exemptlint.loaders import (
-        LoadOptions,
-        discover,
-        display_path,
-        is_tfvars_file,
-        load_parameters_file,
-    )
+    from exemptlint.loaders import LoadOptions
 
     errors: list[LoadError] = []
     parameters: dict[str, object] = {}
     tfvars: list[tuple[str, dict[str, object]]] = []
-    for file in args.parameters:
-        values, problem = load_parameters_file(Path(file))
-        if problem is not None:
-            errors.append(problem)
-        if is_tfvars_file(file):
-            tfvars.append((os.path.abspath(file), values))
-        else:
-            parameters.update(values)
-    paths, missing = discover(args.paths, exclude)
+    if args.parameters:
+        from exemptlint.loaders import is_tfvars_file, load_parameters_file
+
+        for file in args.parameters:
+            values, problem = load_parameters_file(Path(file), settings.today)
+            if problem is not None:
+                errors.append(problem)
+            if is_tfvars_file(file):
+                tfvars.append((os.path.abspath(file), values))
+            else:
+                parameters.update(values)
+    sources, missing = discover(args.paths, exclude)
     errors.extend(missing)
     # EPAC assignment files beside the exemptions (or in the folders named) that the run does not lint.
     known: list[PolicyAssignment] = []
     contexts = None
-    if settings.epac_definitions or any(names_epac_folder(str(path)) for path in paths):
+    if settings.epac_definitions or any(names_epac_folder(source.path) for source in sources):
         from exemptlint.loaders.epac_definitions import ContextCache, definitions_of_run
 
         contexts = ContextCache()
+        paths = [Path(source.path) for source in sources]
         epac, tenant_roots = definitions_of_run(paths, settings.epac_definitions, contexts)
         errors.extend(epac.errors)
         known = epac.assignments
@@ -604,26 +636,89 @@ def _lint_inputs(
         exclude=exclude,
         epac_contexts=contexts,
     )
-    files = [(path, display_path(path)) for path in paths]
-    workers = 0
-    if len(files) > 1 and args.jobs != 1:
-        # Imported only here: a one-file run (a pre-commit hook) does not pay for it.
-        from exemptlint.parallel import worker_count
+    shown = [source.shown for source in sources]
+    from exemptlint.progress import Progress
 
-        workers = worker_count(args.jobs, len(files))
-    if workers:
-        linted = _lint_in_workers(files, options, settings, rules, workers, formats, errors, known)
-        if linted is not None:
-            return linted
-    return _lint_here(files, options, settings, rules, errors, known)
+    with Progress.for_terminal(sys.stderr, len(sources), quiet=args.quiet) as progress:
+        if len(sources) < 2 or args.jobs == 1:
+            loaded = _read_relevant(sources, progress)
+            return _lint_here(shown, loaded, options, settings, rules, errors, progress, known)
+        # Imported only here: a one-file run (a pre-commit hook) does not pay for it.
+        from exemptlint.parallel import MIN_FILES, worker_count
+
+        # Workers pay off only for the files that can hold something: every file is read here
+        # once and the others are dropped; workers start only for enough relevant files, and get
+        # only those.
+        relevant, size = _scan(sources, MIN_FILES if args.jobs == 0 else 2, progress)
+        workers = worker_count(args.jobs, len(relevant), size) if len(relevant) > 1 else 0
+        if workers:
+            files = [(Path(source.path), source.shown) for source, _ in relevant]
+            del relevant
+            linted = _lint_in_workers(
+                shown, files, options, settings, rules, workers, formats, errors, progress, known
+            )
+            if linted is not None:
+                return linted
+            progress.add_total(len(files))
+            again = ((path, name, None) for path, name in _counted(files, progress))
+            return _lint_here(shown, again, options, settings, rules, errors, progress, known)
+        loaded = ((Path(source.path), source.shown, data) for source, data in relevant)
+        return _lint_here(shown, loaded, options, settings, rules, errors, progress, known)
+
+
+_T = TypeVar("_T")
+
+
+def _counted(items: Iterable[_T], progress: Progress) -> Iterator[_T]:
+    for item in items:
+        yield item
+        progress.advance()
+
+
+def _read_relevant(
+    sources: Sequence[SourceFile], progress: Progress
+) -> Iterator[tuple[Path, str, bytes | None]]:
+    """Each file that may hold something, with its content (None: the loader reports why it
+    could not be read), read once; the others are dropped."""
+    from exemptlint.loaders import certainly_irrelevant, read_bytes
+
+    counting = progress.enabled
+    for source in sources:
+        data, _ = read_bytes(source.path, source.shown)
+        if data is None or not certainly_irrelevant(data, source.suffix, source.path):
+            yield Path(source.path), source.shown, data
+        if counting:
+            progress.advance()
+
+
+def _scan(
+    sources: Sequence[SourceFile], keep: int, progress: Progress
+) -> tuple[list[tuple[SourceFile, bytes | None]], int]:
+    """The files that may hold something, and their size in all; the content of the first ``keep``
+    of them too (when there are more, workers may read them instead: memory stays bounded)."""
+    from exemptlint.loaders import certainly_irrelevant, read_bytes
+
+    relevant: list[tuple[SourceFile, bytes | None]] = []
+    size = 0
+    counting = progress.enabled
+    for source in sources:
+        if counting:
+            progress.advance()
+        data, _ = read_bytes(source.path, source.shown)
+        if data is None or not certainly_irrelevant(data, source.suffix, source.path):
+            size += len(data) if data is not None else 0
+            relevant.append((source, data if len(relevant) < keep else None))
+    return relevant, size
 
 
 def _lint_here(
-    files: list[tuple[Path, str]],
+    shown: list[str],
+    files: Iterable[tuple[Path, str, bytes | None]],
     options: LoadOptions,
     settings: LintSettings,
     rules: Sequence[Rule],
     errors: list[LoadError],
+    progress: Progress,
     known: Sequence[PolicyAssignment] = (),
 ) -> _Linted:
     from exemptlint.budget import BudgetTimer
@@ -633,13 +728,13 @@ def _lint_here(
 
     with BudgetTimer(options.time_budget) as timer:
         timed = replace(options, timer=timer)
-        per_file = [(shown, load_file(path, timed, shown)) for path, shown in files]
+        per_file = [(name, load_file(path, timed, name, data)) for path, name, data in files]
     # A module another linted file deploys is linted with the values that file passes it, not on
     # its own; one that no deployed module instance reaches is linted on its own (standalone_loads).
-    kept = standalone_loads([(shown, result.followed) for shown, result in per_file])
+    kept = standalone_loads([(name, result.followed) for name, result in per_file])
     loaded = LoadResult()
-    for shown, result in per_file:
-        if shown not in kept:
+    for name, result in per_file:
+        if name not in kept:
             result = LoadResult(
                 errors=result.errors, assignments=result.assignments, set_definitions=result.set_definitions
             )
@@ -647,6 +742,7 @@ def _lint_here(
     loaded.assignments.extend(known)
     # A broken module is reported by its own load and by every file that follows it: once is enough.
     errors = list(dict.fromkeys([*errors, *loaded.errors]))
+    progress.phase("Checking")
     findings = lint(
         loaded.exemptions,
         loaded.assignments,
@@ -658,16 +754,11 @@ def _lint_here(
         errors=errors,
         set_definitions=loaded.set_definitions,
     )
-    return _Linted(
-        [shown for _, shown in files],
-        loaded.exemptions,
-        findings,
-        errors,
-        skipped=list(dict.fromkeys(loaded.skipped)),
-    )
+    return _Linted(shown, loaded.exemptions, findings, errors, skipped=list(dict.fromkeys(loaded.skipped)))
 
 
 def _lint_in_workers(
+    shown: list[str],
     files: list[tuple[Path, str]],
     options: LoadOptions,
     settings: LintSettings,
@@ -675,6 +766,7 @@ def _lint_in_workers(
     workers: int,
     formats: set[str],
     errors: list[LoadError],
+    progress: Progress,
     known: Sequence[PolicyAssignment] = (),
 ) -> _Linted | None:
     """The same as ``_lint_here``, on ``workers`` processes; None when the run must be redone in
@@ -683,6 +775,9 @@ def _lint_in_workers(
     from exemptlint.parallel import lint_in_parallel, merge_findings
     from exemptlint.rules import SUPPRESSION_RULE_ID, UNRESOLVED_RULE_ID
 
+    # Two passes over the files (see exemptlint.parallel).
+    progress.add_total(2 * len(files))
+    progress.phase("Linting")
     run = lint_in_parallel(
         files,
         options,
@@ -695,6 +790,7 @@ def _lint_in_workers(
         # JUnit lists every exemption, HTML shows them, Markdown the recommendations each names.
         want_exemptions="junit" in formats or "html" in formats or "markdown" in formats,
         assignments=known,
+        on_done=progress.advance,
     )
     if not run.complete:
         return None
@@ -712,7 +808,7 @@ def _lint_in_workers(
         findings.extend(lint_whole_run(exemptions, context, settings, plan, rule_errors))
         findings.sort(key=Finding.sort_key)
     return _Linted(
-        files=[shown for _, shown in files],
+        files=shown,
         exemptions=exemptions,
         findings=findings,
         errors=list(dict.fromkeys([*errors, *load_errors, *rule_errors])),
@@ -832,6 +928,8 @@ def write_atomically(path: Path, text: str) -> None:
         with path.open("w", encoding="utf-8") as stream:
             stream.write(text)
         return
+    import tempfile
+
     directory = path.parent if str(path.parent) else Path(".")
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
     try:

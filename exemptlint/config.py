@@ -270,6 +270,8 @@ def _validate(file: Path, raw: dict[str, Any], lines: Any, rules: Sequence[Rule]
     class OverrideModel(BaseModel):
         model_config = ConfigDict(extra="forbid", strict=False)
         files: list[str]
+        select: list[str] | None = None
+        ignore: list[str] | None = None
         rules: dict[str, dict[str, Any]] = {}
 
     class RootModel(BaseModel):
@@ -403,7 +405,15 @@ def _validate(file: Path, raw: dict[str, Any], lines: Any, rules: Sequence[Rule]
     overrides: list[PathOverride] = []
     for index, override in enumerate(root.overrides):
         o_levels, o_options = rule_settings(override.rules, ("overrides", index, "rules"), top)
-        overrides.append(PathOverride(files=tuple(override.files), levels=o_levels, options=o_options))
+        overrides.append(
+            PathOverride(
+                files=tuple(override.files),
+                levels=o_levels,
+                options=o_options,
+                select=tuple(override.select) if override.select is not None else None,
+                ignore=tuple(override.ignore) if override.ignore is not None else None,
+            )
+        )
     return Config(
         path=file,
         today=root.today,

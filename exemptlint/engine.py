@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime
 import functools
-import hashlib
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -34,12 +33,15 @@ _NUMBERS = re.compile(r"\d+")
 
 @dataclass(frozen=True)
 class PathOverride:
-    """Per-path settings (config ``overrides``): levels and options for exemptions whose source
-    file matches one of ``files`` (shell-style globs; ``**`` and ``*`` also match ``/``)."""
+    """Per-path settings (config ``overrides``): the rule selection, levels and options for
+    exemptions whose source file matches one of ``files`` (shell-style globs; ``**`` and ``*``
+    also match ``/``). ``select``/``ignore``, when set, replace the ones in effect."""
 
     files: tuple[str, ...]
     levels: Mapping[str, Level] = field(default_factory=dict)
     options: Mapping[str, Any] = field(default_factory=dict)
+    select: tuple[str, ...] | None = None
+    ignore: tuple[str, ...] | None = None
 
     def matches(self, file: str) -> bool:
         from fnmatch import fnmatchcase
@@ -77,10 +79,15 @@ class LintSettings:
             return self
         levels = dict(self.levels)
         options = dict(self.options)
+        select, ignore = self.select, self.ignore
         for override in matching:
             levels.update(override.levels)
             options.update(override.options)
-        return replace(self, levels=levels, options=options, overrides=())
+            if override.select is not None:
+                select = override.select
+            if override.ignore is not None:
+                ignore = override.ignore
+        return replace(self, levels=levels, options=options, select=select, ignore=ignore, overrides=())
 
 
 def rule_enabled(rule_id: str, settings: LintSettings) -> bool:
@@ -90,6 +97,22 @@ def rule_enabled(rule_id: str, settings: LintSettings) -> bool:
     if settings.select is not None and not matches(settings.select):
         return False
     return not matches(settings.ignore)
+
+
+def rule_may_run(rule_id: str, settings: LintSettings) -> bool:
+    """Whether the rule runs on some file: by the settings, or by an override's selection."""
+    if rule_enabled(rule_id, settings):
+        return True
+    for override in settings.overrides:
+        variant = replace(
+            settings,
+            select=override.select if override.select is not None else settings.select,
+            ignore=override.ignore if override.ignore is not None else settings.ignore,
+            overrides=(),
+        )
+        if rule_enabled(rule_id, variant):
+            return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -114,10 +137,10 @@ class RulePlan:
         by_id = {rule.id: rule for rule in rules}
         return cls(
             by_id=by_id,
-            active=tuple(rule for rule in rules if rule_enabled(rule.id, settings)),
-            report_unresolved=unresolved_rule_id in by_id and rule_enabled(unresolved_rule_id, settings),
+            active=tuple(rule for rule in rules if rule_may_run(rule.id, settings)),
+            report_unresolved=unresolved_rule_id in by_id and rule_may_run(unresolved_rule_id, settings),
             suppression_rule=by_id.get(suppression_rule_id)
-            if rule_enabled(suppression_rule_id, settings)
+            if rule_may_run(suppression_rule_id, settings)
             else None,
             unresolved_rule_id=unresolved_rule_id,
         )
@@ -155,18 +178,31 @@ def lint(
     report_unresolved, suppression_rule = plan.report_unresolved, plan.suppression_rule
     findings: list[Finding] = lint_whole_run(exemptions, context, settings, plan, errors) if whole_run else []
     seen_directives: set[tuple[str, int]] = set()
+    # With overrides, which rules run depends on the file: (settings, enabled rule ids) per file.
+    per_file: dict[str, tuple[LintSettings, frozenset[str]]] = {}
+
+    def local_settings(file: str) -> tuple[LintSettings, frozenset[str] | None]:
+        if not settings.overrides:
+            return settings, None
+        if file not in per_file:
+            local = settings.for_file(file)
+            enabled = frozenset(rule_id for rule_id in by_id if rule_enabled(rule_id, local))
+            per_file[file] = (local, enabled)
+        return per_file[file]
+
     for exemption in exemptions:
         own: list[Finding] = []
         # property -> (value, ids of the rules that needed it), one EL009 note per property.
         needed: dict[str, tuple[Unresolved, list[str]]] = {}
-        local = settings.for_file(exemption.source.file) if settings.overrides else settings
+        local, enabled = local_settings(exemption.source.file)
         produced: list[tuple[Rule, Violation]] = []
         for rule in active:
-            _check(rule, exemption, context, local, produced, errors)
-        _located(produced, exemption, local, plan, needed, own)
+            if enabled is None or rule.id in enabled:
+                _check(rule, exemption, context, local, produced, errors)
+        _located(produced, exemption, local, plan, needed, own, enabled)
         _apply_suppressions(own, exemption)
         findings.extend(own)
-        if suppression_rule is not None:
+        if suppression_rule is not None and (enabled is None or suppression_rule.id in enabled):
             findings.extend(
                 _suppression_problems(exemption, suppression_rule, by_id, settings, seen_directives)
             )
@@ -178,6 +214,9 @@ def lint(
                 continue
         elif note.rule_id not in by_id or not rule_enabled(note.rule_id, settings):
             continue
+        _, enabled = local_settings(note.file)
+        if enabled is not None and note.rule_id not in enabled:
+            continue  # an override turns the rule off for this file
         rule = by_id[note.rule_id]
         message = one_line(note.message)
         shown = shorten(message, MESSAGE_LIMIT)
@@ -241,6 +280,7 @@ def _located(
     plan: RulePlan,
     needed: dict[str, tuple[Unresolved, list[str]]],
     own: list[Finding],
+    enabled: frozenset[str] | None = None,
 ) -> None:
     """The findings of ``produced`` on ``exemption``, added to ``own``; values the rules could not
     know are gathered in ``needed`` into one EL009 note per property."""
@@ -252,7 +292,12 @@ def _located(
                 entry[1].append(rule.id)
             continue
         own.append(_finding(rule, violation, exemption, settings))
-    if plan.report_unresolved and plan.unresolved_rule_id in plan.by_id:
+    # ``enabled``: the rules an override leaves on for this file (None: no override applies).
+    if (
+        plan.report_unresolved
+        and plan.unresolved_rule_id in plan.by_id
+        and (enabled is None or plan.unresolved_rule_id in enabled)
+    ):
         rule = plan.by_id[plan.unresolved_rule_id]
         for prop, (value, rule_ids) in needed.items():
             tail = f" ({value.reason}); not checked by {', '.join(rule_ids)}"
@@ -478,6 +523,8 @@ def fingerprint(rule_id: str, exemption: Exemption, prop: str | None, message: s
 
 
 def _digest(*parts: str) -> str:
+    import hashlib  # here: a run without findings does not need it
+
     return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()[:32]
 
 

@@ -36,7 +36,7 @@ from typing import TypeVar
 from exemptlint.budget import BudgetTimer
 from exemptlint.engine import LintSettings, RulePlan, lint
 from exemptlint.epac_layout import may_be_assignment_text
-from exemptlint.loaders import LoadOptions, load_file, read_text
+from exemptlint.loaders import LoadOptions, certainly_irrelevant, decode, load_file, read_bytes
 from exemptlint.model import (
     Exemption,
     Finding,
@@ -53,9 +53,12 @@ from exemptlint.rules.api import Rule, RuleContext
 # multiprocessing and concurrent.futures are imported only by a run that starts workers: they
 # cost a one-file run (a pre-commit hook) about 14 ms.
 
-# Below this many files a run stays in one process: starting workers costs more than it saves
-# (measured with bench/run; see docs/performance.md).
+# Below this many files that can hold exemptions (the others are dropped before linting), or
+# below MIN_BYTES of them, a run stays in one process: starting workers costs more than it saves
+# (measured with bench/run; see docs/performance.md). 200 ARM templates pay off, 200 one-exemption
+# files (about 220 KB) do not, 500 of them do.
 MIN_FILES = 200
+MIN_BYTES = 512 * 1024
 # Files per task: small enough to share the work evenly, large enough that sending tasks and
 # results costs little next to linting them.
 MAX_CHUNK = 64
@@ -132,16 +135,17 @@ def available_cores() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-def worker_count(requested: int, files: int) -> int:
-    """How many worker processes a run over ``files`` files uses: 0 means "in this process".
+def worker_count(requested: int, files: int, size: int | None = None) -> int:
+    """How many worker processes a run over ``files`` files (of ``size`` bytes in all, when
+    known) uses: 0 means "in this process".
 
     ``requested`` is ``--jobs``: 1 forces one process, 0 means as many as there are cores (then
-    only from ``MIN_FILES`` files on), N uses N workers whatever the number of files.
+    only from ``MIN_FILES`` files and ``MIN_BYTES`` on), N uses N workers whatever the files.
     """
     if requested == 1 or files < 2 or not hasattr(os, "fork"):
         return 0
     if requested == 0:
-        if files < MIN_FILES:
+        if files < MIN_FILES or (size is not None and size < MIN_BYTES):
             return 0
         requested = available_cores()
         if requested == 1:
@@ -161,6 +165,7 @@ def lint_in_parallel(
     want_json: bool,
     want_exemptions: bool,
     assignments: Sequence[PolicyAssignment] = (),
+    on_done: Callable[[int], None] | None = None,
 ) -> ParallelRun:
     """Each file's report, in the order of ``files``, computed by ``workers`` processes.
 
@@ -180,14 +185,14 @@ def lint_in_parallel(
     size = max(1, min(MAX_CHUNK, len(files) // (workers * 8)))
     chunks = [list(files[start : start + size]) for start in range(0, len(files), size)]
 
-    found = _run(_assignments_of_chunk, chunks, job, workers, _no_assignments)
+    found = _run(_assignments_of_chunk, chunks, job, workers, _no_assignments, on_done)
     known = [assignment for _, file_assignments, _ in found for assignment in file_assignments]
     known.extend(assignments)
     set_definitions = [definition for _, _, file_definitions in found for definition in file_definitions]
     loaded = iter([was_loaded for was_loaded, _, _ in found])
     tasks = [[(path, shown, next(loaded)) for path, shown in chunk] for chunk in chunks]
     job = replace(job, assignments=tuple(known), set_definitions=tuple(set_definitions))
-    reports = _run(_lint_chunk, tasks, job, workers, _stopped)
+    reports = _run(_lint_chunk, tasks, job, workers, _stopped, on_done)
     complete = not any(report.missed_assignment for report in reports)
     return ParallelRun(reports, complete, known)
 
@@ -202,6 +207,7 @@ def _run(
     job: _Job,
     workers: int,
     on_crash: Callable[[Task], Result],
+    on_done: Callable[[int], None] | None = None,
 ) -> list[Result]:
     """``work`` over every chunk in the pool, results in order. If a worker dies (killed, out of
     memory, a crash in a native parser), what is left is redone one item per task in a single
@@ -215,6 +221,8 @@ def _run(
             for chunk_results in mapped:
                 results.extend(chunk_results)
                 finished += 1
+                if on_done is not None:
+                    on_done(len(chunk_results))  # files done, for a progress bar
     except BrokenProcessPool:
         remaining = [item for chunk in chunks[finished:] for item in chunk]
         while remaining:
@@ -351,13 +359,16 @@ def _assignments_of_chunk(chunk: list[tuple[Path, str]]) -> list[_Found]:
 def _assignments_of(path: Path, shown: str, options: LoadOptions) -> _Found:
     """Whether the file was loaded, and the assignments and set definitions it defines (its other
     content and any problem are left to the second pass)."""
-    text, _ = read_text(path, shown)
+    data, _ = read_bytes(path, shown)
+    if data is None or certainly_irrelevant(data, path.suffix.lower(), path.name):
+        return False, [], []
+    text, _ = decode(data, shown)
     if text is None:
         return False, [], []
     lowered = text.lower()
     if not (_may_define_assignment(lowered, path) or _may_define_set_definition(lowered)):
         return False, [], []
-    result = load_file(path, options, shown)
+    result = load_file(path, options, shown, data)
     return (
         True,
         [_detached_assignment(a) for a in result.assignments],

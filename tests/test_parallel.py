@@ -66,6 +66,7 @@ def test_auto_uses_workers_from_min_files_on(
 
     monkeypatch.setattr(parallel, "lint_in_parallel", spy)
     monkeypatch.setattr(parallel, "available_cores", lambda: 2)
+    monkeypatch.setattr(parallel, "MIN_BYTES", 0)
     monkeypatch.setattr(parallel, "MIN_FILES", files + 1)
     _run(capsys, ".", "--format", "json")
     assert calls == []  # too few files: one process
@@ -74,6 +75,10 @@ def test_auto_uses_workers_from_min_files_on(
     assert calls == [1]
     _run(capsys, ".", "--format", "json", "--jobs", "1")
     assert calls == [1]  # --jobs 1 always stays in one process
+    size = sum(path.stat().st_size for path in tmp_path.rglob("*.json"))
+    monkeypatch.setattr(parallel, "MIN_BYTES", size + 1)
+    _run(capsys, ".", "--format", "json")
+    assert calls == [1]  # enough files, but too little in them: one process
 
 
 def test_worker_count() -> None:
@@ -81,6 +86,8 @@ def test_worker_count() -> None:
     assert parallel.worker_count(4, 3) == 3
     assert parallel.worker_count(2, 1) == 0
     assert parallel.worker_count(0, parallel.MIN_FILES - 1) == 0
+    assert parallel.worker_count(0, 10_000, parallel.MIN_BYTES - 1) == 0
+    assert parallel.worker_count(2, 10_000, 10) == 2  # --jobs N: whatever the files
     assert parallel.worker_count(0, 10_000) == (parallel.available_cores() if parallel.available_cores() > 1 else 0)
 
 

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import datetime
 import errno
-import fnmatch
 import functools
 import os
 import re
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from exemptlint import discover as _discover
 from exemptlint.budget import BudgetTimer, TimeBudgetExceeded, time_budget
 from exemptlint.loaders import nesting
 from exemptlint.loaders.jsontext import (
@@ -41,11 +41,11 @@ TERRAFORM_SUFFIXES = frozenset({".tf"})
 # Terraform variable files: picked up so that one no configuration applies is reported.
 TFVARS_SUFFIXES = frozenset({".tfvars"})
 YAML_SUFFIXES = frozenset({".yaml", ".yml"})
-# Every suffix a directory walk picks up.
+# Every suffix a directory walk picks up (exemptlint.discover has the same set; a test checks it).
 SOURCE_SUFFIXES = (
     JSON_SUFFIXES | BICEP_SUFFIXES | CSV_SUFFIXES | TERRAFORM_SUFFIXES | TFVARS_SUFFIXES | YAML_SUFFIXES
 )
-SKIPPED_DIRECTORIES = frozenset({".git", "node_modules", ".venv", "__pycache__", ".terraform", ".tox"})
+SKIPPED_DIRECTORIES = _discover.SKIPPED_DIRECTORIES
 
 # A file that mentions none of these cannot define an exemption, an assignment or a policy set
 # definition; skipping it before parsing keeps large repositories fast.
@@ -105,79 +105,17 @@ class LoadOptions:
 
 
 def discover(paths: Sequence[str], exclude: Sequence[str] = ()) -> tuple[list[Path], list[LoadError]]:
-    """The files to lint under ``paths`` (files named explicitly are always included)."""
-    found: list[Path] = []
-    errors: list[LoadError] = []
-    seen: set[Path] = set()
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            for file in _walk(path, exclude, errors):
-                if file not in seen:
-                    seen.add(file)
-                    found.append(file)
-        elif path.exists():
-            if path not in seen:
-                seen.add(path)
-                found.append(path)
-        else:
-            errors.append(LoadError(raw, 1, 1, _missing(path)))
-    return found, errors
+    """The files to lint under ``paths`` as paths (see ``exemptlint.discover.discover``)."""
+    found, errors = _discover.discover(paths, exclude)
+    return [Path(file.path) for file in found], errors
 
 
-def _missing(path: Path) -> str:
-    """Why ``path`` (which does not exist as far as stat can tell) cannot be read."""
-    if not path.is_symlink():
-        return "no such file or directory"
-    try:
-        path.stat()
-    except OSError as error:
-        if error.errno == errno.ELOOP:
-            return "symbolic link loop: the link leads back to itself, so there is no file to read"
-    return f"symbolic link to '{os.readlink(path)}', which does not exist"
-
-
-def _walk(root: Path, exclude: Sequence[str], errors: list[LoadError]) -> Iterator[Path]:
-    # followlinks=False: a symlink loop cannot make the walk endless.
-    for directory, subdirs, files in os.walk(root):
-        subdirs[:] = sorted(
-            d for d in subdirs if d not in SKIPPED_DIRECTORIES and not _excluded(Path(directory, d), exclude)
-        )
-        for name in sorted(files):
-            file = Path(directory, name)
-            suffix = file.suffix.lower()
-            if suffix not in SOURCE_SUFFIXES or _excluded(file, exclude):
-                continue
-            if file.is_file():
-                yield file
-            elif file.is_symlink() and not file.exists():
-                # A link named like a source file that leads nowhere (a loop, a missing target)
-                # would otherwise be passed over without a word: say what it is.
-                errors.append(LoadError(display_path(file), 1, 1, _missing(file)))
-            # FIFOs and devices are passed over in a walk (named explicitly, they are errors).
-
-
-def _excluded(path: Path, patterns: Sequence[str]) -> bool:
-    if not patterns:
-        return False
-    # Patterns match the path as findings show it (relative to the working directory), however
-    # the directory was named on the command line, or the bare file or directory name.
-    text = display_path(path)
-    return any(fnmatch.fnmatch(text, p) or fnmatch.fnmatch(path.name, p) for p in patterns)
-
-
-def display_path(path: Path) -> str:
-    """The path as shown in findings: relative to the working directory when below it."""
-    if not path.is_absolute() and ".." not in path.parts:
-        return path.as_posix()  # already relative to the working directory (no system calls)
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
+display_path = _discover.display_path
 
 
 # Larger inputs are not exemption files; reading them would only cost memory.
 MAX_FILE_BYTES = 64 * 1024 * 1024
+_TOO_LARGE = f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB"
 
 
 # Byte-order marks and the encodings they declare (UTF-32 first: its little-endian mark starts
@@ -254,28 +192,97 @@ def _undeclared_utf16(data: bytes) -> str | None:
     return None
 
 
-def read_text(path: Path, display: str) -> tuple[str | None, LoadError | None]:
+# O_NONBLOCK: opening a FIFO named on the command line must not wait for a writer; O_BINARY: on
+# Windows, the bytes as they are (no CRLF translation, no stop at Ctrl-Z).
+_READ_FLAGS = (
+    os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+)
+
+
+def read_bytes(path: Path | str, display: str) -> tuple[bytes | None, LoadError | None]:
+    """The file's bytes, or why they cannot be had: one open, one ``fstat`` and a read."""
     try:
-        status = path.stat()
+        handle = os.open(path, _READ_FLAGS)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return None, LoadError(display, 1, 1, _discover.LOOP_MESSAGE)
+        return None, LoadError(display, 1, 1, f"cannot read file: {error.strerror or error}")
+    try:
+        status = os.fstat(handle)
         if not stat.S_ISREG(status.st_mode):
             # A FIFO or device named on the command line would block or never end.
             return None, LoadError(display, 1, 1, "not a regular file")
         if status.st_size > MAX_FILE_BYTES:
-            return None, LoadError(
-                display, 1, 1, f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB"
-            )
-        data = path.read_bytes()
+            return None, LoadError(display, 1, 1, _TOO_LARGE)
+        data = os.read(handle, status.st_size + 1)
+        if len(data) > status.st_size:
+            # It grew since the fstat: read on to the end, within the limit.
+            parts = [data]
+            size = len(data)
+            while size <= MAX_FILE_BYTES:
+                part = os.read(handle, 1 << 20)
+                if not part:
+                    break
+                parts.append(part)
+                size += len(part)
+            if size > MAX_FILE_BYTES:
+                return None, LoadError(display, 1, 1, _TOO_LARGE)
+            data = b"".join(parts)
+        return data, None
     except OSError as error:
         return None, LoadError(display, 1, 1, f"cannot read file: {error.strerror or error}")
+    finally:
+        os.close(handle)
+
+
+def decode(data: bytes, display: str) -> tuple[str | None, LoadError | None]:
     try:
         return decode_text(data), None
     except SourceDecodeError as error:
         return None, LoadError(display, error.line, error.column, error.message)
 
 
-def load_file(path: Path, options: LoadOptions, display: str | None = None) -> LoadResult:
+def read_text(path: Path, display: str) -> tuple[str | None, LoadError | None]:
+    data, error = read_bytes(path, display)
+    if data is None:
+        return None, error
+    return decode(data, display)
+
+
+_KEYWORD_BYTES = tuple(keyword.lower().encode("ascii") for keyword in KEYWORDS)
+# Every keyword contains one of these (a test checks it): a file with neither is dropped after two
+# substring searches instead of seven.
+_ANCHORS = (b"polic", b"exemptioncategory", b"definitionentry")
+
+
+def certainly_irrelevant(data: bytes, suffix: str, name: str = "") -> bool:
+    """True only when loading the file would certainly give nothing at all (no exemption, no
+    assignment, no error): a JSON file in ASCII that mentions none of ``KEYWORDS`` in any case.
+    Checked on the bytes, before decoding (``load_json_text`` checks the same on the text)."""
+    if suffix not in JSON_SUFFIXES or not data.isascii() or b"\x00" in data:
+        # Other formats have their own checks; non-ASCII text is checked decoded, and NUL bytes
+        # may be UTF-16 without a byte-order mark (decoding says so).
+        return False
+    if name.lower().endswith(".tfvars.json"):
+        return False  # Terraform variables in JSON: the run says when no configuration applies them
+    lowered = data.lower()
+    if not any(anchor in lowered for anchor in _ANCHORS):
+        return True
+    return not any(keyword in lowered for keyword in _KEYWORD_BYTES)
+
+
+def load_file(
+    path: Path, options: LoadOptions, display: str | None = None, data: bytes | None = None
+) -> LoadResult:
+    """What ``path`` holds; ``data``, when given, is its content, already read."""
     display = display if display is not None else display_path(path)
-    text, error = read_text(path, display)
+    if data is None:
+        data, error = read_bytes(path, display)
+        if data is None:
+            return LoadResult(errors=[error] if error else [])
+    if certainly_irrelevant(data, path.suffix.lower(), path.name):
+        return LoadResult()
+    text, error = decode(data, display)
     if error is not None or text is None:
         return LoadResult(errors=[error] if error else [])
     timer = options.timer
@@ -412,7 +419,13 @@ def _load_document(
     doc: Any, text: str, display: str, positions: JsonPositions, options: LoadOptions, path: Path | None
 ) -> LoadResult:
     # Imported here so that the layers stay one-way and start-up stays small.
-    from exemptlint.loaders import arm, raw, terraform_plan
+    from exemptlint.loaders import raw
+
+    if not _may_be_other_format(doc):
+        # Raw exemption JSON (the common one-file case): the ARM, Terraform and EPAC loaders
+        # and the expression evaluator are not imported.
+        return raw.load_raw(doc, display, positions)
+    from exemptlint.loaders import arm, terraform_plan
 
     if terraform_plan.is_terraform_plan(doc):
         return terraform_plan.load_terraform_plan(doc, display, positions)
@@ -440,6 +453,26 @@ def _load_document(
     return raw.load_raw(doc, display, positions)
 
 
+# Top-level keys without which no detector in _load_document accepts a document: Terraform plans
+# need "format_version", ARM templates "resources" or "$schema", parameter files "$schema", EPAC
+# files "exemptions", EPAC assignment files "nodeName", REST examples "parameters" and "responses".
+_OTHER_FORMAT_KEYS = (
+    "format_version",
+    "resources",
+    "$schema",
+    "exemptions",
+    "nodeName",
+    "parameters",
+    "responses",
+)
+
+
+def _may_be_other_format(doc: Any) -> bool:
+    """False only when ``doc`` is certainly raw exemption JSON (a list, or an object without any
+    key another format needs)."""
+    return isinstance(doc, dict) and any(key in doc for key in _OTHER_FORMAT_KEYS)
+
+
 def _sidecar_parameters(template: Path) -> dict[str, Any] | None:
     """Values from ``NAME.parameters.json`` beside ``NAME.json``, as ARM tooling names them;
     None when there is no such file."""
@@ -461,9 +494,12 @@ def is_tfvars_file(name: str) -> bool:
     return name.lower().endswith((".tfvars", ".tfvars.json"))
 
 
-def load_parameters_file(path: Path) -> tuple[dict[str, Any], LoadError | None]:
-    """Values of a --parameters file (ARM parameters, or Terraform .tfvars); errors name the
-    file and line."""
+def load_parameters_file(
+    path: Path, today: datetime.date | None = None
+) -> tuple[dict[str, Any], LoadError | None]:
+    """Values of a --parameters file: an ARM parameters file (JSON or JSONC), the same document
+    in YAML, or a ``.bicepparam`` file (``today`` is the date its expressions see). Errors name
+    the file and line."""
     from exemptlint.loaders.arm import parameter_values
 
     display = display_path(path)
@@ -474,6 +510,20 @@ def load_parameters_file(path: Path) -> tuple[dict[str, Any], LoadError | None]:
     text, error = read_text(path, display)
     if error is not None or text is None:
         return {}, error
+    suffix = path.suffix.lower()
+    if suffix == ".bicepparam":
+        from exemptlint.dates import utc_today
+        from exemptlint.loaders.bicep import bicepparam_values
+
+        return bicepparam_values(text, display, today or utc_today(), path)
+    if suffix in YAML_SUFFIXES:
+        from exemptlint.loaders.yaml_source import parse_yaml
+
+        documents, _, problem = parse_yaml(text, display)
+        values: dict[str, Any] = {}
+        for _, plain in documents:
+            values.update(parameter_values(plain))
+        return values, problem
     try:
         return parameter_values(parse_json_text(text)), None
     except JsonSyntaxError as syntax:

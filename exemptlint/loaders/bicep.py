@@ -141,6 +141,21 @@ def load_bicep_text(text: str, display: str, options: Any, path: Path | None = N
     return result
 
 
+def bicepparam_values(
+    text: str, display: str, today: Any, path: Path | None = None
+) -> tuple[dict[str, Any], LoadError | None]:
+    """The values a ``.bicepparam`` file assigns (``param x = value``, evaluated; a value not
+    known statically is ``Unresolved``), for ``--parameters``: they apply to every template,
+    whatever its ``using`` names."""
+    try:
+        document = parse_document(text, True)
+    except BicepSyntaxError as error:
+        return {}, LoadError(display, error.line, error.column, error.message)
+    workspace = Workspace(today)
+    file = FileContext(workspace, document, Deployment(level=target_level(document)), {}, path)
+    return {p.name: file.param_value(p.name) for p in document.params}, None
+
+
 def _relevant(text: str) -> bool:
     if mentions_any(text, _RESOURCE_TYPES):
         return True

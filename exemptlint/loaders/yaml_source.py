@@ -362,10 +362,29 @@ def _flow_too_deep(text: str) -> int | None:
 def load_yaml_text(text: str, file: str) -> LoadResult:
     if not mentions_any(text, _KEYWORDS):
         return LoadResult()
+    from exemptlint.loaders import raw
+
+    documents, repeated, error = parse_yaml(text, file)
+    if error is not None:
+        return LoadResult(errors=[error])
+    result = LoadResult()
+    for document, plain in documents:
+        result.extend(raw.load_raw(plain, file, YamlPositions(document, repeated), fmt="yaml"))
+    directives = parse_directives(text)
+    if directives:
+        for exemption in result.exemptions:
+            exemption.source.directives = directives
+    return result
+
+
+def parse_yaml(
+    text: str, file: str
+) -> tuple[list[tuple[Any, Any]], dict[int, list[tuple[str, Position]]], LoadError | None]:
+    """Each mapping or sequence document of ``text``, as (ruamel node, plain value), the keys that
+    repeat an earlier key of their mapping (by id() of the mapping), or the first problem (a
+    one-line error at its position). Used for YAML sources and YAML parameters files alike."""
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
     from ruamel.yaml.reader import ReaderError
-
-    from exemptlint.loaders import raw
 
     # A byte order mark is not a column (the loaders get text without one; callers may not).
     text = text.removeprefix("\ufeff")
@@ -375,33 +394,33 @@ def load_yaml_text(text: str, file: str) -> LoadResult:
         # count too) is at or before this bracket, and the parser's events say where. They are
         # read from the text up to it only: ruamel's scanner is slow on deep flow text.
         where = _events_too_deep(text[: too_deep + 1], default=_line_column(text, too_deep))
-        return LoadResult(errors=[LoadError(file, *where, NESTING_MESSAGE)])
+        return [], {}, LoadError(file, *where, NESTING_MESSAGE)
     yaml, repeated = _yaml()
     try:
         documents = list(yaml.load_all(text))
     except RecursionError:
         # ruamel's composer recurses per level (block nesting some hundreds deep): the first
         # mapping or sequence past the limit, found from the parser's events (no recursion).
-        return LoadResult(errors=[LoadError(file, *_events_too_deep(text), NESTING_MESSAGE)])
+        return [], {}, LoadError(file, *_events_too_deep(text), NESTING_MESSAGE)
     except MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
         message = _one_line(error.problem or error.context or "syntax error")
-        return LoadResult(errors=[LoadError(file, line, column, f"invalid YAML: {message}")])
+        return [], {}, LoadError(file, line, column, f"invalid YAML: {message}")
     except ReaderError as error:
         # A character YAML does not allow (NUL, most control characters): its offset in the text.
         line, column = _line_column(text, error.position) if isinstance(error.position, int) else (1, 1)
         # str(error) is "unacceptable character #x0000: ...", then a line with the offset.
         message = _one_line(str(error).splitlines()[0] if str(error).strip() else "unreadable character")
-        return LoadResult(errors=[LoadError(file, line, column, f"invalid YAML: {message}")])
+        return [], {}, LoadError(file, line, column, f"invalid YAML: {message}")
     except YAMLError as error:
-        return LoadResult(errors=[LoadError(file, 1, 1, f"invalid YAML: {_one_line(str(error))}")])
-    result = LoadResult()
+        return [], {}, LoadError(file, 1, 1, f"invalid YAML: {_one_line(str(error))}")
+    parsed: list[tuple[Any, Any]] = []
     for document in documents:
         if not isinstance(document, (dict, list)):
             continue
         try:
-            plain = _plain(document, repeated)
+            parsed.append((document, _plain(document, repeated)))
         except (_AliasBomb, _TooDeep) as problem:
             lc = getattr(problem.value, "lc", None)
             line = lc.line + 1 if lc is not None and isinstance(lc.line, int) else 1
@@ -409,13 +428,8 @@ def load_yaml_text(text: str, file: str) -> LoadResult:
             message = f"invalid YAML: aliases expand to more than {MAX_ALIAS_EXPANSION:,} values"
             if isinstance(problem, _TooDeep):
                 message = NESTING_MESSAGE
-            return LoadResult(errors=[LoadError(file, line, column, message)])
-        result.extend(raw.load_raw(plain, file, YamlPositions(document, repeated), fmt="yaml"))
-    directives = parse_directives(text)
-    if directives:
-        for exemption in result.exemptions:
-            exemption.source.directives = directives
-    return result
+            return [], {}, LoadError(file, line, column, message)
+    return parsed, repeated, None
 
 
 def _events_too_deep(text: str, default: tuple[int, int] = (1, 1)) -> tuple[int, int]:

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from exemptlint.model import Exemption, Finding, Level, LoadError, Skipped
-from exemptlint.rules.api import Rule
 
 if TYPE_CHECKING:
     from exemptlint.audit.model import AuditData
+    from exemptlint.rules.api import Rule
 
 FORMATS: dict[str, str] = {
     "text": "exemptlint.report.text",

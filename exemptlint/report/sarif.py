@@ -36,6 +36,7 @@ from urllib.parse import quote
 from exemptlint.model import Finding, Level, LoadError
 from exemptlint.report import Report
 from exemptlint.rules.api import Rule
+from exemptlint.rules.docs import plain_text, rule_page
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -187,9 +188,15 @@ def _rule_descriptor(rule: Rule, clip: _Clipper, configured: Level | None = None
     options = _options(rule)
     level = (configured or rule.level).value
 
-    text = [summary, *(_plain(p) for p in paragraphs), f"Default level: {level}."]
-    markdown = [f"**{rule.id} {rule.name}**: {summary}", *(_markdown(p) for p in paragraphs)]
-    markdown.append(f"Default level: `{level}`.")
+    page = rule_page(rule)
+    if page is not None:
+        # The rule's documentation page: code scanning shows it beside the alert.
+        text = [plain_text(page), f"Default level: {level}."]
+        markdown = [page, f"Default level: `{level}`."]
+    else:
+        text = [summary, *(_plain(p) for p in paragraphs), f"Default level: {level}."]
+        markdown = [f"**{rule.id} {rule.name}**: {summary}", *(_markdown(p) for p in paragraphs)]
+        markdown.append(f"Default level: `{level}`.")
     if options:
         text.append(
             f"Options (rules.{rule.id} in .exemptlint.yaml): "
