@@ -224,7 +224,7 @@ def _item_line(node: Any, key: str, index: int) -> int:
 
 
 def _check_patterns(
-    path: str, lines: Any, key: str, patterns: Sequence[str] | None, rules: Sequence[Rule]
+    path: str, lines: Any, key: str, patterns: Sequence[str] | None, rules: Sequence[Rule], label: str = ""
 ) -> None:
     """``select``/``ignore`` entries must each match a rule (built-in or custom): a misspelt one
     would quietly run fewer rules than meant, and ``select: []`` none at all."""
@@ -235,13 +235,13 @@ def _check_patterns(
     if key == "select" and not patterns:
         line = _line_of(lines, [key]) if lines is not None else 1
         raise ConfigError(
-            f"{path}:{line}:1: error: select: no rule id given (an empty selection would run no rule)"
+            f"{path}:{line}:1: error: {label}select: no rule id given (an empty selection would run no rule)"
         )
     for index, pattern in enumerate(patterns):
         if not matches_prefix(pattern, rules):
             line = _item_line(lines, key, index)
             message = unknown_prefix_message(pattern, rules)
-            raise ConfigError(f"{path}:{line}:1: error: {key}[{index}]: {message}")
+            raise ConfigError(f"{path}:{line}:1: error: {label}{key}[{index}]: {message}")
 
 
 def _kebab_to_snake(mapping: dict[str, Any]) -> dict[str, Any]:
@@ -404,6 +404,11 @@ def _validate(file: Path, raw: dict[str, Any], lines: Any, rules: Sequence[Rule]
             top[found.id] = settings
     overrides: list[PathOverride] = []
     for index, override in enumerate(root.overrides):
+        # An override's select/ignore are checked as the top-level ones: a misspelt id fails open.
+        node = lines.get("overrides") if isinstance(lines, dict) else None
+        entry = node[index] if isinstance(node, list) and index < len(node) else None
+        for key, patterns in (("select", override.select), ("ignore", override.ignore)):
+            _check_patterns(path, entry, key, patterns, every_rule, f"overrides.{index}.")
         o_levels, o_options = rule_settings(override.rules, ("overrides", index, "rules"), top)
         overrides.append(
             PathOverride(

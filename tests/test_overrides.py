@@ -147,3 +147,18 @@ def test_override_select_must_be_a_list(repo: Path, capsys: pytest.CaptureFixtur
     )
     assert main(["check", ".", *TODAY]) == 2
     assert "error: overrides.0.select: Input should be a valid list" in capsys.readouterr().err
+
+
+def test_unknown_ids_in_an_override_are_config_errors(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # As at the top level (issue 17, item 1): a misspelt id would quietly run fewer rules.
+    (repo / ".exemptlint.yaml").write_text(
+        'overrides:\n  - files: ["dev/*"]\n    select: [EL005]\n  - files: ["prod/*"]\n    ignore: [EL04]\n',
+        encoding="utf-8",
+    )
+    assert main(["check", ".", *TODAY]) == 2
+    assert capsys.readouterr().err == (
+        ".exemptlint.yaml:5:1: error: overrides.1.ignore[0]: EL04 is not a rule id or prefix; "
+        "did you mean EL004?\n"
+    )
