@@ -6,6 +6,7 @@ Judged through the JSON report."""
 
 from __future__ import annotations
 
+import datetime
 import json
 import shutil
 from pathlib import Path
@@ -323,3 +324,23 @@ def test_other_trees_of_nodes_are_not_epac_assignments(tmp_path: Path) -> None:
     )
     result = load_file(other, LoadOptions(today=__import__("datetime").date(2026, 11, 24)))
     assert (result.errors, result.assignments, result.exemptions) == ([], [], [])
+
+
+def test_an_assignment_file_whose_keys_differ_in_case_is_not_taken_for_raw_json(tmp_path: Path) -> None:
+    # EPAC reads keys in any case; the raw-JSON fast path must not take such a file for an
+    # exemption file that holds nothing, which would lose its assignment without a word.
+    path = tmp_path / "team.json"
+    path.write_text(
+        json.dumps(
+            {
+                "NodeName": "/team/",
+                "assignment": {"name": "team-std", "displayName": "Team standard"},
+                "definitionEntry": {"policySetName": "12794019-7a00-42cf-95c2-882eed337cc8"},
+                "scope": {"epac-dev": ["/subscriptions/11111111-0000-4000-8000-000000000001"]},
+            }
+        ),
+        encoding="utf-8",
+    )
+    result = load_file(path, LoadOptions(today=datetime.date(2026, 11, 24)), "team.json")
+    assert (result.errors, result.exemptions) == ([], [])
+    assert [a.name for a in result.assignments] == ["team-std"]

@@ -455,13 +455,12 @@ def _load_document(
 
 # Top-level keys without which no detector in _load_document accepts a document: Terraform plans
 # need "format_version", ARM templates "resources" or "$schema", parameter files "$schema", EPAC
-# files "exemptions", EPAC assignment files "nodeName", REST examples "parameters" and "responses".
+# files "exemptions", REST examples "parameters" and "responses" (EPAC assignment files: see below).
 _OTHER_FORMAT_KEYS = (
     "format_version",
     "resources",
     "$schema",
     "exemptions",
-    "nodeName",
     "parameters",
     "responses",
 )
@@ -469,8 +468,15 @@ _OTHER_FORMAT_KEYS = (
 
 def _may_be_other_format(doc: Any) -> bool:
     """False only when ``doc`` is certainly raw exemption JSON (a list, or an object without any
-    key another format needs)."""
-    return isinstance(doc, dict) and any(key in doc for key in _OTHER_FORMAT_KEYS)
+    key another format needs). EPAC assignment files are detected by keys in any case
+    (``NodeName``), so their own quick test decides for them."""
+    if not isinstance(doc, dict):
+        return False
+    if any(key in doc for key in _OTHER_FORMAT_KEYS):
+        return True
+    from exemptlint.epac_layout import may_be_assignment_document
+
+    return may_be_assignment_document(doc)
 
 
 def _sidecar_parameters(template: Path) -> dict[str, Any] | None:
