@@ -266,7 +266,8 @@ def certainly_irrelevant(data: bytes, suffix: str, name: str = "") -> bool:
     if name.lower().endswith(".tfvars.json"):
         return False  # Terraform variables in JSON: the run says when no configuration applies them
     lowered = data.lower()
-    if not any(anchor in lowered for anchor in _ANCHORS):
+    # Spelled out, not any(...): this runs for every JSON file of a large repository.
+    if _ANCHORS[0] not in lowered and _ANCHORS[1] not in lowered and _ANCHORS[2] not in lowered:
         return True
     return not any(keyword in lowered for keyword in _KEYWORD_BYTES)
 
