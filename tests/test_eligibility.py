@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from exemptlint.cli import main
+from tests.json_report import located, messages
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path("tests") / "fixtures" / "eligibility"
@@ -38,18 +39,6 @@ def report(tmp_path: Path, *paths: str, config: str | None = None) -> dict[str, 
     document: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
     assert document["errors"] == []
     return document
-
-
-def located(document: dict[str, Any], *rules: str) -> list[tuple[str, str, str, int, int]]:
-    return [
-        (Path(f["file"]).name, f["ruleId"], f["level"], f["line"], f["column"])
-        for f in document["findings"]
-        if f["ruleId"] in rules
-    ]
-
-
-def messages(document: dict[str, Any], rule: str) -> list[str]:
-    return [f["message"] for f in document["findings"] if f["ruleId"] == rule]
 
 
 def honoured(document: dict[str, Any]) -> dict[str, list[str] | None]:

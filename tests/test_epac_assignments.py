@@ -18,6 +18,7 @@ from exemptlint.cli import main
 from exemptlint.epac_layout import epac_place
 from exemptlint.loaders import LoadOptions, load_file
 from exemptlint.loaders.epac_definitions import ContextCache, definitions_of_run
+from tests.json_report import located
 
 REPO = Path(__file__).resolve().parents[1]
 EPAC = Path("tests") / "fixtures" / "epac_repo"
@@ -48,14 +49,6 @@ def report(tmp_path: Path, *args: str, errors: bool = False) -> dict[str, Any]:
     if not errors:
         assert document["errors"] == []
     return document
-
-
-def located(document: dict[str, Any], *rules: str) -> list[tuple[str, str, str, int, int]]:
-    return [
-        (Path(f["file"]).name, f["ruleId"], f["level"], f["line"], f["column"])
-        for f in document["findings"]
-        if f["ruleId"] in rules
-    ]
 
 
 def honoured(document: dict[str, Any]) -> dict[str, list[str] | None]:

@@ -13,6 +13,7 @@ import pytest
 
 from exemptlint.cli import main
 from exemptlint.hierarchy import Hierarchy, contains
+from tests.json_report import located, messages
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path("tests") / "fixtures" / "scope_and_duplicates"
@@ -58,18 +59,6 @@ def report(tmp_path: Path, *paths: Path | str, config: str | None = None, jobs: 
     document: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
     assert document["errors"] == []
     return document
-
-
-def located(document: dict[str, Any], *rules: str) -> list[tuple[str, str, str, int, int]]:
-    return [
-        (Path(f["file"]).name, f["ruleId"], f["level"], f["line"], f["column"])
-        for f in document["findings"]
-        if f["ruleId"] in rules
-    ]
-
-
-def messages(document: dict[str, Any], rule: str) -> list[str]:
-    return [f["message"] for f in document["findings"] if f["ruleId"] == rule]
 
 
 # --- EL014: raw JSON, ARM, Bicep, EPAC ----------------------------------------------------------
