@@ -736,10 +736,15 @@ def _lint_here(
     for name, result in per_file:
         if name not in kept:
             result = LoadResult(
-                errors=result.errors, assignments=result.assignments, set_definitions=result.set_definitions
+                errors=result.errors,
+                assignments=result.assignments,
+                set_definitions=result.set_definitions,
+                placements=result.placements,
             )
         loaded.extend(result)
     loaded.assignments.extend(known)
+    # Management groups the files deploy place scopes below them (EL014, EL015).
+    settings = replace(settings, hierarchy=settings.hierarchy.with_placements(loaded.placements))
     # A broken module is reported by its own load and by every file that follows it: once is enough.
     errors = list(dict.fromkeys([*errors, *loaded.errors]))
     progress.phase("Checking")
@@ -804,7 +809,7 @@ def _lint_in_workers(
     plan = RulePlan.of(rules, settings, UNRESOLVED_RULE_ID, SUPPRESSION_RULE_ID)
     if plan.whole_run:
         # The rules over all exemptions at once, over every file's exemptions (workers saw one file).
-        context = new_context(run.assignments, settings)
+        context = new_context(run.assignments, run.settings or settings)
         findings.extend(lint_whole_run(exemptions, context, settings, plan, rule_errors))
         findings.sort(key=Finding.sort_key)
     return _Linted(

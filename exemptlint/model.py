@@ -14,6 +14,10 @@ from typing import Any, NamedTuple, Protocol
 EXEMPTION_TYPE = "Microsoft.Authorization/policyExemptions"
 ASSIGNMENT_TYPE = "Microsoft.Authorization/policyAssignments"
 SET_DEFINITION_TYPE = "Microsoft.Authorization/policySetDefinitions"
+MANAGEMENT_GROUP_TYPE = "Microsoft.Management/managementGroups"
+# A subscription placed in a management group (name "GROUP/SUBSCRIPTION-ID").
+MANAGEMENT_GROUP_SUBSCRIPTION_TYPE = "Microsoft.Management/managementGroups/subscriptions"
+MANAGEMENT_GROUP_PREFIX = "/providers/Microsoft.Management/managementGroups/"
 
 # The properties of a policy exemption, in their canonical spelling (ARM matches names
 # case-insensitively, so loaders map ``ExemptionCategory`` to ``exemptionCategory``).
@@ -381,6 +385,22 @@ class SetDefinition(NamedTuple):
     source: Source
 
 
+class Placement(NamedTuple):
+    """Where a management group or a subscription sits among management groups, as a scanned file
+    deploys it (a management-group resource, or a subscription placed in one): EL014 needs it to
+    tell whether a scope is below a management group.
+
+    ``child`` is the id of the management group (``/providers/Microsoft.Management/
+    managementGroups/NAME``) or subscription (``/subscriptions/ID``) placed; ``parent`` the id or
+    name of its parent management group, None when the resource names none (Azure then puts a
+    management group under the tenant root group), either ``Unresolved`` when not known
+    statically. A NamedTuple, as ``SetDefinition``."""
+
+    child: Any
+    parent: Any
+    source: Source
+
+
 @dataclass(frozen=True, slots=True)
 class LoadError:
     """A file that could not be read or parsed; reported with exit code 2."""
@@ -445,6 +465,8 @@ class LoadResult:
     assignments: list[PolicyAssignment] = field(default_factory=list)
     # Policy set definitions defined in the file (EL012 checks reference ids against them).
     set_definitions: list[SetDefinition] = field(default_factory=list)
+    # Management groups and subscriptions the file places among management groups (EL014).
+    placements: list[Placement] = field(default_factory=list)
     errors: list[LoadError] = field(default_factory=list)
     notes: list[LoadNote] = field(default_factory=list)
     # Files (display paths) that at least one deployed module instance of this load followed:
@@ -457,6 +479,7 @@ class LoadResult:
         self.exemptions.extend(other.exemptions)
         self.assignments.extend(other.assignments)
         self.set_definitions.extend(other.set_definitions)
+        self.placements.extend(other.placements)
         self.errors.extend(other.errors)
         self.notes.extend(other.notes)
         self.followed |= other.followed

@@ -5,8 +5,8 @@ two passes over the files, each shared among worker processes in chunks:
 
 1. **Assignments.** A worker reads each file and loads it only if its text can define a policy
    assignment (it names the assignment *type*, not just an assignment id, or it is Bicep that
-   deploys modules) or a policy set definition (EL012 checks reference ids against it). Most
-   files are only read.
+   deploys modules), a policy set definition (EL012 checks reference ids against it) or a
+   management group (EL014 places scopes below it). Most files are only read.
 2. **Lint.** With every assignment known, a worker loads each file, runs every rule on its
    exemptions and locates the findings. It sends back findings, errors and what the reports need
    of the exemptions (their number; their JSON for a JSON report), never the file's text.
@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from exemptlint.budget import BudgetTimer
 from exemptlint.engine import LintSettings, RulePlan, lint
@@ -42,6 +42,7 @@ from exemptlint.model import (
     Finding,
     FixedLocator,
     LoadError,
+    Placement,
     PolicyAssignment,
     SetDefinition,
     Skipped,
@@ -83,6 +84,11 @@ _BICEP_MODULE = re.compile(r"^[ \t]*module\s", re.MULTILINE)
 _SET_DEFINITION_TYPE = "policysetdefinitions"
 _MEMBER_KEY = re.compile(r"policydefinitionreferenceid(?!s)")
 _TERRAFORM_SET_DEFINITION = "_policy_set_definition"
+# Text that can place a management group or subscription: the management-group type as a type,
+# or a Terraform management group resource (``azurerm_management_group``,
+# ``azurerm_management_group_subscription_association``).
+_MANAGEMENT_GROUP_TYPE = "managementgroups"
+_TERRAFORM_MANAGEMENT_GROUP = re.compile(r"azurerm_management_group(?:_subscription_association)?\b")
 
 
 @dataclass
@@ -101,7 +107,8 @@ class FileReport:
     exemptions: list[Exemption] = field(default_factory=list)
     followed: set[str] = field(default_factory=set)
     skipped: list[Skipped] = field(default_factory=list)
-    # The file defines an assignment (or a set definition) that the first pass did not load.
+    # The file defines an assignment (or a set definition, or places a management group) that the
+    # first pass did not load.
     missed_assignment: bool = False
 
 
@@ -113,6 +120,8 @@ class ParallelRun:
     # Every assignment the workers linted with: the parent runs the rules over all exemptions at
     # once (``engine.lint_whole_run``) with them.
     assignments: list[PolicyAssignment] = field(default_factory=list)
+    # The settings the workers linted with (the hierarchy includes the files' placements).
+    settings: LintSettings | None = None
 
 
 @dataclass(frozen=True)
@@ -186,15 +195,17 @@ def lint_in_parallel(
     chunks = [list(files[start : start + size]) for start in range(0, len(files), size)]
 
     found = _run(_assignments_of_chunk, chunks, job, workers, _no_assignments, on_done)
-    known = [assignment for _, file_assignments, _ in found for assignment in file_assignments]
+    known = [assignment for file in found for assignment in file.assignments]
     known.extend(assignments)
-    set_definitions = [definition for _, _, file_definitions in found for definition in file_definitions]
-    loaded = iter([was_loaded for was_loaded, _, _ in found])
+    set_definitions = [definition for file in found for definition in file.set_definitions]
+    hierarchy = settings.hierarchy.with_placements(p for file in found for p in file.placements)
+    settings = replace(settings, hierarchy=hierarchy)
+    loaded = iter([file.loaded for file in found])
     tasks = [[(path, shown, next(loaded)) for path, shown in chunk] for chunk in chunks]
-    job = replace(job, assignments=tuple(known), set_definitions=tuple(set_definitions))
+    job = replace(job, settings=settings, assignments=tuple(known), set_definitions=tuple(set_definitions))
     reports = _run(_lint_chunk, tasks, job, workers, _stopped, on_done)
     complete = not any(report.missed_assignment for report in reports)
-    return ParallelRun(reports, complete, known)
+    return ParallelRun(reports, complete, known, settings)
 
 
 Task = TypeVar("Task")
@@ -239,8 +250,8 @@ def _run(
     return results
 
 
-def _no_assignments(item: tuple[Path, str]) -> tuple[bool, list[PolicyAssignment], list[SetDefinition]]:
-    return False, [], []  # the second pass reports the file
+def _no_assignments(item: tuple[Path, str]) -> _Found:
+    return _NOT_LOADED  # the second pass reports the file
 
 
 def _stopped(item: tuple[Path, str, bool]) -> FileReport:
@@ -348,7 +359,17 @@ def _current() -> _Worker:
     return _worker
 
 
-_Found = tuple[bool, list[PolicyAssignment], list[SetDefinition]]
+class _Found(NamedTuple):
+    """What the first pass learns of a file: whether it loaded it, and what it defines that
+    every other file's lint needs."""
+
+    loaded: bool
+    assignments: list[PolicyAssignment]
+    set_definitions: list[SetDefinition]
+    placements: list[Placement]
+
+
+_NOT_LOADED = _Found(False, [], [], [])
 
 
 def _assignments_of_chunk(chunk: list[tuple[Path, str]]) -> list[_Found]:
@@ -361,18 +382,23 @@ def _assignments_of(path: Path, shown: str, options: LoadOptions) -> _Found:
     content and any problem are left to the second pass)."""
     data, _ = read_bytes(path, shown)
     if data is None or certainly_irrelevant(data, path.suffix.lower(), path.name):
-        return False, [], []
+        return _NOT_LOADED
     text, _ = decode(data, shown)
     if text is None:
-        return False, [], []
+        return _NOT_LOADED
     lowered = text.lower()
-    if not (_may_define_assignment(lowered, path) or _may_define_set_definition(lowered)):
-        return False, [], []
+    if not (
+        _may_define_assignment(lowered, path)
+        or _may_define_set_definition(lowered)
+        or _may_place_management_group(lowered)
+    ):
+        return _NOT_LOADED
     result = load_file(path, options, shown, data)
-    return (
+    return _Found(
         True,
         [_detached_assignment(a) for a in result.assignments],
         [_detached_set_definition(d) for d in result.set_definitions],
+        [_detached(p) for p in result.placements],
     )
 
 
@@ -423,6 +449,20 @@ def _may_define_set_definition(lowered: str) -> bool:
     )
 
 
+def may_place_management_group(text: str) -> bool:
+    """False only when the file certainly places no management group or subscription."""
+    return _may_place_management_group(text.lower())
+
+
+def _may_place_management_group(lowered: str) -> bool:
+    if _MANAGEMENT_GROUP_TYPE in lowered and (
+        _names_type(lowered, _MANAGEMENT_GROUP_TYPE)
+        or _names_type(lowered, _MANAGEMENT_GROUP_TYPE + "/subscriptions")
+    ):
+        return True
+    return "azurerm_management_group" in lowered and _TERRAFORM_MANAGEMENT_GROUP.search(lowered) is not None
+
+
 def _lint_chunk(chunk: list[tuple[Path, str, bool]]) -> list[FileReport]:
     worker = _current()
     return [_lint_file(path, shown, loaded, worker) for path, shown, loaded in chunk]
@@ -435,7 +475,7 @@ def _lint_file(path: Path, shown: str, loaded_before: bool, worker: _Worker) -> 
     # The first pass put this file's assignments in every context already, unless it did not load it.
     own = [] if loaded_before else result.assignments
     report.missed_assignment = any(not _synthetic(assignment) for assignment in own) or bool(
-        not loaded_before and result.set_definitions
+        not loaded_before and (result.set_definitions or result.placements)
     )
     context = worker.shared if not own else _context(job, [*job.assignments, *own], list(job.set_definitions))
     context.memo.clear()  # per exemption (by id), and ids are reused once a file's exemptions are gone
@@ -489,6 +529,14 @@ def _detached_set_definition(definition: SetDefinition) -> SetDefinition:
         return definition
     detached = Source(source.file, source.format, FixedLocator(source.locator.exemption()))
     return definition._replace(source=detached)
+
+
+def _detached(placement: Placement) -> Placement:
+    source = placement.source
+    if isinstance(source.locator, FixedLocator):
+        return placement
+    detached = Source(source.file, source.format, FixedLocator(source.locator.exemption()))
+    return placement._replace(source=detached)
 
 
 def _detached_assignment(assignment: PolicyAssignment) -> PolicyAssignment:

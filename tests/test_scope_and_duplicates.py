@@ -126,10 +126,12 @@ def test_el014_management_groups_only_when_their_place_is_known(tmp_path: Path) 
     # benchmark assignment it names; subscription 2 is below the landing zones (no finding).
     assert located(document, "EL014") == [("prod-exemptions.jsonc", "EL014", "error", 28, 7)]
     (message,) = messages(document, "EL014")
+    # Where the subscription sits, and who says so.
     assert (
-        "(by the management groups the config 'management-groups' and EPAC's global settings place)"
-        in message
-    )
+        f"(subscription '33333333-0000-4000-8000-000000000003' is in 'contoso-sandbox' (config "
+        f"'management-groups'), 'contoso-sandbox' in '{TENANT}' (config 'management-groups'), "
+        f"'{TENANT}' a root (EPAC global settings))"
+    ) in message
 
 
 def test_el014_assignment_name_in_several_scopes(tmp_path: Path) -> None:

@@ -61,6 +61,11 @@ KEYWORDS = (
     # EPAC assignment files (definitionEntry, definitionEntryList).
     "definitionEntry",
     "_policy_set_definition",
+    # Management groups and subscriptions placed in them (EL014 needs where they sit): the type as
+    # a JSON value, not in an id ("/managementGroups/NAME"), and Terraform's in a plan.
+    'managementGroups"',
+    'managementGroups/subscriptions"',
+    "azurerm_management_group",
 )
 
 
@@ -250,9 +255,9 @@ def read_text(path: Path, display: str) -> tuple[str | None, LoadError | None]:
 
 
 _KEYWORD_BYTES = tuple(keyword.lower().encode("ascii") for keyword in KEYWORDS)
-# Every keyword contains one of these (a test checks it): a file with neither is dropped after two
-# substring searches instead of seven.
-_ANCHORS = (b"polic", b"exemptioncategory", b"definitionentry")
+# Every keyword contains one of these (a test checks it): a file with none is dropped after four
+# substring searches instead of thirteen.
+_ANCHORS = (b"polic", b"exemptioncategory", b"definitionentry", b"management")
 
 
 def certainly_irrelevant(data: bytes, suffix: str, name: str = "") -> bool:
@@ -267,7 +272,12 @@ def certainly_irrelevant(data: bytes, suffix: str, name: str = "") -> bool:
         return False  # Terraform variables in JSON: the run says when no configuration applies them
     lowered = data.lower()
     # Spelled out, not any(...): this runs for every JSON file of a large repository.
-    if _ANCHORS[0] not in lowered and _ANCHORS[1] not in lowered and _ANCHORS[2] not in lowered:
+    if (
+        _ANCHORS[0] not in lowered
+        and _ANCHORS[1] not in lowered
+        and _ANCHORS[2] not in lowered
+        and _ANCHORS[3] not in lowered
+    ):
         return True
     return not any(keyword in lowered for keyword in _KEYWORD_BYTES)
 

@@ -16,14 +16,27 @@ from typing import Any
 
 from exemptlint.loaders.arm_expressions import Deployment, Evaluator, is_expression
 from exemptlint.loaders.jsontext import JsonLocator, JsonPositions, Path, repeated_keys
-from exemptlint.loaders.values import canonical_properties, get_ci, join_context, join_id, mark_placeholders
+from exemptlint.loaders.values import (
+    canonical_properties,
+    concat,
+    get_ci,
+    join_context,
+    join_id,
+    management_group_parent,
+    mark_placeholders,
+    split_child_name,
+)
 from exemptlint.model import (
     ASSIGNMENT_TYPE,
     EXEMPTION_TYPE,
+    MANAGEMENT_GROUP_PREFIX,
+    MANAGEMENT_GROUP_SUBSCRIPTION_TYPE,
+    MANAGEMENT_GROUP_TYPE,
     SET_DEFINITION_TYPE,
     Exemption,
     LoadNote,
     LoadResult,
+    Placement,
     PolicyAssignment,
     Position,
     ScopeLevel,
@@ -38,6 +51,8 @@ _DEPLOYMENTS_TYPE = "microsoft.resources/deployments"
 _EXEMPTION_TYPE = EXEMPTION_TYPE.lower()
 _ASSIGNMENT_TYPE = ASSIGNMENT_TYPE.lower()
 _SET_DEFINITION_TYPE = SET_DEFINITION_TYPE.lower()
+_MANAGEMENT_GROUP_TYPE = MANAGEMENT_GROUP_TYPE.lower()
+_MANAGEMENT_GROUP_SUBSCRIPTION_TYPE = MANAGEMENT_GROUP_SUBSCRIPTION_TYPE.lower()
 # ARM allows at most 800 copies and rejects a template that asks for more (EL008).
 _MAX_COPIES = 800
 _MAX_NESTING = 20
@@ -271,10 +286,17 @@ class _TemplateLoader:
         for resource, key in _iter_resources(resources):
             self.resource(resource, (*frame.path, "resources", key), frame, parent_type=None)
 
-    def resource(self, resource: dict[str, Any], path: Path, frame: _Frame, parent_type: str | None) -> None:
+    def resource(
+        self,
+        resource: dict[str, Any],
+        path: Path,
+        frame: _Frame,
+        parent_type: str | None,
+        parent_name: Any = None,
+    ) -> None:
         copy_key, copy = get_ci(resource, "copy")
         if not isinstance(copy, dict) or copy_key is None:
-            self.one_resource(resource, path, frame, parent_type)
+            self.one_resource(resource, path, frame, parent_type, parent_name)
             return
         count_key, raw_count = get_ci(copy, "count")
         count = frame.conditions.evaluate(raw_count)
@@ -294,7 +316,7 @@ class _TemplateLoader:
                         conditions=frame.conditions.with_copy_index(name, index),
                         context=context,
                     )
-                    self.one_resource(resource, path, copy_frame, parent_type)
+                    self.one_resource(resource, path, copy_frame, parent_type, parent_name)
                 return
             # ARM rejects the template: say so, and lint the resource once with copyIndex() unknown
             # rather than drop copies without a word.
@@ -318,10 +340,15 @@ class _TemplateLoader:
             conditions=frame.conditions.with_copy_index(name, unknown),
             context=context,
         )
-        self.one_resource(resource, path, copy_frame, parent_type)
+        self.one_resource(resource, path, copy_frame, parent_type, parent_name)
 
     def one_resource(
-        self, resource: dict[str, Any], path: Path, frame: _Frame, parent_type: str | None
+        self,
+        resource: dict[str, Any],
+        path: Path,
+        frame: _Frame,
+        parent_type: str | None,
+        parent_name: Any = None,
     ) -> None:
         evaluator = frame.evaluator
         if "condition" in resource:
@@ -349,10 +376,15 @@ class _TemplateLoader:
             self.set_definition(resource, path, frame)
         elif lowered == _DEPLOYMENTS_TYPE:
             self.nested_deployment(resource, path, frame)
+        elif lowered in (_MANAGEMENT_GROUP_TYPE, _MANAGEMENT_GROUP_SUBSCRIPTION_TYPE):
+            self.placement(resource, path, frame, lowered, parent_name)
         children = resource.get("resources")
         if isinstance(children, (list, dict)) and lowered != _DEPLOYMENTS_TYPE:
+            name = evaluator.evaluate(resource.get("name"))
+            if parent_name is not None:
+                name = concat(parent_name, "/", name)
             for child, key in _iter_resources(children):
-                self.resource(child, (*path, "resources", key), frame, parent_type=rtype)
+                self.resource(child, (*path, "resources", key), frame, parent_type=rtype, parent_name=name)
 
     def skip(
         self,
@@ -461,6 +493,23 @@ class _TemplateLoader:
                 source=Source(self.file, "arm", JsonLocator(self.positions, path, path, {}), frame.context),
             )
         )
+
+    def placement(
+        self, resource: dict[str, Any], path: Path, frame: _Frame, rtype: str, parent_name: Any
+    ) -> None:
+        """A management group (its parent: ``properties.details.parent.id``, none for the tenant
+        root group) or a subscription placed in one (named "GROUP/SUBSCRIPTION-ID")."""
+        name = frame.evaluator.evaluate(resource.get("name"))
+        if parent_name is not None:
+            name = concat(parent_name, "/", name)
+        source = Source(self.file, "arm", JsonLocator(self.positions, path, path, {}), frame.context)
+        if rtype == _MANAGEMENT_GROUP_SUBSCRIPTION_TYPE:
+            group, subscription = split_child_name(name)
+            self.result.placements.append(Placement(concat("/subscriptions/", subscription), group, source))
+            return
+        _, props = get_ci(resource, "properties")
+        parent = management_group_parent(frame.evaluator.evaluate(props))
+        self.result.placements.append(Placement(concat(MANAGEMENT_GROUP_PREFIX, name), parent, source))
 
     def set_definition(self, resource: dict[str, Any], path: Path, frame: _Frame) -> None:
         from exemptlint.loaders.set_definitions import set_definition

@@ -52,10 +52,20 @@ from exemptlint.loaders.bicep_syntax import (
     parse_document,
     parse_document_uncached,
 )
-from exemptlint.loaders.values import canonical_properties, join_context, mark_placeholders
+from exemptlint.loaders.values import (
+    canonical_properties,
+    concat,
+    join_context,
+    management_group_parent,
+    mark_placeholders,
+    split_child_name,
+)
 from exemptlint.model import (
     ASSIGNMENT_TYPE,
     EXEMPTION_TYPE,
+    MANAGEMENT_GROUP_PREFIX,
+    MANAGEMENT_GROUP_SUBSCRIPTION_TYPE,
+    MANAGEMENT_GROUP_TYPE,
     SET_DEFINITION_TYPE,
     Directive,
     DuplicateKey,
@@ -64,6 +74,7 @@ from exemptlint.model import (
     LoadError,
     LoadNote,
     LoadResult,
+    Placement,
     PolicyAssignment,
     Position,
     ScopeLevel,
@@ -81,7 +92,14 @@ BICEP_SUFFIXES = frozenset({".bicep", ".bicepparam"})
 MAX_MODULE_DEPTH = 16
 # A file that mentions neither resource type nor the word "module" deploys no exemption or
 # assignment, directly or through a module: it is not parsed.
-_RESOURCE_TYPES = ("policyExemptions", "policyAssignments", "policySetDefinitions")
+_RESOURCE_TYPES = (
+    "policyExemptions",
+    "policyAssignments",
+    "policySetDefinitions",
+    # Where management groups and subscriptions sit (EL014).
+    MANAGEMENT_GROUP_TYPE,
+)
+_PLACEMENT_TYPES = (MANAGEMENT_GROUP_TYPE.lower(), MANAGEMENT_GROUP_SUBSCRIPTION_TYPE.lower())
 _MODULE_WORD = re.compile(r"\bmodule\b", re.IGNORECASE)
 _REGISTRY = ("br:", "br/", "ts:", "ts/")
 _TARGET_SCOPES = {
@@ -378,6 +396,10 @@ class _Loader(ModuleHost):
                 for instance in file.instances(decl):
                     self.set_definition(file, instance, where)
                 continue
+            elif resource_type in _PLACEMENT_TYPES:
+                for instance in file.instances(decl):
+                    self.placement(file, instance, where, resource_type)
+                continue
             else:
                 continue
             self.left_out(file, decl, f"resource {decl.symbol} '{decl.type_text}'", where)
@@ -536,6 +558,25 @@ class _Loader(ModuleHost):
             _context(where.context, instance.context),
         )
         self.result.set_definitions.append(set_definition(None, identity["name"], evaluated, source))
+
+    def placement(self, file: FileContext, instance: Instance, where: _Where, resource_type: str) -> None:
+        """A management group (its parent: ``properties.details.parent.id``, none for the tenant
+        root group) or a subscription placed in one (``parent: group`` or "GROUP/ID")."""
+        name = mark_placeholders(file.identity(instance)["name"])
+        source = Source(
+            where.display,
+            "bicep",
+            FixedLocator(instance.decl.span.position),
+            _context(where.context, instance.context),
+        )
+        if resource_type == MANAGEMENT_GROUP_SUBSCRIPTION_TYPE.lower():
+            group, subscription = split_child_name(name)
+            self.result.placements.append(Placement(concat("/subscriptions/", subscription), group, source))
+            return
+        props = instance.body.get("properties")
+        evaluated = file.evaluator(instance.local).evaluate(props.value) if props is not None else None
+        parent = management_group_parent(evaluated)
+        self.result.placements.append(Placement(concat(MANAGEMENT_GROUP_PREFIX, name), parent, source))
 
     # -- modules
 

@@ -7,14 +7,24 @@ from __future__ import annotations
 from typing import Any
 
 from exemptlint.loaders.jsontext import JsonLocator, JsonPositions, Path, repeated_keys
-from exemptlint.loaders.values import canonical_properties, get_ci, key_index, mark_placeholders
+from exemptlint.loaders.values import (
+    canonical_properties,
+    concat,
+    get_ci,
+    key_index,
+    management_group_parent,
+    mark_placeholders,
+)
 from exemptlint.model import (
     ASSIGNMENT_TYPE,
     EXEMPTION_TYPE,
+    MANAGEMENT_GROUP_PREFIX,
+    MANAGEMENT_GROUP_TYPE,
     SET_DEFINITION_TYPE,
     DuplicateKey,
     Exemption,
     LoadResult,
+    Placement,
     PolicyAssignment,
     Source,
 )
@@ -45,6 +55,7 @@ _EXEMPTION_MARKERS = frozenset({"policyassignmentid", "exemptioncategory"})
 _EXEMPTION_TYPE = EXEMPTION_TYPE.lower()
 _ASSIGNMENT_TYPE = ASSIGNMENT_TYPE.lower()
 _SET_DEFINITION_TYPE = SET_DEFINITION_TYPE.lower()
+_MANAGEMENT_GROUP_TYPE = MANAGEMENT_GROUP_TYPE.lower()
 
 
 def is_rest_example(doc: Any) -> bool:
@@ -164,6 +175,16 @@ def _load_object(
                 source=Source(file, fmt, JsonLocator(positions, path, path, {})),
             )
         )
+        return
+    if rtype == _MANAGEMENT_GROUP_TYPE:
+        # As Azure returns it (or a request body): a group without a parent is the tenant root
+        # group itself, or (in a request) one created under it; which is not known.
+        parent = management_group_parent(props)
+        if parent is not None:
+            _, name = get_ci(obj, "name", keys)
+            child = resource_id if isinstance(resource_id, str) else concat(MANAGEMENT_GROUP_PREFIX, name)
+            source = Source(file, fmt, JsonLocator(positions, path, path, {}))
+            result.placements.append(Placement(mark_placeholders(child), parent, source))
         return
     if rtype == _SET_DEFINITION_TYPE or (not rtype and _is_set_definition(obj)):
         from exemptlint.loaders.set_definitions import set_definition

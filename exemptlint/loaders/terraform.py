@@ -28,12 +28,15 @@ from typing import Any
 from exemptlint.loaders.terraform_eval import (
     AZAPI_TYPES,
     DEFINITION_TYPES,
+    MANAGEMENT_GROUP,
     NO_INSTANCE,
+    SUBSCRIPTION_ASSOCIATION,
     Context,
     Instance,
     Resource,
     azapi_type,
     instances,
+    management_group_id,
     plain_literal,
     unquote_key,
 )
@@ -59,17 +62,23 @@ from exemptlint.loaders.terraform_syntax import Block, HclSyntaxError, ParsedFil
 from exemptlint.loaders.values import (
     PLACEHOLDER_PROPERTIES,
     canonical_properties,
+    concat,
     get_ci,
+    management_group_parent,
     mark_placeholders,
 )
 from exemptlint.model import (
     ASSIGNMENT_TYPE,
     EXEMPTION_TYPE,
+    MANAGEMENT_GROUP_PREFIX,
+    MANAGEMENT_GROUP_SUBSCRIPTION_TYPE,
+    MANAGEMENT_GROUP_TYPE,
     Exemption,
     FixedLocator,
     LoadError,
     LoadNote,
     LoadResult,
+    Placement,
     PolicyAssignment,
     Position,
     SetDefinition,
@@ -222,7 +231,7 @@ def tfvars_note(path: Path, display: str, options: Any) -> LoadResult:
 def tf_json_note(text: str, display: str) -> LoadResult:
     """A ``.tf.json`` file (Terraform's JSON syntax) is not evaluated: one that may deploy an
     exemption or assignment gets a note saying so, rather than being skipped without a word."""
-    if not relevant_text(text) and '"module"' not in text:
+    if not relevant_text(text, placements=False) and '"module"' not in text:
         return LoadResult()
     message = (
         "Terraform JSON syntax (.tf.json) is not read: the exemptions and modules it declares are not "
@@ -407,7 +416,12 @@ class _Walker:
         context = Context(variables, locals_, missing)
         for file in files:
             for rtype, name, body in _resources(file.parsed.doc):
-                if rtype in ASSIGNMENT_TYPES or rtype in DEFINITION_TYPES or rtype in AZAPI_TYPES:
+                if (
+                    rtype in ASSIGNMENT_TYPES
+                    or rtype in DEFINITION_TYPES
+                    or rtype in AZAPI_TYPES
+                    or rtype == MANAGEMENT_GROUP
+                ):
                     context.resources[f"{rtype}.{name}"] = Resource(rtype, body)
         return context
 
@@ -423,6 +437,10 @@ class _Walker:
                 self.set_definition(file, rtype, name, body, context, prefix)
             elif rtype in AZAPI_TYPES:
                 self.azapi(file, name, body, context, prefix)
+            elif rtype == MANAGEMENT_GROUP:
+                self.management_group(file, name, body, context, prefix)
+            elif rtype == SUBSCRIPTION_ASSOCIATION:
+                self.subscription_association(file, name, body, context, prefix)
         for name, body in _labelled(file.parsed.doc, "module"):
             self.module(file, name, body, context, prefix, stack)
 
@@ -528,6 +546,64 @@ class _Walker:
             self.azapi_exemption(file, name, body, context, prefix, api_version)
         elif rtype.lower() == ASSIGNMENT_TYPE.lower():
             self.azapi_assignment(file, name, body, context, prefix)
+        elif rtype.lower() in (MANAGEMENT_GROUP_TYPE.lower(), MANAGEMENT_GROUP_SUBSCRIPTION_TYPE.lower()):
+            self.azapi_placement(file, name, body, context, prefix, rtype.lower())
+
+    def management_group(
+        self, file: _File, name: str, body: dict[str, Any], context: Context, prefix: str
+    ) -> None:
+        """Where an ``azurerm_management_group`` sits (``parent_management_group_id``, the tenant
+        root group when not set), and the subscriptions it holds (``subscription_ids``)."""
+        block = _block(file, "resource", MANAGEMENT_GROUP, name)
+        for instance, _ in instances(body, context):
+            source = self.placement_source(file, block, prefix)
+            child = management_group_id(context, body, instance)
+            parent: Any = None
+            if "parent_management_group_id" in body:
+                parent = mark_placeholders(context.value(body["parent_management_group_id"], instance))
+            self.result.placements.append(Placement(mark_placeholders(child), parent, source))
+            if "subscription_ids" not in body:
+                continue
+            subscriptions = context.value(body["subscription_ids"], instance)
+            for subscription in subscriptions if isinstance(subscriptions, list) else []:
+                subscription_id = mark_placeholders(concat("/subscriptions/", subscription))
+                self.result.placements.append(Placement(subscription_id, mark_placeholders(child), source))
+
+    def subscription_association(
+        self, file: _File, name: str, body: dict[str, Any], context: Context, prefix: str
+    ) -> None:
+        block = _block(file, "resource", SUBSCRIPTION_ASSOCIATION, name)
+        for instance, _ in instances(body, context):
+            self.result.placements.append(
+                Placement(
+                    mark_placeholders(context.value(body.get("subscription_id"), instance)),
+                    mark_placeholders(context.value(body.get("management_group_id"), instance)),
+                    self.placement_source(file, block, prefix),
+                )
+            )
+
+    def azapi_placement(
+        self, file: _File, name: str, body: dict[str, Any], context: Context, prefix: str, rtype: str
+    ) -> None:
+        """An AzAPI management group (its parent in ``body.properties.details.parent.id``) or
+        subscription placed in one (``parent_id`` the group, ``name`` the subscription id)."""
+        block = _block(file, "resource", "azapi_resource", name)
+        for instance, _ in instances(body, context):
+            source = self.placement_source(file, block, prefix)
+            resource_name = mark_placeholders(context.value(body.get("name"), instance))
+            if rtype == MANAGEMENT_GROUP_SUBSCRIPTION_TYPE.lower():
+                group = mark_placeholders(context.value(body.get("parent_id"), instance))
+                subscription_id = concat("/subscriptions/", resource_name)
+                self.result.placements.append(Placement(subscription_id, group, source))
+                continue
+            value = decoded(context.value(body.get("body"), instance)) if "body" in body else None
+            properties = get_ci(value, "properties")[1] if isinstance(value, dict) else value
+            parent = management_group_parent(properties)
+            child = concat(MANAGEMENT_GROUP_PREFIX, resource_name)
+            self.result.placements.append(Placement(child, parent, source))
+
+    def placement_source(self, file: _File, block: Block, prefix: str) -> Source:
+        return Source(file.display, "terraform", FixedLocator(block.start), context=prefix or None)
 
     def azapi_exemption(
         self,

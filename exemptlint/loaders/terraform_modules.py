@@ -26,6 +26,8 @@ _GIT = ("git::", "git@", "github.com/", "bitbucket.org/", "ssh://")
 _OTHER_GETTERS = ("hg::", "s3::", "gcs::", "http::", "https::", "http://", "https://", "file::", "oci::")
 # Words that make a module directory worth reading: it may deploy an exemption or assignment.
 RELEVANT_WORDS = ("_policy_exemption", "_policy_assignment", "policyexemptions", "policyassignments")
+# Management groups and the subscriptions placed in them: where scopes sit (EL014).
+PLACEMENT_WORDS = ("azurerm_management_group", "microsoft.management/managementgroups")
 _MODULE_BLOCK = re.compile(r"^[ \t]*module[ \t]+(?:\"[^\"\n]*\"|[A-Za-z_][\w-]*)[ \t]*\{", re.MULTILINE)
 
 
@@ -47,10 +49,13 @@ def remote_origin(source: str) -> str:
     return "a location that is not a local path (local paths start with ./ or ../)"
 
 
-def relevant_text(text: str) -> bool:
-    """Whether a .tf text may deploy an exemption or an assignment, itself or through a module."""
+def relevant_text(text: str, placements: bool = True) -> bool:
+    """Whether a .tf text may deploy an exemption or an assignment (or, with ``placements``, a
+    management group), itself or through a module."""
     lowered = text.lower()
     if any(word in lowered for word in RELEVANT_WORDS):
+        return True
+    if placements and any(word in lowered for word in PLACEMENT_WORDS):
         return True
     return "module" in lowered and _MODULE_BLOCK.search(text) is not None
 

@@ -13,10 +13,12 @@ import json
 from typing import Any
 
 from exemptlint.loaders.jsontext import JsonLocator, JsonPositions
-from exemptlint.loaders.values import PLACEHOLDER_PROPERTIES, join_id, mark_placeholders
+from exemptlint.loaders.values import PLACEHOLDER_PROPERTIES, concat, join_id, mark_placeholders
 from exemptlint.model import (
+    MANAGEMENT_GROUP_PREFIX,
     Exemption,
     LoadResult,
+    Placement,
     PolicyAssignment,
     ScopeLevel,
     SetDefinition,
@@ -32,6 +34,8 @@ ASSIGNMENT_TYPES = {
     "azurerm_resource_group_policy_assignment": "resource_group_id",
     "azurerm_resource_policy_assignment": "resource_id",
 }
+# Management groups and subscription placements (where scopes sit, EL014).
+PLACEMENT_TYPES = frozenset({"azurerm_management_group", "azurerm_management_group_subscription_association"})
 # Initiatives a configuration defines: EL012 checks reference ids against their members.
 SET_DEFINITION_TYPES = frozenset(
     {"azurerm_policy_set_definition", "azurerm_management_group_policy_set_definition"}
@@ -157,6 +161,9 @@ def load_terraform_plan(doc: dict[str, Any], file: str, positions: JsonPositions
             elif rtype in SET_DEFINITION_TYPES:
                 source = Source(file, "terraform-plan", JsonLocator(positions, values_path, values_path, {}))
                 result.set_definitions.append(plan_set_definition(values, source))
+            elif rtype in PLACEMENT_TYPES:
+                source = Source(file, "terraform-plan", JsonLocator(positions, values_path, values_path, {}))
+                result.placements.extend(plan_placements(rtype, values, source))
             elif rtype in ASSIGNMENT_TYPES:
                 scope = values.get(ASSIGNMENT_TYPES[rtype])
                 assignment_id = values.get("id")
@@ -177,6 +184,24 @@ def load_terraform_plan(doc: dict[str, Any], file: str, positions: JsonPositions
             if isinstance(child, dict):
                 stack.append((child, (*path, "child_modules", j)))
     return result
+
+
+def plan_placements(rtype: str, values: dict[str, Any], source: Source) -> list[Placement]:
+    """Where a planned management group sits and the subscriptions it holds, or where a planned
+    association places a subscription. A parent the plan leaves out is computed by the provider
+    (the tenant root group, or the group's current parent): not known."""
+    if rtype == "azurerm_management_group_subscription_association":
+        return [Placement(values.get("subscription_id"), values.get("management_group_id"), source)]
+    name = values.get("name", values.get("group_id"))
+    child = concat(MANAGEMENT_GROUP_PREFIX, name) if isinstance(name, (str, Unresolved)) else None
+    parent = values.get("parent_management_group_id")
+    if parent is None:
+        parent = Unresolved("parent_management_group_id", "the plan leaves it to the provider")
+    placements = [Placement(child, parent, source)]
+    subscriptions = values.get("subscription_ids")
+    for subscription in subscriptions if isinstance(subscriptions, list) else []:
+        placements.append(Placement(concat("/subscriptions/", subscription), child, source))
+    return placements
 
 
 def plan_set_definition(values: dict[str, Any], source: Source) -> SetDefinition:

@@ -140,3 +140,36 @@ def join_id(scope: Any, suffix: str, name: Any) -> Any:
     elif isinstance(scope, Unresolved) and scope.partial is not None:
         scope = Unresolved(scope.expression, scope.reason, scope.partial.rstrip("/"))
     return concat(scope, suffix, name)
+
+
+def management_group_parent(properties: Any) -> Any:
+    """The parent a management group resource's (evaluated) ``properties`` give it:
+    ``details.parent.id``; None when they give none (Azure puts it under the tenant root group);
+    ``Unresolved`` when not known statically."""
+    value = properties
+    for key in ("details", "parent", "id"):
+        if isinstance(value, Unresolved):
+            return value
+        if not isinstance(value, dict):
+            return None
+        value = get_ci(value, key)[1]
+    if isinstance(value, str):
+        return mark_placeholders(value)
+    return (
+        value
+        if isinstance(value, Unresolved) or value is None
+        else Unresolved(str(value), "the parent id is not a string")
+    )
+
+
+def split_child_name(name: Any) -> tuple[Any, Any]:
+    """(group, subscription) of a ``managementGroups/subscriptions`` resource named
+    "GROUP/SUBSCRIPTION-ID"; each ``Unresolved`` when not known."""
+    name = mark_placeholders(name)
+    if isinstance(name, str) and name.count("/") == 1 and all(name.split("/")):
+        group, subscription = name.split("/")
+        return group, subscription
+    if isinstance(name, Unresolved):
+        return name, name
+    unknown = Unresolved(str(name), "not named GROUP/SUBSCRIPTION-ID")
+    return unknown, unknown

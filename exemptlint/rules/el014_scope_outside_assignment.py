@@ -7,8 +7,8 @@ leaves such an entry out when it deploys. The assignment's scope is the part of 
 assignment by name is judged against the assignments of that name in its environment (found in the
 repository's EPAC assignment files). Subscriptions, resource groups and resources nest by their ids;
 where subscriptions and management groups sit among management groups is known only from the
-config ``management-groups`` and EPAC's global settings (``exemptlint.hierarchy``): without it,
-no finding.
+config ``management-groups``, EPAC's global settings and the management groups the scanned files
+deploy (``exemptlint.hierarchy``): without it, no finding.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from exemptlint.hierarchy import contains
+from exemptlint.hierarchy import Hierarchy, contains, node_of
 from exemptlint.model import Exemption, Level, ScopeLevel, Unresolved, display_value
 from exemptlint.rules import initiative
 from exemptlint.rules.api import Rule, RuleContext, Violation, not_known
@@ -39,7 +39,7 @@ def check(exemption: Exemption, context: RuleContext, options: Any) -> Iterator[
         return
     assignment_id, assignment_scope = assignments[0]
     names = "" if len(assignments) == 1 else f" (and {len(assignments) - 1} more of that name)"
-    how = _how(assignment_scope, scope)
+    how = _how(assignment_scope, scope, context.hierarchy)
     problem = (
         f"exemption scope '{scope.strip()}' is not at or below the scope '{assignment_scope}' of its "
         f"assignment '{assignment_id}'{names}{how}"
@@ -91,14 +91,13 @@ def _known_level(scope: str) -> bool:
     return scope_level(scope) != ScopeLevel.UNKNOWN
 
 
-def _how(assignment_scope: str, scope: str) -> str:
-    """Why it is outside, when ids alone do not say."""
-    if (
-        scope_level(assignment_scope) == ScopeLevel.MANAGEMENT_GROUP
-        and scope_level(scope) != ScopeLevel.TENANT
-    ):
-        return " (by the management groups the config 'management-groups' and EPAC's global settings place)"
-    return ""
+def _how(assignment_scope: str, scope: str, hierarchy: Hierarchy) -> str:
+    """Why it is outside, when ids alone do not say: where the scope sits, and who says so."""
+    if scope_level(assignment_scope) != ScopeLevel.MANAGEMENT_GROUP:
+        return ""
+    node = node_of(scope)
+    described = hierarchy.described(node) if node is not None else ""
+    return f" ({described})" if described else ""
 
 
 RULE = Rule(
