@@ -28,7 +28,7 @@ Otherwise it answers None (not known): never a guess.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import pairwise
 
@@ -172,10 +172,19 @@ class Hierarchy:
         known, parent = self._parent(node)
         return known and parent is not None
 
-    def described(self, node: Node) -> str:
+    def ancestors(self, node: Node) -> list[Node]:
+        """``node`` and the management groups known to be above it, nearest first."""
+        return self._chain(node)[0]
+
+    def described(self, node: Node, told: Collection[Node] = ()) -> str:
         """Where ``node`` sits as far as known, and who says so: "'a' is in 'b' (mgs.bicep:3),
-        'b' in the tenant root group (mgs.bicep:9)"; empty when nothing is known."""
+        'b' in the tenant root group (mgs.bicep:9)"; empty when nothing is known. It stops at a
+        management group in ``told`` (one whose place was described already)."""
         chain, complete = self._chain(node)
+        for at, ancestor in enumerate(chain[1:], start=1):
+            if ancestor in told:
+                chain, complete = chain[: at + 1], False
+                break
         steps: list[str] = []
         for child, parent in pairwise(chain):
             where = "the tenant root group" if parent == TENANT_ROOT else f"'{parent[1]}'"

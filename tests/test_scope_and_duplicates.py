@@ -130,7 +130,8 @@ def test_el014_management_groups_only_when_their_place_is_known(tmp_path: Path) 
     assert (
         f"(subscription '33333333-0000-4000-8000-000000000003' is in 'contoso-sandbox' (config "
         f"'management-groups'), 'contoso-sandbox' in '{TENANT}' (config 'management-groups'), "
-        f"'{TENANT}' a root (EPAC global settings))"
+        f"'{TENANT}' a root (EPAC global settings); management group 'contoso-platform' is in "
+        f"'{TENANT}' (config 'management-groups'))"
     ) in message
 
 

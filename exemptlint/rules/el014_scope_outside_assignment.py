@@ -95,8 +95,12 @@ def _how(assignment_scope: str, scope: str, hierarchy: Hierarchy) -> str:
     """Why it is outside, when ids alone do not say: where the scope sits, and who says so."""
     if scope_level(assignment_scope) != ScopeLevel.MANAGEMENT_GROUP:
         return ""
-    node = node_of(scope)
-    described = hierarchy.described(node) if node is not None else ""
+    inner, outer = node_of(scope), node_of(assignment_scope)
+    steps = [hierarchy.described(inner)] if inner is not None else []
+    if outer is not None:
+        # The assignment's group up to where it meets the scope's line: the rest is said already.
+        steps.append(hierarchy.described(outer, hierarchy.ancestors(inner) if inner is not None else ()))
+    described = "; ".join(step for step in steps if step)
     return f" ({described})" if described else ""
 
 
