@@ -265,9 +265,15 @@ def lint_whole_run(
         violations = produced.pop(id(exemption), None)
         if violations is None:
             continue
-        local = settings.for_file(exemption.source.file) if settings.overrides else settings
+        enabled: frozenset[str] | None = None
+        local = settings
+        if settings.overrides:
+            # Per-path select/ignore apply to these rules too: by the file each finding is in.
+            local = settings.for_file(exemption.source.file)
+            enabled = frozenset(rule_id for rule_id in plan.by_id if rule_enabled(rule_id, local))
+            violations = [(rule, violation) for rule, violation in violations if rule.id in enabled]
         own: list[Finding] = []
-        _located(violations, exemption, local, plan, {}, own)
+        _located(violations, exemption, local, plan, {}, own, enabled)
         _apply_suppressions(own, exemption)
         findings.extend(own)
     return findings

@@ -257,6 +257,22 @@ def test_el015_raw_json_across_files(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_el015_follows_per_path_overrides(tmp_path: Path, jobs: str) -> None:
+    """A rule over the whole run honours per-path select/ignore like the others: by the file each
+    finding is in (the other file's finding stays)."""
+    one = FIXTURES / "raw" / "scopes.json"
+    other = tmp_path / "copy.json"
+    shutil.copyfile(REPO / "tests" / "fixtures" / "rules" / "EL015-warn-duplicate.json", other)
+    ignored = "overrides:\n  - files: ['**/copy.json']\n    ignore: [EL015]\n"
+    document = report(tmp_path, one, other, config=ignored, jobs=jobs)
+    assert located(document, "EL015") == [("scopes.json", "EL015", "warning", 5, 7)]
+    # Selected for one path only, when the top level ignores it.
+    selected = "ignore: [EL015]\noverrides:\n  - files: ['**/copy.json']\n    ignore: []\n"
+    document = report(tmp_path, one, other, config=selected, jobs=jobs)
+    assert located(document, "EL015") == [("copy.json", "EL015", "warning", 16, 5)]
+
+
 def test_el015_epac_csv_json_and_bicep(tmp_path: Path) -> None:
     document = report(tmp_path, EPAC)
     # In one environment folder, the CSV row and the JSON entry both deploy; the Bicep exemption
