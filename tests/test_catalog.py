@@ -109,6 +109,31 @@ def test_check_mode_reports_differences(tmp_path: Path, monkeypatch: pytest.Monk
     assert script.main(["--check", "--shared", str(SHARED)]) == 0
 
 
+@needs_shared
+def test_a_date_column_in_sources_reaches_the_catalog_header(tmp_path: Path) -> None:
+    """SOURCES.tsv records commits; a "date" column, when it gives the commit's date, is carried into
+    the packaged catalog (``catalog list`` and ``--version`` show it: test_catalog_cli)."""
+    reference = tmp_path / "shared" / "reference"
+    reference.mkdir(parents=True)
+    for entry in (SHARED / "reference").iterdir():
+        if entry.name != "SOURCES.tsv":
+            (reference / entry.name).symlink_to(entry)
+    lines = (SHARED / "reference" / "SOURCES.tsv").read_text(encoding="utf-8").splitlines()
+    rows = [line.split("\t") for line in lines]
+    if "date" not in rows[0]:
+        rows = [[*rows[0], "date"]] + [[*row, ""] for row in rows[1:]]
+    at = rows[0].index("date")
+    for row in rows[1:]:
+        if row[1] == "Azure/azure-policy":
+            row[at] = "2026-10-30"
+    (reference / "SOURCES.tsv").write_text("\n".join("\t".join(row) for row in rows) + "\n", encoding="utf-8")
+    generated = _load_script().generate(tmp_path / "shared")
+    header = json.loads(generated["initiatives.json"])["header"]
+    (commit,) = [row[3] for row in rows[1:] if row[0] == "azure-policy/initiatives.json"]
+    assert header["sourceCommit"] == commit
+    assert header["sourceDate"] == "2026-10-30"
+
+
 def test_missing_shared_directory_is_an_error(tmp_path: Path) -> None:
     assert _load_script().main(["--check", "--shared", str(tmp_path / "nope")]) == 2
 
@@ -128,10 +153,14 @@ def test_initiatives_file_has_header_and_no_reference_ids() -> None:
     header = document["header"]
     assert header["source"].startswith("Azure/azure-policy@")
     assert header["generatedBy"] == "scripts/generate_data.py"
-    # The source commit from SOURCES.tsv; it records no date, so none is claimed.
+    # The source commit from SOURCES.tsv, and its date when SOURCES.tsv has a date column (it has
+    # none so far: none is claimed).
     assert header["sourceRepository"] == "Azure/azure-policy"
     assert header["sourceCommit"] == "f4a50bacae07ddb096943c597669bcae494a6e29"
-    assert header["sourceDate"] is None
+    if (SHARED / "reference" / "SOURCES.tsv").is_file():
+        columns = (SHARED / "reference" / "SOURCES.tsv").read_text(encoding="utf-8").split("\n", 1)[0].split("\t")
+        if "date" not in columns:
+            assert header["sourceDate"] is None
     assert len(document["initiatives"]) == header["count"] == 183
     for entry in document["initiatives"]:
         assert set(entry) == {
