@@ -397,8 +397,8 @@ def _assignments_of(path: Path, shown: str, options: LoadOptions) -> _Found:
     return _Found(
         True,
         [_detached_assignment(a) for a in result.assignments],
-        [_detached_set_definition(d) for d in result.set_definitions],
-        [_detached(p) for p in result.placements],
+        [_detached_source(d) for d in result.set_definitions],
+        [_detached_source(p) for p in result.placements],
     )
 
 
@@ -523,20 +523,17 @@ def detached(exemption: Exemption) -> Exemption:
     return exemption
 
 
-def _detached_set_definition(definition: SetDefinition) -> SetDefinition:
-    source = definition.source
-    if isinstance(source.locator, FixedLocator):
-        return definition
-    detached = Source(source.file, source.format, FixedLocator(source.locator.exemption()))
-    return definition._replace(source=detached)
+# Set definitions and placements: what the first pass sends back, with its position only (the
+# parent holds no file text).
+_Sourced = TypeVar("_Sourced", SetDefinition, Placement)
 
 
-def _detached(placement: Placement) -> Placement:
-    source = placement.source
+def _detached_source(item: _Sourced) -> _Sourced:
+    source = item.source
     if isinstance(source.locator, FixedLocator):
-        return placement
+        return item
     detached = Source(source.file, source.format, FixedLocator(source.locator.exemption()))
-    return placement._replace(source=detached)
+    return item._replace(source=detached)
 
 
 def _detached_assignment(assignment: PolicyAssignment) -> PolicyAssignment:

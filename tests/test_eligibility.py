@@ -10,14 +10,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from exemptlint.cli import main
-from tests.json_report import located, messages
+from tests.json_report import check_json, located, messages
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path("tests") / "fixtures" / "eligibility"
@@ -29,16 +28,7 @@ MCSB_V2_ID = "e3ec7e09-768c-4b64-882c-fcada3772047"
 
 def report(tmp_path: Path, *paths: str, config: str | None = None) -> dict[str, Any]:
     """The JSON report of ``exemptlint check`` on fixture paths (relative to FIXTURES)."""
-    out = tmp_path / "report.json"
-    args = ["check", *(str(FIXTURES / p) for p in paths), *TODAY, "--format", "json", "--output", str(out)]
-    if config is not None:
-        config_file = tmp_path / "exemptlint.yaml"
-        config_file.write_text(config, encoding="utf-8")
-        args += ["--config", str(config_file)]
-    assert main(args) in (0, 1)
-    document: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
-    assert document["errors"] == []
-    return document
+    return check_json(tmp_path, *(FIXTURES / p for p in paths), config=config, today=TODAY[1])
 
 
 def honoured(document: dict[str, Any]) -> dict[str, list[str] | None]:

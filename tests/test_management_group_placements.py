@@ -28,7 +28,7 @@ from exemptlint.hierarchy import TENANT_ROOT, Hierarchy, Node, contains
 from exemptlint.loaders import LoadOptions, certainly_irrelevant, load_file
 from exemptlint.model import FixedLocator, Placement, Position, Source, Unresolved
 from exemptlint.parallel import may_place_management_group
-from tests.json_report import located, messages
+from tests.json_report import check_json, located, messages
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path("tests") / "fixtures" / "management_groups"
@@ -57,17 +57,7 @@ def _in_repo(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def report(tmp_path: Path, *paths: Path | str, config: str | None = None, jobs: str = "1") -> dict[str, Any]:
-    out = tmp_path / "report.json"
-    args = ["check", *(str(p) for p in paths), "--today", "2026-11-24", "--format", "json"]
-    args += ["--output", str(out), "--jobs", jobs]
-    if config is not None:
-        file = tmp_path / "exemptlint.yaml"
-        file.write_text(config, encoding="utf-8")
-        args += ["--config", str(file)]
-    assert main(args) in (0, 1)
-    document: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
-    assert document["errors"] == []
-    return document
+    return check_json(tmp_path, *paths, config=config, jobs=jobs)
 
 
 def parents_of(path: Path) -> dict[Node, Node | None]:

@@ -13,7 +13,7 @@ import pytest
 
 from exemptlint.cli import main
 from exemptlint.hierarchy import Hierarchy, contains
-from tests.json_report import located, messages
+from tests.json_report import check_json, located, messages
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path("tests") / "fixtures" / "scope_and_duplicates"
@@ -39,26 +39,7 @@ def _in_repo(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def report(tmp_path: Path, *paths: Path | str, config: str | None = None, jobs: str = "1") -> dict[str, Any]:
-    out = tmp_path / "report.json"
-    args = [
-        "check",
-        *(str(p) for p in paths),
-        *TODAY,
-        "--format",
-        "json",
-        "--output",
-        str(out),
-        "--jobs",
-        jobs,
-    ]
-    if config is not None:
-        file = tmp_path / "exemptlint.yaml"
-        file.write_text(config, encoding="utf-8")
-        args += ["--config", str(file)]
-    assert main(args) in (0, 1)
-    document: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
-    assert document["errors"] == []
-    return document
+    return check_json(tmp_path, *paths, config=config, jobs=jobs, today=TODAY[1])
 
 
 # --- EL014: raw JSON, ARM, Bicep, EPAC ----------------------------------------------------------
