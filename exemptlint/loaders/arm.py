@@ -22,21 +22,18 @@ from exemptlint.loaders.values import (
     get_ci,
     join_context,
     join_id,
-    management_group_parent,
     mark_placeholders,
-    split_child_name,
+    resource_placement,
 )
 from exemptlint.model import (
     ASSIGNMENT_TYPE,
     EXEMPTION_TYPE,
-    MANAGEMENT_GROUP_PREFIX,
     MANAGEMENT_GROUP_SUBSCRIPTION_TYPE,
     MANAGEMENT_GROUP_TYPE,
     SET_DEFINITION_TYPE,
     Exemption,
     LoadNote,
     LoadResult,
-    Placement,
     PolicyAssignment,
     Position,
     ScopeLevel,
@@ -503,13 +500,10 @@ class _TemplateLoader:
         if parent_name is not None:
             name = concat(parent_name, "/", name)
         source = Source(self.file, "arm", JsonLocator(self.positions, path, path, {}), frame.context)
-        if rtype == _MANAGEMENT_GROUP_SUBSCRIPTION_TYPE:
-            group, subscription = split_child_name(name)
-            self.result.placements.append(Placement(concat("/subscriptions/", subscription), group, source))
-            return
-        _, props = get_ci(resource, "properties")
-        parent = management_group_parent(frame.evaluator.evaluate(props))
-        self.result.placements.append(Placement(concat(MANAGEMENT_GROUP_PREFIX, name), parent, source))
+        properties = None
+        if rtype != _MANAGEMENT_GROUP_SUBSCRIPTION_TYPE:
+            properties = frame.evaluator.evaluate(get_ci(resource, "properties")[1])
+        self.result.placements.append(resource_placement(rtype, name, properties, source))
 
     def set_definition(self, resource: dict[str, Any], path: Path, frame: _Frame) -> None:
         from exemptlint.loaders.set_definitions import set_definition

@@ -54,16 +54,13 @@ from exemptlint.loaders.bicep_syntax import (
 )
 from exemptlint.loaders.values import (
     canonical_properties,
-    concat,
     join_context,
-    management_group_parent,
     mark_placeholders,
-    split_child_name,
+    resource_placement,
 )
 from exemptlint.model import (
     ASSIGNMENT_TYPE,
     EXEMPTION_TYPE,
-    MANAGEMENT_GROUP_PREFIX,
     MANAGEMENT_GROUP_SUBSCRIPTION_TYPE,
     MANAGEMENT_GROUP_TYPE,
     SET_DEFINITION_TYPE,
@@ -74,7 +71,6 @@ from exemptlint.model import (
     LoadError,
     LoadNote,
     LoadResult,
-    Placement,
     PolicyAssignment,
     Position,
     ScopeLevel,
@@ -562,21 +558,18 @@ class _Loader(ModuleHost):
     def placement(self, file: FileContext, instance: Instance, where: _Where, resource_type: str) -> None:
         """A management group (its parent: ``properties.details.parent.id``, none for the tenant
         root group) or a subscription placed in one (``parent: group`` or "GROUP/ID")."""
-        name = mark_placeholders(file.identity(instance)["name"])
         source = Source(
             where.display,
             "bicep",
             FixedLocator(instance.decl.span.position),
             _context(where.context, instance.context),
         )
-        if resource_type == MANAGEMENT_GROUP_SUBSCRIPTION_TYPE.lower():
-            group, subscription = split_child_name(name)
-            self.result.placements.append(Placement(concat("/subscriptions/", subscription), group, source))
-            return
         props = instance.body.get("properties")
-        evaluated = file.evaluator(instance.local).evaluate(props.value) if props is not None else None
-        parent = management_group_parent(evaluated)
-        self.result.placements.append(Placement(concat(MANAGEMENT_GROUP_PREFIX, name), parent, source))
+        evaluated = None
+        if props is not None and resource_type != MANAGEMENT_GROUP_SUBSCRIPTION_TYPE.lower():
+            evaluated = file.evaluator(instance.local).evaluate(props.value)
+        name = file.identity(instance)["name"]
+        self.result.placements.append(resource_placement(resource_type, name, evaluated, source))
 
     # -- modules
 

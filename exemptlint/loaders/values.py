@@ -6,7 +6,14 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from exemptlint.model import CANONICAL_PROPERTY, Unresolved
+from exemptlint.model import (
+    CANONICAL_PROPERTY,
+    MANAGEMENT_GROUP_PREFIX,
+    MANAGEMENT_GROUP_SUBSCRIPTION_TYPE,
+    Placement,
+    Source,
+    Unresolved,
+)
 
 # Template tokens that real repositories leave in ids: {subId}, {{MANAGEMENT_GROUP_ID}},
 # <<namePrefix>>, <subscription-id>, ${var}, #{token}#, __token__.
@@ -173,3 +180,14 @@ def split_child_name(name: Any) -> tuple[Any, Any]:
         return name, name
     unknown = Unresolved(str(name), "not named GROUP/SUBSCRIPTION-ID")
     return unknown, unknown
+
+
+def resource_placement(resource_type: str, name: Any, properties: Any, source: Source) -> Placement:
+    """What an ARM or Bicep resource of ``resource_type`` (lower case: a management group or a
+    ``managementGroups/subscriptions`` resource) places, from its full ``name`` and evaluated
+    ``properties``."""
+    name = mark_placeholders(name)
+    if resource_type == MANAGEMENT_GROUP_SUBSCRIPTION_TYPE.lower():
+        group, subscription = split_child_name(name)
+        return Placement(concat("/subscriptions/", subscription), group, source)
+    return Placement(concat(MANAGEMENT_GROUP_PREFIX, name), management_group_parent(properties), source)
