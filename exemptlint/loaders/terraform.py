@@ -555,8 +555,8 @@ class _Walker:
         """Where an ``azurerm_management_group`` sits (``parent_management_group_id``, the tenant
         root group when not set), and the subscriptions it holds (``subscription_ids``)."""
         block = _block(file, "resource", MANAGEMENT_GROUP, name)
+        source = self.placement_source(file, block, prefix)
         for instance, _ in instances(body, context):
-            source = self.placement_source(file, block, prefix)
             child = management_group_id(context, body, instance)
             parent: Any = None
             if "parent_management_group_id" in body:
@@ -572,24 +572,19 @@ class _Walker:
     def subscription_association(
         self, file: _File, name: str, body: dict[str, Any], context: Context, prefix: str
     ) -> None:
-        block = _block(file, "resource", SUBSCRIPTION_ASSOCIATION, name)
+        source = self.placement_source(file, _block(file, "resource", SUBSCRIPTION_ASSOCIATION, name), prefix)
         for instance, _ in instances(body, context):
-            self.result.placements.append(
-                Placement(
-                    mark_placeholders(context.value(body.get("subscription_id"), instance)),
-                    mark_placeholders(context.value(body.get("management_group_id"), instance)),
-                    self.placement_source(file, block, prefix),
-                )
-            )
+            subscription = mark_placeholders(context.value(body.get("subscription_id"), instance))
+            group = mark_placeholders(context.value(body.get("management_group_id"), instance))
+            self.result.placements.append(Placement(subscription, group, source))
 
     def azapi_placement(
         self, file: _File, name: str, body: dict[str, Any], context: Context, prefix: str, rtype: str
     ) -> None:
         """An AzAPI management group (its parent in ``body.properties.details.parent.id``) or
         subscription placed in one (``parent_id`` the group, ``name`` the subscription id)."""
-        block = _block(file, "resource", "azapi_resource", name)
+        source = self.placement_source(file, _block(file, "resource", "azapi_resource", name), prefix)
         for instance, _ in instances(body, context):
-            source = self.placement_source(file, block, prefix)
             resource_name = mark_placeholders(context.value(body.get("name"), instance))
             if rtype == MANAGEMENT_GROUP_SUBSCRIPTION_TYPE.lower():
                 group = mark_placeholders(context.value(body.get("parent_id"), instance))
